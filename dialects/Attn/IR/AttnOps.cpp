@@ -1,0 +1,354 @@
+//===- AttnOps.cpp - attn op verifiers and helpers ------------------------===//
+//
+// Verifiers reject every inconsistent spec with a message naming the values;
+// lowerings may then rely on the shapes being coherent.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#define GET_OP_CLASSES
+#include "Attn/IR/AttnOps.cpp.inc"
+
+namespace {
+
+std::string dimStr(int64_t d) {
+  return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
+}
+
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") + dimStr(d);
+  return s + "]";
+}
+
+std::optional<double> toDouble(std::optional<APFloat> f) {
+  if (!f)
+    return std::nullopt;
+  return f->convertToDouble();
+}
+
+bool compatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+bool compatibleShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [x, y] : llvm::zip(a, b))
+    if (!compatible(x, y))
+      return false;
+  return true;
+}
+
+/// Checks Q, K and V against each other and returns their logical dims.
+FailureOr<AttentionDims> verifyQKV(Operation *op, RankedTensorType q,
+                                   RankedTensorType k, RankedTensorType v,
+                                   Layout layout) {
+  for (auto [name, t] : {std::pair<StringRef, RankedTensorType>{"query", q},
+                         {"key", k},
+                         {"value", v}})
+    if (t.getRank() != 4)
+      return op->emitOpError() << name << " must be rank 4 ("
+                               << (layout == Layout::bhsd ? "[B, H, L, D]"
+                                                          : "[B, L, H, D]")
+                               << " in " << stringifyLayout(layout)
+                               << " layout), got rank " << t.getRank();
+
+  if (q.getElementType() != k.getElementType() ||
+      q.getElementType() != v.getElementType())
+    return op->emitOpError()
+           << "query, key and value element types differ: '"
+           << q.getElementType() << "', '" << k.getElementType() << "', '"
+           << v.getElementType() << "'";
+
+  auto qd = toLogicalBHSD(q.getShape(), layout);
+  auto kd = toLogicalBHSD(k.getShape(), layout);
+  auto vd = toLogicalBHSD(v.getShape(), layout);
+  AttentionDims dims{qd[0], qd[1], kd[1], qd[2], kd[2], qd[3], vd[3]};
+
+  if (ShapedType::isDynamic(qd[3]) || ShapedType::isDynamic(kd[3]))
+    return op->emitOpError() << "head dim D must be static, got query "
+                             << dimStr(qd[3]) << " and key " << dimStr(kd[3]);
+  if (ShapedType::isDynamic(vd[3]))
+    return op->emitOpError() << "value head dim Dv must be static";
+  if (qd[3] != kd[3])
+    return op->emitOpError() << "query head dim D = " << qd[3]
+                             << " differs from key head dim " << kd[3];
+  if (!compatible(qd[0], kd[0]) || !compatible(qd[0], vd[0]) ||
+      !compatible(kd[0], vd[0]))
+    return op->emitOpError() << "batch sizes differ: query " << dimStr(qd[0])
+                             << ", key " << dimStr(kd[0]) << ", value "
+                             << dimStr(vd[0]);
+  if (!compatible(kd[1], vd[1]))
+    return op->emitOpError() << "key heads " << dimStr(kd[1])
+                             << " differ from value heads " << dimStr(vd[1]);
+  if (!compatible(kd[2], vd[2]))
+    return op->emitOpError() << "key length " << dimStr(kd[2])
+                             << " differs from value length " << dimStr(vd[2]);
+  if (ShapedType::isDynamic(dims.kvHeads))
+    dims.kvHeads = vd[1];
+  if (ShapedType::isDynamic(dims.kvLen))
+    dims.kvLen = vd[2];
+  if (ShapedType::isDynamic(dims.batch))
+    dims.batch = ShapedType::isDynamic(kd[0]) ? vd[0] : kd[0];
+  if (dims.kvHeads == 0 ||
+      (!ShapedType::isDynamic(dims.qHeads) &&
+       !ShapedType::isDynamic(dims.kvHeads) &&
+       dims.qHeads % dims.kvHeads != 0))
+    return op->emitOpError()
+           << "query heads Hq = " << dims.qHeads
+           << " must be a multiple of key/value heads Hkv = " << dims.kvHeads;
+  return dims;
+}
+
+/// Checks the attention output O [B, Hq, Lq, Dv] (stored in `layout`).
+LogicalResult verifyOutput(Operation *op, RankedTensorType out,
+                           RankedTensorType q, const AttentionDims &dims,
+                           Layout layout) {
+  if (out.getElementType() != q.getElementType())
+    return op->emitOpError() << "result 'output' element type '"
+                             << out.getElementType()
+                             << "' must match the query's '"
+                             << q.getElementType() << "'";
+  SmallVector<int64_t, 4> expected = fromLogicalBHSD(
+      {dims.batch, dims.qHeads, dims.qLen, dims.valueDim}, layout);
+  if (!compatibleShapes(out.getShape(), expected))
+    return op->emitOpError()
+           << "result 'output' has shape " << shapeStr(out.getShape())
+           << ", expected " << shapeStr(expected);
+  return success();
+}
+
+LogicalResult verifyNonNegative(Operation *op, StringRef name,
+                                std::optional<double> value) {
+  if (value && !(std::isfinite(*value) && *value >= 0.0))
+    return op->emitOpError() << name << " = " << *value
+                             << " must be finite and >= 0";
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+AttentionDims AttentionOp::getDims() {
+  auto q = toLogicalBHSD(getQuery().getType().getShape(), getLayout());
+  auto k = toLogicalBHSD(getKey().getType().getShape(), getLayout());
+  auto v = toLogicalBHSD(getValue().getType().getShape(), getLayout());
+  return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
+}
+
+double AttentionOp::getScaleOrDefault() {
+  if (std::optional<double> s = toDouble(getScale()))
+    return *s;
+  return 1.0 / std::sqrt(static_cast<double>(getDims().headDim));
+}
+
+LogicalResult AttentionOp::verify() {
+  Operation *op = getOperation();
+  RankedTensorType q = getQuery().getType();
+  FailureOr<AttentionDims> maybeDims = verifyQKV(
+      op, q, getKey().getType(), getValue().getType(), getLayout());
+  if (failed(maybeDims))
+    return failure();
+  const AttentionDims &d = *maybeDims;
+  if (failed(verifyOutput(op, getOutput().getType(), q, d, getLayout())))
+    return failure();
+
+  if (TypedValue<RankedTensorType> lse = getLse()) {
+    SmallVector<int64_t, 3> expected = {d.batch, d.qHeads, d.qLen};
+    if (!compatibleShapes(lse.getType().getShape(), expected))
+      return emitOpError() << "result 'lse' has shape "
+                           << shapeStr(lse.getType().getShape())
+                           << ", expected [B, Hq, Lq] = " << shapeStr(expected);
+  }
+
+  if (std::optional<double> s = toDouble(getScale()); s && !std::isfinite(*s))
+    return emitOpError() << "scale = " << *s << " must be finite";
+
+  if (WindowAttr w = getWindowAttr()) {
+    if (w.getLeft() < 0 || w.getRight() < 0)
+      return emitOpError() << "window (left = " << w.getLeft()
+                           << ", right = " << w.getRight()
+                           << ") must not be negative";
+  }
+
+  if (TypedValue<RankedTensorType> bias = getBias()) {
+    RankedTensorType t = bias.getType();
+    if (t.getElementType() != q.getElementType() && !t.getElementType().isF32())
+      return emitOpError() << "bias element type '" << t.getElementType()
+                           << "' must be f32 or the query's '"
+                           << q.getElementType() << "'";
+    if (t.getRank() != 4)
+      return emitOpError() << "bias must be rank 4 [B|1, Hq|1, Lq|1, Lk|1], "
+                              "got rank "
+                           << t.getRank();
+    int64_t full[4] = {d.batch, d.qHeads, d.qLen, d.kvLen};
+    const char *names[4] = {"B", "Hq", "Lq", "Lk"};
+    for (int i = 0; i < 4; ++i)
+      if (t.getDimSize(i) != 1 && !compatible(t.getDimSize(i), full[i]))
+        return emitOpError() << "bias dim " << i << " is "
+                             << t.getDimSize(i) << ", must be 1 or "
+                             << names[i] << " = " << full[i];
+  }
+
+  if (TypedValue<RankedTensorType> mask = getMask()) {
+    RankedTensorType t = mask.getType();
+    if (t.getRank() != 4)
+      return emitOpError() << "mask must be rank 4 [B|1, Hq|1, Lq, Lk], got "
+                              "rank "
+                           << t.getRank();
+    int64_t full[4] = {d.batch, d.qHeads, d.qLen, d.kvLen};
+    const char *names[4] = {"B", "Hq", "Lq", "Lk"};
+    for (int i = 0; i < 4; ++i) {
+      bool broadcastOk = i < 2 && t.getDimSize(i) == 1;
+      if (!broadcastOk && !compatible(t.getDimSize(i), full[i]))
+        return emitOpError() << "mask dim " << i << " is " << t.getDimSize(i)
+                             << ", must be " << (i < 2 ? "1 or " : "")
+                             << names[i] << " = " << full[i];
+    }
+  }
+
+  if (TypedValue<RankedTensorType> lens = getKvLengths()) {
+    RankedTensorType t = lens.getType();
+    if (t.getRank() != 1 || !compatible(t.getDimSize(0), d.batch))
+      return emitOpError() << "kv_lengths must be [B] = [" << dimStr(d.batch)
+                           << "], got " << shapeStr(t.getShape());
+  }
+
+  if (static_cast<bool>(getDocQ()) != static_cast<bool>(getDocK()))
+    return emitOpError() << "documents need both doc_q and doc_k";
+  if (getDocQ()) {
+    RankedTensorType tq = getDocQ().getType(), tk = getDocK().getType();
+    if (tq.getElementType() != tk.getElementType())
+      return emitOpError() << "doc_q and doc_k element types differ: '"
+                           << tq.getElementType() << "' vs '"
+                           << tk.getElementType() << "'";
+    SmallVector<int64_t, 2> eq = {d.batch, d.qLen}, ek = {d.batch, d.kvLen};
+    if (!compatibleShapes(tq.getShape(), eq))
+      return emitOpError() << "doc_q must be [B, Lq] = " << shapeStr(eq)
+                           << ", got " << shapeStr(tq.getShape());
+    if (!compatibleShapes(tk.getShape(), ek))
+      return emitOpError() << "doc_k must be [B, Lk] = " << shapeStr(ek)
+                           << ", got " << shapeStr(tk.getShape());
+  }
+
+  if (TypedValue<RankedTensorType> g = getGlobalTokens()) {
+    if (!getWindowAttr())
+      return emitOpError()
+             << "global_tokens needs a window: global tokens widen a "
+                "sliding-window band (Longformer)";
+    if (getCausal() != CausalKind::none)
+      return emitOpError() << "global_tokens cannot be combined with causal = "
+                           << stringifyCausalKind(getCausal())
+                           << ": a global query sees every key";
+    if (getDocQ())
+      return emitOpError() << "global_tokens cannot be combined with documents";
+    if (!compatible(d.qLen, d.kvLen))
+      return emitOpError() << "global_tokens need Lq == Lk (one flag per "
+                              "position), got Lq = "
+                           << d.qLen << " and Lk = " << d.kvLen;
+    SmallVector<int64_t, 2> expected = {
+        d.batch, ShapedType::isDynamic(d.qLen) ? d.kvLen : d.qLen};
+    if (!compatibleShapes(g.getType().getShape(), expected))
+      return emitOpError() << "global_tokens must be [B, L] = "
+                           << shapeStr(expected) << ", got "
+                           << shapeStr(g.getType().getShape());
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LinearAttentionOp
+//===----------------------------------------------------------------------===//
+
+AttentionDims LinearAttentionOp::getDims() {
+  auto q = toLogicalBHSD(getQuery().getType().getShape(), getLayout());
+  auto k = toLogicalBHSD(getKey().getType().getShape(), getLayout());
+  auto v = toLogicalBHSD(getValue().getType().getShape(), getLayout());
+  return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
+}
+
+double LinearAttentionOp::getEpsOrDefault() {
+  return toDouble(getEps()).value_or(1e-6);
+}
+
+double LinearAttentionOp::getKernelEpsOrDefault() {
+  if (std::optional<double> e = toDouble(getKernelEps()))
+    return *e;
+  switch (getFeatureMap()) {
+  case FeatureMap::relu:
+    return 1e-3;
+  case FeatureMap::favor_plus:
+    return 1e-6;
+  case FeatureMap::elu_plus_one:
+  case FeatureMap::softmax:
+    return 0.0;
+  }
+  llvm_unreachable("unknown feature map");
+}
+
+int64_t LinearAttentionOp::getNumFeatures() {
+  if (TypedValue<RankedTensorType> p = getProjection())
+    return p.getType().getDimSize(0);
+  return getDims().headDim;
+}
+
+LogicalResult LinearAttentionOp::verify() {
+  Operation *op = getOperation();
+  RankedTensorType q = getQuery().getType();
+  FailureOr<AttentionDims> maybeDims = verifyQKV(
+      op, q, getKey().getType(), getValue().getType(), getLayout());
+  if (failed(maybeDims))
+    return failure();
+  const AttentionDims &d = *maybeDims;
+  if (failed(verifyOutput(op, getOutput().getType(), q, d, getLayout())))
+    return failure();
+
+  FeatureMap map = getFeatureMap();
+  bool needsProjection = map == FeatureMap::favor_plus;
+  bool allowsProjection = needsProjection || map == FeatureMap::relu;
+  if (needsProjection && !getProjection())
+    return emitOpError() << "feature map " << stringifyFeatureMap(map)
+                         << " needs a projection operand [m, D = "
+                         << d.headDim << "]";
+  if (!allowsProjection && getProjection())
+    return emitOpError() << "feature map " << stringifyFeatureMap(map)
+                         << " takes no projection operand";
+  if (TypedValue<RankedTensorType> p = getProjection()) {
+    RankedTensorType t = p.getType();
+    if (t.getElementType() != q.getElementType() && !t.getElementType().isF32())
+      return emitOpError() << "projection element type '"
+                           << t.getElementType()
+                           << "' must be f32 or the query's '"
+                           << q.getElementType() << "'";
+    if (t.getRank() != 2 || t.getDimSize(1) != d.headDim)
+      return emitOpError() << "projection must be [m, D = " << d.headDim
+                           << "], got " << shapeStr(t.getShape());
+    if (ShapedType::isDynamic(t.getDimSize(0)) || t.getDimSize(0) <= 0)
+      return emitOpError()
+             << "projection feature count m must be static and positive, got "
+             << dimStr(t.getDimSize(0));
+  }
+
+  if (failed(verifyNonNegative(op, "eps", toDouble(getEps()))) ||
+      failed(verifyNonNegative(op, "kernel_eps", toDouble(getKernelEps()))))
+    return failure();
+  if (getKernelEps() && (map == FeatureMap::elu_plus_one ||
+                         map == FeatureMap::softmax))
+    return emitOpError() << "kernel_eps applies to relu and favor_plus, not "
+                         << stringifyFeatureMap(map);
+  return success();
+}
