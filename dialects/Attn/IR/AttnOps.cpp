@@ -7,6 +7,7 @@
 
 #include "Attn/IR/AttnOps.h"
 
+#include "attn/Spec.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -17,6 +18,16 @@ using namespace mlir::attn;
 
 #define GET_OP_CLASSES
 #include "Attn/IR/AttnOps.cpp.inc"
+
+// The op enums and the C++ spec enums (attn/Spec.h) convert by value.
+static_assert(static_cast<int>(FeatureMap::elu_plus_one) ==
+              static_cast<int>(::attn::FeatureMap::EluPlusOne));
+static_assert(static_cast<int>(FeatureMap::relu) ==
+              static_cast<int>(::attn::FeatureMap::Relu));
+static_assert(static_cast<int>(FeatureMap::favor_plus) ==
+              static_cast<int>(::attn::FeatureMap::FavorPlus));
+static_assert(static_cast<int>(FeatureMap::softmax) ==
+              static_cast<int>(::attn::FeatureMap::Softmax));
 
 namespace {
 
@@ -153,7 +164,7 @@ AttentionDims AttentionOp::getDims() {
 double AttentionOp::getScaleOrDefault() {
   if (std::optional<double> s = toDouble(getScale()))
     return *s;
-  return 1.0 / std::sqrt(static_cast<double>(getDims().headDim));
+  return ::attn::defaultScale(getDims().headDim);
 }
 
 LogicalResult AttentionOp::verify() {
@@ -282,22 +293,14 @@ AttentionDims LinearAttentionOp::getDims() {
 }
 
 double LinearAttentionOp::getEpsOrDefault() {
-  return toDouble(getEps()).value_or(1e-6);
+  return toDouble(getEps()).value_or(::attn::kDefaultLinearEps);
 }
 
 double LinearAttentionOp::getKernelEpsOrDefault() {
   if (std::optional<double> e = toDouble(getKernelEps()))
     return *e;
-  switch (getFeatureMap()) {
-  case FeatureMap::relu:
-    return 1e-3;
-  case FeatureMap::favor_plus:
-    return 1e-6;
-  case FeatureMap::elu_plus_one:
-  case FeatureMap::softmax:
-    return 0.0;
-  }
-  llvm_unreachable("unknown feature map");
+  return ::attn::defaultKernelEps(
+      static_cast<::attn::FeatureMap>(getFeatureMap()));
 }
 
 int64_t LinearAttentionOp::getNumFeatures() {
