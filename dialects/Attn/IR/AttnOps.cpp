@@ -78,9 +78,9 @@ FailureOr<AttentionDims> verifyQKV(Operation *op, RankedTensorType q,
   if (q.getElementType() != k.getElementType() ||
       q.getElementType() != v.getElementType())
     return op->emitOpError()
-           << "query, key and value element types differ: '"
-           << q.getElementType() << "', '" << k.getElementType() << "', '"
-           << v.getElementType() << "'";
+           << "query, key and value element types differ: "
+           << q.getElementType() << ", " << k.getElementType() << ", "
+           << v.getElementType();
 
   auto qd = toLogicalBHSD(q.getShape(), layout);
   auto kd = toLogicalBHSD(k.getShape(), layout);
@@ -91,7 +91,11 @@ FailureOr<AttentionDims> verifyQKV(Operation *op, RankedTensorType q,
     return op->emitOpError() << "head dim D must be static, got query "
                              << dimStr(qd[3]) << " and key " << dimStr(kd[3]);
   if (ShapedType::isDynamic(vd[3]))
-    return op->emitOpError() << "value head dim Dv must be static";
+    return op->emitOpError() << "value head dim Dv must be static, got value "
+                             << shapeStr(v.getShape());
+  if (qd[3] <= 0 || vd[3] <= 0)
+    return op->emitOpError() << "head dims must be positive, got D = "
+                             << qd[3] << " and Dv = " << vd[3];
   if (qd[3] != kd[3])
     return op->emitOpError() << "query head dim D = " << qd[3]
                              << " differs from key head dim " << kd[3];
@@ -112,31 +116,54 @@ FailureOr<AttentionDims> verifyQKV(Operation *op, RankedTensorType q,
     dims.kvLen = vd[2];
   if (ShapedType::isDynamic(dims.batch))
     dims.batch = ShapedType::isDynamic(kd[0]) ? vd[0] : kd[0];
+  return dims;
+}
+
+/// Hq must be a positive multiple of Hkv (where both are known).
+LogicalResult verifyGroups(Operation *op, const AttentionDims &dims) {
   if (dims.kvHeads == 0 ||
       (!ShapedType::isDynamic(dims.qHeads) &&
        !ShapedType::isDynamic(dims.kvHeads) &&
        dims.qHeads % dims.kvHeads != 0))
     return op->emitOpError()
-           << "query heads Hq = " << dims.qHeads
-           << " must be a multiple of key/value heads Hkv = " << dims.kvHeads;
-  return dims;
+           << "query heads Hq = " << dimStr(dims.qHeads)
+           << " must be a multiple of key/value heads Hkv = "
+           << dimStr(dims.kvHeads);
+  return success();
 }
 
 /// Checks the attention output O [B, Hq, Lq, Dv] (stored in `layout`).
 LogicalResult verifyOutput(Operation *op, RankedTensorType out,
-                           RankedTensorType q, const AttentionDims &dims,
+                           RankedTensorType q, AttentionDims &dims,
                            Layout layout) {
   if (out.getElementType() != q.getElementType())
-    return op->emitOpError() << "result 'output' element type '"
+    return op->emitOpError() << "result 'output' element type "
                              << out.getElementType()
-                             << "' must match the query's '"
-                             << q.getElementType() << "'";
+                             << " must match the query's "
+                             << q.getElementType();
   SmallVector<int64_t, 4> expected = fromLogicalBHSD(
       {dims.batch, dims.qHeads, dims.qLen, dims.valueDim}, layout);
   if (!compatibleShapes(out.getShape(), expected))
     return op->emitOpError()
            << "result 'output' has shape " << shapeStr(out.getShape())
            << ", expected " << shapeStr(expected);
+  // The result may pin dims the operands leave dynamic.
+  auto o = toLogicalBHSD(out.getShape(), layout);
+  if (ShapedType::isDynamic(dims.batch))
+    dims.batch = o[0];
+  if (ShapedType::isDynamic(dims.qHeads))
+    dims.qHeads = o[1];
+  if (ShapedType::isDynamic(dims.qLen))
+    dims.qLen = o[2];
+  return verifyGroups(op, dims);
+}
+
+/// Attributes the op does not define are rejected: a misspelt option
+/// (`casual`) must not silently change the computation.
+LogicalResult verifyNoUnknownAttrs(Operation *op) {
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    return op->emitOpError() << "has unknown attribute '"
+                             << attr.getName().getValue() << "'";
   return success();
 }
 
@@ -174,8 +201,9 @@ LogicalResult AttentionOp::verify() {
       op, q, getKey().getType(), getValue().getType(), getLayout());
   if (failed(maybeDims))
     return failure();
-  const AttentionDims &d = *maybeDims;
-  if (failed(verifyOutput(op, getOutput().getType(), q, d, getLayout())))
+  AttentionDims d = *maybeDims;
+  if (failed(verifyOutput(op, getOutput().getType(), q, d, getLayout())) ||
+      failed(verifyNoUnknownAttrs(op)))
     return failure();
 
   if (TypedValue<RankedTensorType> lse = getLse()) {
@@ -187,7 +215,9 @@ LogicalResult AttentionOp::verify() {
   }
 
   if (std::optional<double> s = toDouble(getScale()); s && !std::isfinite(*s))
-    return emitOpError() << "scale = " << *s << " must be finite";
+    return emitOpError() << "scale = "
+                         << (std::isnan(*s) ? "nan" : (*s > 0 ? "inf" : "-inf"))
+                         << " must be finite";
 
   if (WindowAttr w = getWindowAttr()) {
     if (w.getLeft() < 0 || w.getRight() < 0)
@@ -199,9 +229,9 @@ LogicalResult AttentionOp::verify() {
   if (TypedValue<RankedTensorType> bias = getBias()) {
     RankedTensorType t = bias.getType();
     if (t.getElementType() != q.getElementType() && !t.getElementType().isF32())
-      return emitOpError() << "bias element type '" << t.getElementType()
-                           << "' must be f32 or the query's '"
-                           << q.getElementType() << "'";
+      return emitOpError() << "bias element type " << t.getElementType()
+                           << " must be f32 or the query's "
+                           << q.getElementType();
     if (t.getRank() != 4)
       return emitOpError() << "bias must be rank 4 [B|1, Hq|1, Lq|1, Lk|1], "
                               "got rank "
@@ -244,9 +274,9 @@ LogicalResult AttentionOp::verify() {
   if (getDocQ()) {
     RankedTensorType tq = getDocQ().getType(), tk = getDocK().getType();
     if (tq.getElementType() != tk.getElementType())
-      return emitOpError() << "doc_q and doc_k element types differ: '"
-                           << tq.getElementType() << "' vs '"
-                           << tk.getElementType() << "'";
+      return emitOpError() << "doc_q and doc_k element types differ: "
+                           << tq.getElementType() << " vs "
+                           << tk.getElementType();
     SmallVector<int64_t, 2> eq = {d.batch, d.qLen}, ek = {d.batch, d.kvLen};
     if (!compatibleShapes(tq.getShape(), eq))
       return emitOpError() << "doc_q must be [B, Lq] = " << shapeStr(eq)
@@ -316,8 +346,9 @@ LogicalResult LinearAttentionOp::verify() {
       op, q, getKey().getType(), getValue().getType(), getLayout());
   if (failed(maybeDims))
     return failure();
-  const AttentionDims &d = *maybeDims;
-  if (failed(verifyOutput(op, getOutput().getType(), q, d, getLayout())))
+  AttentionDims d = *maybeDims;
+  if (failed(verifyOutput(op, getOutput().getType(), q, d, getLayout())) ||
+      failed(verifyNoUnknownAttrs(op)))
     return failure();
 
   FeatureMap map = getFeatureMap();
@@ -333,13 +364,14 @@ LogicalResult LinearAttentionOp::verify() {
   if (TypedValue<RankedTensorType> p = getProjection()) {
     RankedTensorType t = p.getType();
     if (t.getElementType() != q.getElementType() && !t.getElementType().isF32())
-      return emitOpError() << "projection element type '"
+      return emitOpError() << "projection element type "
                            << t.getElementType()
-                           << "' must be f32 or the query's '"
-                           << q.getElementType() << "'";
+                           << " must be f32 or the query's "
+                           << q.getElementType();
     if (t.getRank() != 2 || t.getDimSize(1) != d.headDim)
       return emitOpError() << "projection must be [m, D = " << d.headDim
-                           << "], got " << shapeStr(t.getShape());
+                           << "] with static dims, got "
+                           << shapeStr(t.getShape());
     if (ShapedType::isDynamic(t.getDimSize(0)) || t.getDimSize(0) <= 0)
       return emitOpError()
              << "projection feature count m must be static and positive, got "

@@ -154,4 +154,6 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [Pure]> {
   }];
 }
 
+include "AttnTileOps.td"
+
 #endif // ATTN_OPS_TD

@@ -6,6 +6,30 @@
 #include "Attn/IR/AttnDialect.h"
 #include "mlir/Pass/Pass.h"
 
+namespace mlir {
+namespace arith {
+class ArithDialect;
+}
+namespace bufferization {
+class BufferizationDialect;
+}
+namespace linalg {
+class LinalgDialect;
+}
+namespace memref {
+class MemRefDialect;
+}
+namespace scf {
+class SCFDialect;
+}
+namespace vector {
+class VectorDialect;
+}
+namespace math {
+class MathDialect;
+}
+} // namespace mlir
+
 namespace mlir::attn {
 
 #define GEN_PASS_DECL

@@ -1,0 +1,79 @@
+//===- AttnTileOps.cpp - verifiers of the tiled-stage ops -----------------===//
+//
+// These ops are produced by passes, not users, but attn-opt parses them, so
+// they are checked like any other op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Attn/IR/AttnOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+bool compatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// Checks `region` is empty or one block with `argTypes` yielding `result`.
+LogicalResult verifyBody(Operation *op, Region &region, StringRef name,
+                         TypeRange argTypes, Type result) {
+  if (region.empty())
+    return success();
+  if (!region.hasOneBlock())
+    return op->emitOpError() << "region '" << name << "' must have one block";
+  Block &block = region.front();
+  if (block.getArgumentTypes() != argTypes)
+    return op->emitOpError() << "region '" << name << "' must take ("
+                             << argTypes << "), got ("
+                             << block.getArgumentTypes() << ")";
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().getTypes() != TypeRange{result})
+    return op->emitOpError() << "region '" << name << "' must yield one "
+                             << result;
+  return success();
+}
+
+} // namespace
+
+LogicalResult OnlineStepOp::verify() {
+  MemRefType q = getQ().getType(), k = getK().getType(), v = getV().getType();
+  if (q.getElementType() != k.getElementType() ||
+      q.getElementType() != v.getElementType())
+    return emitOpError("q, k and v element types differ");
+  if (!compatible(q.getDimSize(1), k.getDimSize(1)))
+    return emitOpError() << "q head dim " << q.getDimSize(1)
+                         << " differs from k head dim " << k.getDimSize(1);
+  if (!compatible(v.getDimSize(1), getAcc().getType().getDimSize(1)))
+    return emitOpError() << "v head dim " << v.getDimSize(1)
+                         << " differs from acc's " 
+                         << getAcc().getType().getDimSize(1);
+  Builder b(getContext());
+  Type index = b.getIndexType();
+  if (failed(verifyBody(*this, getMask(), "mask", {index, index},
+                        b.getI1Type())) ||
+      failed(verifyBody(*this, getScore(), "score",
+                        {b.getF32Type(), index, index}, b.getF32Type())))
+    return failure();
+  return success();
+}
+
+LogicalResult TileQKOp::verify() {
+  MemRefType q = getQ().getType(), k = getK().getType();
+  if (q.getElementType() != k.getElementType())
+    return emitOpError("q and k element types differ");
+  if (!compatible(q.getDimSize(1), k.getDimSize(1)))
+    return emitOpError() << "q head dim " << q.getDimSize(1)
+                         << " differs from k head dim " << k.getDimSize(1);
+  return success();
+}
+
+LogicalResult TilePVOp::verify() {
+  if (!compatible(getV().getType().getDimSize(1),
+                  getAcc().getType().getDimSize(1)))
+    return emitOpError() << "v head dim " << getV().getType().getDimSize(1)
+                         << " differs from acc's "
+                         << getAcc().getType().getDimSize(1);
+  return success();
+}
