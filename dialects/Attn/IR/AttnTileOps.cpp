@@ -38,12 +38,13 @@ LogicalResult verifyBody(Operation *op, Region &region, StringRef name,
 } // namespace
 
 LogicalResult OnlineStepOp::verify() {
-  MemRefType q = getQ().getType(), k = getK().getType(), v = getV().getType();
-  if (q.getElementType() != k.getElementType() ||
-      q.getElementType() != v.getElementType())
-    return emitOpError("q, k and v element types differ");
-  if (!compatible(q.getDimSize(1), k.getDimSize(1)))
-    return emitOpError() << "q head dim " << q.getDimSize(1)
+  MemRefType qt = getQt().getType(), k = getK().getType(),
+             v = getV().getType();
+  if (qt.getElementType() != k.getElementType() ||
+      qt.getElementType() != v.getElementType())
+    return emitOpError("qt, k and v element types differ");
+  if (!compatible(qt.getDimSize(0), k.getDimSize(1)))
+    return emitOpError() << "qt head dim " << qt.getDimSize(0)
                          << " differs from k head dim " << k.getDimSize(1);
   if (!compatible(v.getDimSize(1), getAcc().getType().getDimSize(1)))
     return emitOpError() << "v head dim " << v.getDimSize(1)
@@ -60,11 +61,11 @@ LogicalResult OnlineStepOp::verify() {
 }
 
 LogicalResult TileQKOp::verify() {
-  MemRefType q = getQ().getType(), k = getK().getType();
-  if (q.getElementType() != k.getElementType())
-    return emitOpError("q and k element types differ");
-  if (!compatible(q.getDimSize(1), k.getDimSize(1)))
-    return emitOpError() << "q head dim " << q.getDimSize(1)
+  MemRefType qt = getQt().getType(), k = getK().getType();
+  if (qt.getElementType() != k.getElementType())
+    return emitOpError("qt and k element types differ");
+  if (!compatible(qt.getDimSize(0), k.getDimSize(1)))
+    return emitOpError() << "qt head dim " << qt.getDimSize(0)
                          << " differs from k head dim " << k.getDimSize(1);
   return success();
 }

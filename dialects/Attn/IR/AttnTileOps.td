@@ -4,6 +4,8 @@
 // online_step/online_finalize inside its loop nest, `attn-online-softmax`
 // expands online_step into tile_qk, the softmax update and tile_pv, and
 // `attn-lower-tile-matmul` turns those two into vector micro-kernels.
+// Scores are key-major ([keys, queries]) so that the softmax statistics of a
+// query tile are vectors and neither K nor the scores need a transpose.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,40 +24,48 @@ def Attn_F32VecMemRef : MemRefRankOf<[F32], [1]>;
 def Attn_OnlineStepOp : Attn_Op<"online_step"> {
   let summary = "fold one key/value block into a query tile's online softmax";
   let description = [{
-    For the `qn` query rows of `q` and the `kn` keys of `k`/`v` (qn, kn the
-    leading dims of the views), with absolute positions `q0 + i`, `k0 + j`:
+    `qt` holds the query tile transposed, `[D, BQ]` (columns `>= qn` are
+    ignored), so scores come out key-major and the softmax statistics of
+    `qn` queries are vectors. For `j < kn = dim(k, 0)`, `i < qn`, with
+    absolute positions `q0 + i`, `k0 + j`:
 
-        s[i, j]   = score(scale * q_i . k_j, q0 + i, k0 + j)
+        s[j, i]   = score(scale * q_i . k_j, q0 + i, k0 + j)
                     or -inf where needs_mask and !mask(q0 + i, k0 + j)
-        m'[i]     = max(m[i], max_j s[i, j])
-        l[i]      = l[i] * exp(m[i] - m'[i]) + sum_j exp(s[i, j] - m'[i])
-        acc[i, :] = acc[i, :] * exp(m[i] - m'[i]) + sum_j exp(s[i, j] - m'[i]) v_j
+        m'[i]     = max(m[i], max_j s[j, i]);  alpha[i] = exp(m[i] - m'[i])
+        l[i]      = l[i] * alpha[i] + sum_j exp(s[j, i] - m'[i])
+        acc[i, :] = acc[i, :] * alpha[i] + sum_j exp(s[j, i] - m'[i]) v_j
 
-    `m`, `l`, `acc` are the running max, sum and unnormalized output (f32).
-    The `mask` region maps `(i, j)` positions to an i1 (allowed); the `score`
-    region maps `(s, i, j)` to a new score (additive bias). Either may be
-    empty. `needs_mask` is false for blocks the tiler proved fully allowed.
+    `m`, `l`, `acc` are the running max, sum and unnormalized output (f32);
+    `scores` (`[BK, BQ]`) and `alpha` (`[BQ]`) are f32 scratch. The `mask`
+    region maps positions `(i, j)` to an i1 (allowed); the `score` region
+    maps `(s, i, j)` to a new score (additive bias). Either may be empty.
+    `needs_mask` is false for blocks the tiler proved fully allowed.
 
     ```mlir
-    attn.online_step %q, %k, %v, %m, %l, %acc at [%q0, %k0] masked %needs
-        {scale = 0.125 : f64}
-        : memref<?x64xf32, strided<[?, 1], offset: ?>>, ...
+    attn.online_step %qt, %k, %v, %m, %l, %acc, %scores, %alpha
+        rows %qn at [%q0, %k0] masked %needs {scale = 0.125 : f64}
+        : memref<64x64xf32>, memref<?x64xf32, strided<[?, 1], offset: ?>>,
+          memref<?x64xf32, strided<[?, 1], offset: ?>>, memref<64xf32>,
+          memref<64xf32>, memref<64x64xf32>, memref<64x64xf32>, memref<64xf32>
         mask {
         ^bb0(%i: index, %j: index):
-          %ok = arith.cmpi ule, %j, %i : index
+          %ok = arith.cmpi sle, %j, %i : index
           attn.yield %ok : i1
         }
     ```
   }];
-  let arguments = (ins Attn_TileMemRef:$q, Attn_TileMemRef:$k,
+  let arguments = (ins Attn_TileMemRef:$qt, Attn_TileMemRef:$k,
                    Attn_TileMemRef:$v, Attn_F32VecMemRef:$m,
                    Attn_F32VecMemRef:$l, Attn_F32TileMemRef:$acc,
-                   Index:$q0, Index:$k0, I1:$needs_mask, F64Attr:$scale);
+                   Attn_F32TileMemRef:$scores, Attn_F32VecMemRef:$alpha,
+                   Index:$rows, Index:$q0, Index:$k0, I1:$needs_mask,
+                   F64Attr:$scale);
   let regions = (region AnyRegion:$mask, AnyRegion:$score);
   let assemblyFormat = [{
-    $q `,` $k `,` $v `,` $m `,` $l `,` $acc `at` `[` $q0 `,` $k0 `]`
-    `masked` $needs_mask attr-dict `:` type($q) `,` type($k) `,` type($v)
-    `,` type($m) `,` type($l) `,` type($acc)
+    $qt `,` $k `,` $v `,` $m `,` $l `,` $acc `,` $scores `,` $alpha
+    `rows` $rows `at` `[` $q0 `,` $k0 `]` `masked` $needs_mask attr-dict
+    `:` type($qt) `,` type($k) `,` type($v) `,` type($m) `,` type($l) `,`
+    type($acc) `,` type($scores) `,` type($alpha)
     (`mask` $mask^)? (`score` $score^)?
   }];
   let hasVerifier = 1;
@@ -85,39 +95,42 @@ def Attn_OnlineFinalizeOp : Attn_Op<"online_finalize"> {
 }
 
 def Attn_TileQKOp : Attn_Op<"tile_qk"> {
-  let summary = "scaled score tile s = scale * q k^T";
+  let summary = "key-major score tile st = scale * k q^T";
   let description = [{
-    `s[i, j] = scale * sum_d q[i, d] * k[j, d]` for `i < dim(q, 0)`,
-    `j < dim(k, 0)`; `s` is at least that large (f32).
+    `st[j, i] = scale * sum_d k[j, d] * qt[d, i]` for `j < dim(st, 0)`,
+    `i < dim(st, 1)`; `qt` is the transposed query tile `[D, >= dim(st, 1)]`
+    and `k` has at least `dim(st, 0)` rows.
 
     ```mlir
-    attn.tile_qk %q, %k, %s {scale = 0.125 : f64}
-        : memref<?x64xf32>, memref<?x64xf32>, memref<64x64xf32>
+    attn.tile_qk %qt, %k, %st {scale = 0.125 : f64}
+        : memref<64x64xf32>, memref<?x64xf32>, memref<?x?xf32, strided<[64, 1]>>
     ```
   }];
-  let arguments = (ins Attn_TileMemRef:$q, Attn_TileMemRef:$k,
-                   Attn_F32TileMemRef:$s, F64Attr:$scale);
+  let arguments = (ins Attn_TileMemRef:$qt, Attn_TileMemRef:$k,
+                   Attn_F32TileMemRef:$st, F64Attr:$scale);
   let assemblyFormat = [{
-    $q `,` $k `,` $s attr-dict `:` type($q) `,` type($k) `,` type($s)
+    $qt `,` $k `,` $st attr-dict `:` type($qt) `,` type($k) `,` type($st)
   }];
   let hasVerifier = 1;
 }
 
 def Attn_TilePVOp : Attn_Op<"tile_pv"> {
-  let summary = "accumulate acc += p v";
+  let summary = "rescale and accumulate acc = alpha * acc + p^T v";
   let description = [{
-    `acc[i, :] += sum_j p[i, j] * v[j, :]` for `i < dim(p, 0)`,
-    `j < dim(p, 1)` (which must not exceed `dim(v, 0)`).
+    `acc[i, :] = alpha[i] * acc[i, :] + sum_j pt[j, i] * v[j, :]` for
+    `i < dim(pt, 1)`, `j < dim(pt, 0)` (`v` has at least that many rows).
 
     ```mlir
-    attn.tile_pv %p, %v, %acc
-        : memref<?x?xf32>, memref<?x64xf32>, memref<64x64xf32>
+    attn.tile_pv %pt, %v, %acc, %alpha
+        : memref<?x?xf32, strided<[64, 1]>>, memref<?x64xf32>,
+          memref<64x64xf32>, memref<64xf32>
     ```
   }];
-  let arguments = (ins Attn_F32TileMemRef:$p, Attn_TileMemRef:$v,
-                   Attn_F32TileMemRef:$acc);
+  let arguments = (ins Attn_F32TileMemRef:$pt, Attn_TileMemRef:$v,
+                   Attn_F32TileMemRef:$acc, Attn_F32VecMemRef:$alpha);
   let assemblyFormat = [{
-    $p `,` $v `,` $acc attr-dict `:` type($p) `,` type($v) `,` type($acc)
+    $pt `,` $v `,` $acc `,` $alpha attr-dict `:` type($pt) `,` type($v) `,`
+    type($acc) `,` type($alpha)
   }];
   let hasVerifier = 1;
 }

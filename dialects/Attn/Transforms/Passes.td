@@ -37,4 +37,59 @@ def AttnTile : Pass<"attn-tile"> {
     "::mlir::scf::SCFDialect"];
 }
 
+def AttnOnlineSoftmax : Pass<"attn-online-softmax"> {
+  let summary = "Expand online_step/online_finalize into the online softmax";
+  let description = [{
+    Each `attn.online_step` becomes the score tile (`attn.tile_qk`), the mask
+    region applied where the block needs masking, the score region, the
+    update of running max, sum and accumulator (rescaled by
+    exp(old max - new max)) in vector loops, and `attn.tile_pv`.
+    `attn.online_finalize` becomes acc / l (0 for rows with no allowed key)
+    and the log-sum-exp (-inf for those rows).
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "16",
+           "f32 lanes per vector">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"];
+}
+
+def AttnLowerTileMatmul : Pass<"attn-lower-tile-matmul"> {
+  let summary = "Lower tile_qk and tile_pv to register-blocked vector FMAs";
+  let description = [{
+    `attn.tile_qk` becomes, per block of `qk-rows` keys and `qk-vectors`
+    query vectors, a reduction over D of broadcast(k[j, d]) * qt[d, i:i+W];
+    `attn.tile_pv` becomes, per block of `pv-rows` query rows and `pv-vectors`
+    Dv vectors, alpha * acc plus a reduction over keys of
+    broadcast(p[j, i]) * v[j, c:c+W]. Accumulators are loop-carried vectors.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "16", "f32 lanes per vector">,
+    Option<"qkRows", "qk-rows", "int64_t", "4", "keys per tile_qk kernel">,
+    Option<"qkVectors", "qk-vectors", "int64_t", "4",
+           "query vectors per tile_qk kernel">,
+    Option<"pvRows", "pv-rows", "int64_t", "4", "query rows per tile_pv kernel">,
+    Option<"pvVectors", "pv-vectors", "int64_t", "4",
+           "Dv vectors per tile_pv kernel">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
+}
+
+def AttnApproximateMath : Pass<"attn-approximate-math"> {
+  let summary = "Replace math.exp/log on vectors by polynomial approximations";
+  let description = [{
+    LLVM scalarizes vector `llvm.exp` into libm calls; this pass applies
+    upstream's polynomial approximations (populateMathPolynomialApproximation
+    Patterns) so the online softmax's exponentials stay vectorized.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD

@@ -69,11 +69,12 @@ struct IndexMath {
   }
 };
 
-/// memref type of `tensor` with unit innermost stride and dynamic others, so
-/// any caller layout with contiguous rows binds without a copy.
-MemRefType stridedBufferType(RankedTensorType t) {
+/// memref type of `tensor` with dynamic strides and offset, the innermost
+/// stride 1 if `unitInner`. Any caller layout with contiguous rows binds
+/// without a copy.
+MemRefType stridedBufferType(RankedTensorType t, bool unitInner) {
   SmallVector<int64_t> strides(t.getRank(), ShapedType::kDynamic);
-  if (!strides.empty())
+  if (!strides.empty() && unitInner)
     strides.back() = 1;
   auto layout =
       StridedLayoutAttr::get(t.getContext(), ShapedType::kDynamic, strides);
@@ -179,9 +180,12 @@ LogicalResult Tiler::run() {
   auto toBuffer = [&](Value t) -> Value {
     if (!t)
       return {};
+    // The buffer takes the function boundary's fully dynamic layout; the
+    // cast then records that rows are contiguous (the runtime checks it).
     auto type = cast<RankedTensorType>(t.getType());
-    return bufferization::ToBufferOp::create(b, loc, stridedBufferType(type), t,
-                                             /*read_only=*/true);
+    Value buf = bufferization::ToBufferOp::create(
+        b, loc, stridedBufferType(type, false), t, /*read_only=*/true);
+    return memref::CastOp::create(b, loc, stridedBufferType(type, true), buf);
   };
   Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey()),
         v = toBuffer(op.getValue());
@@ -230,11 +234,6 @@ LogicalResult Tiler::run() {
   Value bi = par.getInductionVars()[0], hi = par.getInductionVars()[1],
         qb = par.getInductionVars()[2];
 
-  // Scratch lives in an alloca scope so each q-block frees its stack.
-  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-  Block *scopeBody = b.createBlock(&scope.getBodyRegion());
-  b.setInsertionPointToStart(scopeBody);
-
   Value q0 = m.mul(qb, m.c(blockQ));
   Value qn = m.min(m.c(blockQ), m.sub(Lq, q0));
   Value qLast = m.sub(m.add(q0, qn), m.c(1));
@@ -252,6 +251,12 @@ LogicalResult Tiler::run() {
         b, loc, cast<FloatType>(f32), APFloat(static_cast<float>(value)));
     linalg::FillOp::create(b, loc, ValueRange{cst}, ValueRange{buf});
   };
+  // Scratch: key-major scores, the per-row rescale, the transposed Q tile.
+  Value scores =
+      memref::AllocaOp::create(b, loc, MemRefType::get({blockKV, blockQ}, f32));
+  Value alpha = memref::AllocaOp::create(b, loc, MemRefType::get({blockQ}, f32));
+  Type qElem = cast<MemRefType>(q.getType()).getElementType();
+  Value qt = memref::AllocaOp::create(b, loc, MemRefType::get({D, blockQ}, qElem));
   fill(mState, -std::numeric_limits<double>::infinity());
   fill(lState, 0.0);
   fill(acc, 0.0);
@@ -274,6 +279,18 @@ LogicalResult Tiler::run() {
     hiKey = m.min(hiKey, len);
   }
   hiKey = m.max(hiKey, lo);
+
+  // qt[:, :qn] = Q tile^T, once per q-block.
+  {
+    Value qTile = tileView(b, loc, q, layout, bi, hi, q0, qn, D);
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    Value qtView = memref::SubViewOp::create(
+        b, loc, qt, ArrayRef<OpFoldResult>{zero, zero},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(D), qn},
+        ArrayRef<OpFoldResult>{one, one});
+    linalg::TransposeOp::create(b, loc, qTile, qtView,
+                                ArrayRef<int64_t>{1, 0});
+  }
 
   // Per-q-block facts for block skipping.
   Value qDocMin, qDocMax, qHasGlobal;
@@ -320,12 +337,12 @@ LogicalResult Tiler::run() {
 
   auto ifVisit = scf::IfOp::create(b, loc, visit, /*withElse=*/false);
   b.setInsertionPointToStart(ifVisit.thenBlock());
-  Value qTile = tileView(b, loc, q, layout, bi, hi, q0, qn, D);
   Value kTile = tileView(b, loc, k, layout, bi, kvh, k0, kn, D);
   Value vTile = tileView(b, loc, v, layout, bi, kvh, k0, kn, Dv);
   Value needsMask = arith::XOrIOp::create(b, loc, full, m.boolean(true));
   auto step = OnlineStepOp::create(
-      b, loc, qTile, kTile, vTile, mState, lState, acc, q0, k0, needsMask,
+      b, loc, qt, kTile, vTile, mState, lState, acc, scores, alpha, qn, q0,
+      k0, needsMask,
       b.getF64FloatAttr(op.getScaleOrDefault()));
 
   // mask(i, j): every per-element condition of the spec.
@@ -396,7 +413,6 @@ LogicalResult Tiler::run() {
                                         strides);
   }
   OnlineFinalizeOp::create(b, loc, mState, lState, acc, outTile, lseTile);
-  memref::AllocaScopeReturnOp::create(b, loc);
 
   // Replace the op's results.
   b.setInsertionPointAfter(par);

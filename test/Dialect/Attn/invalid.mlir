@@ -42,9 +42,26 @@ func.func @attention_dynamic_head_dim(%q: tensor<2x8x16x?xf32>, %k: tensor<2x8x1
 // -----
 
 func.func @attention_dynamic_value_dim(%q: tensor<2x8x16x64xf32>, %v: tensor<2x8x16x?xf32>) -> tensor<2x8x16x?xf32> {
-  // expected-error @+1 {{'attn.attention' op value head dim Dv must be static}}
+  // expected-error @+1 {{'attn.attention' op value head dim Dv must be static, got value [2, 8, 16, ?]}}
   %o = attn.attention %q, %q, %v : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x?xf32> -> tensor<2x8x16x?xf32>
   return %o : tensor<2x8x16x?xf32>
+}
+
+// -----
+
+// Static but empty head dims: 1/sqrt(D) and the kernels need D, Dv > 0.
+func.func @attention_zero_head_dim(%q: tensor<2x8x16x0xf32>, %v: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op head dims must be positive, got D = 0 and Dv = 64}}
+  %o = attn.attention %q, %q, %v : tensor<2x8x16x0xf32>, tensor<2x8x16x0xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @attention_zero_value_dim(%q: tensor<2x8x16x64xf32>, %v: tensor<2x8x16x0xf32>) -> tensor<2x8x16x0xf32> {
+  // expected-error @+1 {{'attn.attention' op head dims must be positive, got D = 64 and Dv = 0}}
+  %o = attn.attention %q, %q, %v : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x0xf32> -> tensor<2x8x16x0xf32>
+  return %o : tensor<2x8x16x0xf32>
 }
 
 // -----
@@ -95,6 +112,25 @@ func.func @attention_zero_kv_heads(%q: tensor<2x8x16x64xf32>, %k: tensor<2x?x16x
   // expected-error @+1 {{'attn.attention' op query heads Hq = 8 must be a multiple of key/value heads Hkv = 0}}
   %o = attn.attention %q, %k, %v : tensor<2x8x16x64xf32>, tensor<2x?x16x64xf32>, tensor<2x0x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+// Hq is dynamic in the query but the result pins it to 8: 8 heads cannot
+// share 3 KV heads.
+func.func @attention_heads_not_multiple_result_hq(%q: tensor<2x?x16x64xf32>, %k: tensor<2x3x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op query heads Hq = 8 must be a multiple of key/value heads Hkv = 3}}
+  %o = attn.attention %q, %k, %k : tensor<2x?x16x64xf32>, tensor<2x3x16x64xf32>, tensor<2x3x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+// Hkv = 0 is rejected even when Hq is unknown everywhere.
+func.func @attention_zero_kv_heads_dynamic_hq(%q: tensor<2x?x16x64xf32>, %k: tensor<2x0x16x64xf32>) -> tensor<2x?x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op query heads Hq = ? must be a multiple of key/value heads Hkv = 0}}
+  %o = attn.attention %q, %k, %k : tensor<2x?x16x64xf32>, tensor<2x0x16x64xf32>, tensor<2x0x16x64xf32> -> tensor<2x?x16x64xf32>
+  return %o : tensor<2x?x16x64xf32>
 }
 
 //===----------------------------------------------------------------------===//
@@ -177,6 +213,24 @@ func.func @attention_window_negative_left(%q: tensor<2x8x16x64xf32>) -> tensor<2
 func.func @attention_window_negative_right(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
   // expected-error @+1 {{'attn.attention' op window (left = 4, right = -2) must not be negative}}
   %o = attn.attention %q, %q, %q {window = #attn.window<left = 4, right = -2>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+// The LSE is checked against the Lq the result pins (16), not the query's ?.
+func.func @attention_lse_shape_result_lq(%q: tensor<2x8x?x64xf32>, %k: tensor<2x8x32x64xf32>) -> (tensor<2x8x16x64xf32>, tensor<2x8x32xf32>) {
+  // expected-error @+1 {{'attn.attention' op result 'lse' has shape [2, 8, 32], expected [B, Hq, Lq] = [2, 8, 16]}}
+  %o, %lse = attn.attention %q, %k, %k : tensor<2x8x?x64xf32>, tensor<2x8x32x64xf32>, tensor<2x8x32x64xf32> -> tensor<2x8x16x64xf32>, tensor<2x8x32xf32>
+  return %o, %lse : tensor<2x8x16x64xf32>, tensor<2x8x32xf32>
+}
+
+// -----
+
+// A misspelt option must not be silently ignored (the op would be non-causal).
+func.func @attention_unknown_attribute(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op has unknown attribute 'casual'}}
+  %o = attn.attention %q, %q, %q {casual = #attn.causal<bottom_right>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
 
@@ -361,6 +415,15 @@ func.func @attention_global_lq_ne_lk(%q: tensor<2x8x16x64xf32>, %k: tensor<2x8x3
 
 // -----
 
+// Lq is dynamic in the query but the result pins it to 16, against Lk = 32.
+func.func @attention_global_result_lq_ne_lk(%q: tensor<2x8x?x64xf32>, %k: tensor<2x8x32x64xf32>, %g: tensor<2x32xi1>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op global_tokens need Lq == Lk (one flag per position), got Lq = 16 and Lk = 32}}
+  %o = attn.attention %q, %k, %k global_tokens(%g : tensor<2x32xi1>) {window = #attn.window<left = 2, right = 2>} : tensor<2x8x?x64xf32>, tensor<2x8x32x64xf32>, tensor<2x8x32x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
 // With a dynamic Lq the expected L comes from the key.
 func.func @attention_global_shape(%q: tensor<2x8x?x64xf32>, %k: tensor<2x8x32x64xf32>, %g: tensor<2x16xi1>) -> tensor<2x8x?x64xf32> {
   // expected-error @+1 {{'attn.attention' op global_tokens must be [B, L] = [2, 32], got [2, 16]}}
@@ -510,9 +573,25 @@ func.func @linear_dynamic_head_dim(%q: tensor<2x8x16x64xf32>, %k: tensor<2x8x16x
 // -----
 
 func.func @linear_dynamic_value_dim(%q: tensor<2x16x8x64xf32>, %v: tensor<2x16x8x?xf32>) -> tensor<2x16x8x?xf32> {
-  // expected-error @+1 {{'attn.linear_attention' op value head dim Dv must be static}}
+  // expected-error @+1 {{'attn.linear_attention' op value head dim Dv must be static, got value [2, 16, 8, ?]}}
   %o = attn.linear_attention %q, %q, %v {feature_map = #attn.feature_map<elu_plus_one>, layout = #attn.layout<bshd>} : tensor<2x16x8x64xf32>, tensor<2x16x8x64xf32>, tensor<2x16x8x?xf32> -> tensor<2x16x8x?xf32>
   return %o : tensor<2x16x8x?xf32>
+}
+
+// -----
+
+func.func @linear_zero_value_dim(%q: tensor<2x8x16x64xf32>, %v: tensor<2x8x16x0xf32>) -> tensor<2x8x16x0xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op head dims must be positive, got D = 64 and Dv = 0}}
+  %o = attn.linear_attention %q, %q, %v {feature_map = #attn.feature_map<elu_plus_one>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x0xf32> -> tensor<2x8x16x0xf32>
+  return %o : tensor<2x8x16x0xf32>
+}
+
+// -----
+
+func.func @linear_zero_head_dim_bshd(%q: tensor<2x16x8x0xf32>, %v: tensor<2x16x8x32xf32>) -> tensor<2x16x8x32xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op head dims must be positive, got D = 0 and Dv = 32}}
+  %o = attn.linear_attention %q, %q, %v {feature_map = #attn.feature_map<relu>, layout = #attn.layout<bshd>} : tensor<2x16x8x0xf32>, tensor<2x16x8x0xf32>, tensor<2x16x8x32xf32> -> tensor<2x16x8x32xf32>
+  return %o : tensor<2x16x8x32xf32>
 }
 
 // -----
@@ -556,6 +635,23 @@ func.func @linear_heads_not_multiple(%q: tensor<2x8x16x64xf32>, %k: tensor<2x3x1
   return %o : tensor<2x8x16x64xf32>
 }
 
+// -----
+
+// BSHD: the result pins the query's dynamic heads (stored dim 2) to 6.
+func.func @linear_heads_not_multiple_result_hq_bshd(%q: tensor<2x16x?x64xf32>, %k: tensor<2x16x4x64xf32>) -> tensor<2x16x6x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op query heads Hq = 6 must be a multiple of key/value heads Hkv = 4}}
+  %o = attn.linear_attention %q, %k, %k {feature_map = #attn.feature_map<elu_plus_one>, layout = #attn.layout<bshd>} : tensor<2x16x?x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32> -> tensor<2x16x6x64xf32>
+  return %o : tensor<2x16x6x64xf32>
+}
+
+// -----
+
+func.func @linear_zero_kv_heads_dynamic_hq(%q: tensor<?x?x?x64xf32>, %k: tensor<?x0x?x64xf32>) -> tensor<?x?x?x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op query heads Hq = ? must be a multiple of key/value heads Hkv = 0}}
+  %o = attn.linear_attention %q, %k, %k {feature_map = #attn.feature_map<softmax>} : tensor<?x?x?x64xf32>, tensor<?x0x?x64xf32>, tensor<?x0x?x64xf32> -> tensor<?x?x?x64xf32>
+  return %o : tensor<?x?x?x64xf32>
+}
+
 //===----------------------------------------------------------------------===//
 // Shared output checks (verifyOutput), from attn.linear_attention
 //===----------------------------------------------------------------------===//
@@ -575,6 +671,15 @@ func.func @linear_output_shape(%q: tensor<2x8x16x64xf32>, %k: tensor<2x2x16x64xf
   // expected-error @+1 {{'attn.linear_attention' op result 'output' has shape [2, 2, 16, 64], expected [2, 8, 16, 64]}}
   %o = attn.linear_attention %q, %k, %k {feature_map = #attn.feature_map<elu_plus_one>} : tensor<2x8x16x64xf32>, tensor<2x2x16x64xf32>, tensor<2x2x16x64xf32> -> tensor<2x2x16x64xf32>
   return %o : tensor<2x2x16x64xf32>
+}
+
+// -----
+
+// linear_attention has no sliding window: the attribute must not be ignored.
+func.func @linear_unknown_attribute(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op has unknown attribute 'window'}}
+  %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, causal, window = #attn.window<left = 127, right = 0>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
 }
 
 //===----------------------------------------------------------------------===//
@@ -628,6 +733,15 @@ func.func @linear_projection_rank(%q: tensor<2x8x16x64xf32>, %p: tensor<8x128x64
 func.func @linear_projection_transposed(%q: tensor<2x8x16x64xf32>, %p: tensor<64x256xf32>) -> tensor<2x8x16x64xf32> {
   // expected-error @+1 {{'attn.linear_attention' op projection must be [m, D = 64] with static dims, got [64, 256]}}
   %o = attn.linear_attention %q, %q, %q projection(%p : tensor<64x256xf32>) {feature_map = #attn.feature_map<favor_plus>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+// The projection's D must be static: a dynamic one cannot be checked against D.
+func.func @linear_projection_dynamic_d(%q: tensor<2x8x16x64xf32>, %p: tensor<128x?xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op projection must be [m, D = 64] with static dims, got [128, ?]}}
+  %o = attn.linear_attention %q, %q, %q projection(%p : tensor<128x?xf32>) {feature_map = #attn.feature_map<favor_plus>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
 

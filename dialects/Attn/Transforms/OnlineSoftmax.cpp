@@ -1,0 +1,245 @@
+//===- OnlineSoftmax.cpp - expand online_step/finalize into the update ----===//
+//
+// attn.online_step becomes: the score tile (attn.tile_qk), the mask and
+// score-modifier regions applied element by element (the mask only where the
+// tiler could not prove the block fully allowed), the online-softmax update of
+// running max m, sum l and accumulator acc in vector loops, and attn.tile_pv.
+// attn.online_finalize becomes acc / l and the log-sum-exp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Attn/IR/AttnOps.h"
+#include "Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <limits>
+
+#define DEBUG_TYPE "attn-online-softmax"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNONLINESOFTMAX
+#include "Attn/Transforms/Passes.h.inc"
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+struct Expander {
+  OpBuilder &b;
+  Location loc;
+  int64_t width;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(float v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
+  }
+  VectorType vecType() { return VectorType::get({width}, b.getF32Type()); }
+  Value splat(float v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType(), b.getF32FloatAttr(v)));
+  }
+
+  /// for (i = 0; i < n; ++i) body(i)
+  template <typename Fn>
+  void forEach(Value n, Fn body) {
+    scf::ForOp::create(b, loc, idx(0), n, idx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value i, ValueRange) {
+                         body(i);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+
+  /// Inlines the single-block `region` with `args`, returning its yield.
+  Value inlineRegion(Region &region, ValueRange args) {
+    IRMapping map;
+    Block &block = region.front();
+    for (auto [from, to] : llvm::zip(block.getArguments(), args))
+      map.map(from, to);
+    for (Operation &op : block.without_terminator())
+      b.clone(op, map);
+    return map.lookup(cast<YieldOp>(block.getTerminator()).getValues()[0]);
+  }
+
+  void expandStep(OnlineStepOp op);
+  void expandFinalize(OnlineFinalizeOp op);
+};
+
+void Expander::expandStep(OnlineStepOp op) {
+  Value qn = op.getRows();
+  Value kn = memref::DimOp::create(b, loc, op.getK(), 0);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  // st: the [kn, qn] key-major score tile.
+  Value st = memref::SubViewOp::create(b, loc, op.getScores(),
+                                       ArrayRef<OpFoldResult>{zero, zero},
+                                       ArrayRef<OpFoldResult>{kn, qn},
+                                       ArrayRef<OpFoldResult>{one, one});
+
+  // s = scale * q k^T
+  TileQKOp::create(b, loc, op.getQt(), op.getK(), st, op.getScaleAttr());
+
+  // s = score(s, i, j) on every element.
+  if (!op.getScore().empty())
+    forEach(kn, [&](Value j) {
+      forEach(qn, [&](Value i) {
+        Value x = memref::LoadOp::create(b, loc, st, ValueRange{j, i});
+        Value qi = arith::AddIOp::create(b, loc, op.getQ0(), i);
+        Value kj = arith::AddIOp::create(b, loc, op.getK0(), j);
+        Value y = inlineRegion(op.getScore(), {x, qi, kj});
+        memref::StoreOp::create(b, loc, y, st, ValueRange{j, i});
+      });
+    });
+
+  // s = -inf where the mask forbids the pair, in blocks that need it.
+  if (!op.getMask().empty()) {
+    auto ifMasked = scf::IfOp::create(b, loc, op.getNeedsMask(), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifMasked.thenBlock());
+    forEach(kn, [&](Value j) {
+      forEach(qn, [&](Value i) {
+        Value qi = arith::AddIOp::create(b, loc, op.getQ0(), i);
+        Value kj = arith::AddIOp::create(b, loc, op.getK0(), j);
+        Value allowed = inlineRegion(op.getMask(), {qi, kj});
+        Value x = memref::LoadOp::create(b, loc, st, ValueRange{j, i});
+        Value y = arith::SelectOp::create(b, loc, allowed, x, f32(-kInf));
+        memref::StoreOp::create(b, loc, y, st, ValueRange{j, i});
+      });
+    });
+  }
+
+  // Online softmax for `width` queries at a time: the statistics are vectors.
+  Value m = op.getM(), l = op.getL(), alphaBuf = op.getAlpha();
+  auto read = [&](Value buf, ValueRange at, float pad) -> Value {
+    return vector::TransferReadOp::create(b, loc, vecType(), buf, at, f32(pad),
+                                          ArrayRef<bool>{false});
+  };
+  auto write = [&](Value x, Value buf, ValueRange at) {
+    vector::TransferWriteOp::create(b, loc, x, buf, at, ArrayRef<bool>{false});
+  };
+  scf::ForOp::create(
+      b, loc, idx(0), qn, idx(width), ValueRange{},
+      [&](OpBuilder &, Location, Value i, ValueRange) {
+        // The first qn entries of m, l and alpha are this tile's rows.
+        Value rowsLeft = arith::SubIOp::create(b, loc, qn, i);
+        Value lanes = vector::CreateMaskOp::create(
+            b, loc, VectorType::get({width}, b.getI1Type()),
+            ValueRange{rowsLeft});
+        auto readRows = [&](Value buf, float pad) -> Value {
+          return vector::MaskedLoadOp::create(b, loc, vecType(), buf,
+                                              ValueRange{i}, lanes, splat(pad));
+        };
+        auto writeRows = [&](Value buf, Value x) {
+          vector::MaskedStoreOp::create(b, loc, buf, ValueRange{i}, lanes, x);
+        };
+        // new max = max(old max, max_j s[j, :])
+        Value mOld = readRows(m, -kInf);
+        auto maxLoop = scf::ForOp::create(
+            b, loc, idx(0), kn, idx(1), ValueRange{mOld},
+            [&](OpBuilder &, Location, Value j, ValueRange acc) {
+              Value x = read(st, ValueRange{j, i}, -kInf);
+              scf::YieldOp::create(
+                  b, loc, ValueRange{arith::MaximumFOp::create(b, loc, acc[0], x)});
+            });
+        Value mNew = maxLoop.getResult(0);
+        // Rows with no allowed key so far keep m = -inf; subtracting 0 instead
+        // keeps exp(-inf - m) = 0 rather than NaN.
+        Value noKey = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            mNew, splat(-kInf));
+        Value mSafe = arith::SelectOp::create(b, loc, noKey, splat(0.0f), mNew);
+        // alpha = exp(old max - new max) rescales what was accumulated.
+        Value alpha = math::ExpOp::create(
+            b, loc, arith::SubFOp::create(b, loc, mOld, mSafe));
+        // p = exp(s - new max), written back over s; l = l * alpha + sum_j p
+        auto sumLoop = scf::ForOp::create(
+            b, loc, idx(0), kn, idx(1),
+            ValueRange{arith::MulFOp::create(b, loc, readRows(l, 0.0f), alpha)},
+            [&](OpBuilder &, Location, Value j, ValueRange acc) {
+              Value x = read(st, ValueRange{j, i}, -kInf);
+              Value p = math::ExpOp::create(
+                  b, loc, arith::SubFOp::create(b, loc, x, mSafe));
+              write(p, st, ValueRange{j, i});
+              scf::YieldOp::create(
+                  b, loc, ValueRange{arith::AddFOp::create(b, loc, acc[0], p)});
+            });
+        writeRows(l, sumLoop.getResult(0));
+        writeRows(m, mNew);
+        writeRows(alphaBuf, alpha);
+        scf::YieldOp::create(b, loc);
+      });
+
+  // acc = alpha * acc + p^T v
+  TilePVOp::create(b, loc, st, op.getV(), op.getAcc(), alphaBuf);
+  op.erase();
+}
+
+void Expander::expandFinalize(OnlineFinalizeOp op) {
+  Value out = op.getOut();
+  Value qn = memref::DimOp::create(b, loc, out, 0);
+  auto outType = cast<MemRefType>(out.getType());
+  auto outVec = VectorType::get({width}, outType.getElementType());
+  const int64_t dv = outType.getDimSize(1);
+  forEach(qn, [&](Value i) {
+    Value l = memref::LoadOp::create(b, loc, op.getL(), ValueRange{i});
+    // A row that saw no allowed key has l = 0: output 0, LSE -inf.
+    Value empty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, f32(0.0f));
+    Value inv = arith::SelectOp::create(
+        b, loc, empty, f32(0.0f), arith::DivFOp::create(b, loc, f32(1.0f), l));
+    Value invSplat = vector::BroadcastOp::create(b, loc, vecType(), inv);
+    for (int64_t c = 0; c < dv; c += width) {
+      bool inBounds = c + width <= dv;
+      Value at = idx(c);
+      Value x = vector::TransferReadOp::create(b, loc, vecType(), op.getAcc(),
+                                               ValueRange{i, at}, f32(0.0f),
+                                               ArrayRef<bool>{inBounds});
+      Value y = arith::MulFOp::create(b, loc, x, invSplat);
+      if (outVec != vecType())
+        y = arith::TruncFOp::create(b, loc, outVec, y);
+      vector::TransferWriteOp::create(b, loc, y, out, ValueRange{i, at},
+                                      ArrayRef<bool>{inBounds});
+    }
+    if (Value lse = op.getLse()) {
+      Value m = memref::LoadOp::create(b, loc, op.getM(), ValueRange{i});
+      Value logL = math::LogOp::create(b, loc, l);
+      Value value = arith::SelectOp::create(
+          b, loc, empty, f32(-kInf), arith::AddFOp::create(b, loc, m, logL));
+      memref::StoreOp::create(b, loc, value, lse, ValueRange{i});
+    }
+  });
+  op.erase();
+}
+
+struct AttnOnlineSoftmax : impl::AttnOnlineSoftmaxBase<AttnOnlineSoftmax> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (vectorWidth <= 0) {
+      getOperation()->emitError()
+          << "attn-online-softmax: vector-width must be positive, got "
+          << vectorWidth;
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<OnlineStepOp, OnlineFinalizeOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      OpBuilder b(op);
+      Expander e{b, op->getLoc(), vectorWidth};
+      if (auto step = dyn_cast<OnlineStepOp>(op))
+        e.expandStep(step);
+      else
+        e.expandFinalize(cast<OnlineFinalizeOp>(op));
+    }
+  }
+};
+
+} // namespace
+} // namespace mlir::attn

@@ -1,0 +1,96 @@
+//===- JIT.h - compile an attention spec and run it on caller buffers -*- C++ -*-===//
+//
+// Compile a spec (MLIR text or an AttentionSpec) for a target, get a Kernel,
+// run it on caller-owned buffers. Every failure -- a spec that does not
+// verify, a shape, dtype or stride the kernel cannot take, a null pointer, a
+// target that is not available -- comes back as an llvm::Error. Kernels are
+// cached by (function text with its static/dynamic dims, target, options):
+// a kernel with dynamic B, H and L serves every size.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_JIT_H
+#define ATTN_JIT_H
+
+#include "attn/Spec.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attn {
+
+enum class Target { CPU, CUDA };
+llvm::Expected<Target> parseTarget(llvm::StringRef name);
+const char *toString(Target t);
+
+/// Element types of kernel arguments (Bool is one byte per element).
+enum class DType { F32, F16, BF16, I32, I64, Bool };
+const char *toString(DType t);
+size_t sizeOf(DType t);
+
+/// A caller-owned tensor: data, shape and strides in elements.
+struct TensorRef {
+  void *data = nullptr;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides; ///< empty: row-major contiguous
+
+  /// Row-major strides of `shape`.
+  static std::vector<int64_t> contiguousStrides(llvm::ArrayRef<int64_t> shape);
+};
+
+/// The declared type of one kernel argument or result: dtype and dims
+/// (kDynamic where any size binds).
+struct ArgType {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
+struct CompileOptions {
+  int64_t blockQ = 64;
+  int64_t blockKV = 64;
+  int64_t vectorWidth = 16;
+  bool parallel = true; ///< OpenMP threads over (batch, head, q-block)
+};
+
+class Kernel {
+public:
+  virtual ~Kernel();
+  virtual llvm::ArrayRef<ArgType> arguments() const = 0;
+  virtual llvm::ArrayRef<ArgType> results() const = 0;
+  /// Runs on `args` (function-argument order) writing `results`. Shapes,
+  /// dtypes and strides are checked first; nothing runs if any is wrong.
+  virtual llvm::Error run(llvm::ArrayRef<TensorRef> args,
+                          llvm::ArrayRef<TensorRef> results) = 0;
+};
+
+class JIT {
+public:
+  JIT();
+  ~JIT();
+
+  /// Compiles the function `funcName` (or the only function) of `mlirText`.
+  llvm::Expected<std::shared_ptr<Kernel>>
+  compile(llvm::StringRef mlirText, Target target,
+          const CompileOptions &options = {}, llvm::StringRef funcName = "");
+  llvm::Expected<std::shared_ptr<Kernel>>
+  compile(const AttentionSpec &spec, Target target,
+          const CompileOptions &options = {});
+
+  /// How many compilations ran (cache misses).
+  int64_t numCompilations() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace attn
+
+#endif // ATTN_JIT_H

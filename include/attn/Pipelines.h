@@ -1,0 +1,45 @@
+//===- Pipelines.h - named attn pass pipelines ------------------*- C++ -*-===//
+//
+// The whole path from attn ops to LLVM dialect for each target, as one pass
+// pipeline, registered in attn-opt and used by the JIT.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_PIPELINES_H
+#define ATTN_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace attn {
+
+struct CPUPipelineOptions
+    : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<int64_t> blockQ{*this, "block-q", llvm::cl::desc("query rows per tile"),
+                         llvm::cl::init(64)};
+  Option<int64_t> blockKV{*this, "block-kv", llvm::cl::desc("keys per tile"),
+                          llvm::cl::init(64)};
+  Option<int64_t> vectorWidth{*this, "vector-width",
+                              llvm::cl::desc("f32 lanes per vector"),
+                              llvm::cl::init(16)};
+  Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("run (batch, head, q-block) tiles on OpenMP threads"),
+      llvm::cl::init(true)};
+};
+
+/// attn ops -> tiles -> online softmax -> vector micro-kernels -> buffers ->
+/// (OpenMP) -> LLVM dialect. Functions keep their names and signatures with
+/// memrefs of fully dynamic layout; each result is a fresh malloc'ed buffer
+/// the caller owns.
+void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &opts);
+
+/// Registers `attn-cpu-pipeline` for attn-opt.
+void registerAttnPipelines();
+
+} // namespace attn
+
+#endif // ATTN_PIPELINES_H

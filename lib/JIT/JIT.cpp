@@ -1,0 +1,522 @@
+//===- JIT.cpp - spec -> cached, runnable CPU kernel ----------------------===//
+//
+// Parses and verifies a spec, lowers it with attn-cpu-pipeline, JIT-compiles
+// it with MLIR's ExecutionEngine (host CPU features, O3) and wraps the C
+// interface in a Kernel that checks every buffer before calling it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/JIT.h"
+
+#include "attn/Pipelines.h"
+#include "attn/SpecIR.h"
+
+#include "Attn/IR/AttnOps.h"
+#include "Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <set>
+
+using namespace mlir;
+
+namespace attn {
+
+Kernel::~Kernel() = default;
+
+llvm::Expected<Target> parseTarget(llvm::StringRef name) {
+  if (name == "cpu")
+    return Target::CPU;
+  if (name == "cuda")
+    return Target::CUDA;
+  return llvm::createStringError("unknown target '" + name +
+                                 "' (expected cpu or cuda)");
+}
+
+const char *toString(Target t) { return t == Target::CPU ? "cpu" : "cuda"; }
+
+const char *toString(DType t) {
+  switch (t) {
+  case DType::F32: return "f32";
+  case DType::F16: return "f16";
+  case DType::BF16: return "bf16";
+  case DType::I32: return "i32";
+  case DType::I64: return "i64";
+  case DType::Bool: return "bool";
+  }
+  return "?";
+}
+
+size_t sizeOf(DType t) {
+  switch (t) {
+  case DType::F32: case DType::I32: return 4;
+  case DType::F16: case DType::BF16: return 2;
+  case DType::I64: return 8;
+  case DType::Bool: return 1;
+  }
+  return 0;
+}
+
+std::vector<int64_t> TensorRef::contiguousStrides(llvm::ArrayRef<int64_t> shape) {
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") +
+         (shape[i] == kDynamic ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+std::optional<DType> dtypeOf(Type t) {
+  if (t.isF32()) return DType::F32;
+  if (t.isF16()) return DType::F16;
+  if (t.isBF16()) return DType::BF16;
+  if (t.isInteger(32)) return DType::I32;
+  if (t.isInteger(64)) return DType::I64;
+  if (t.isInteger(1)) return DType::Bool;
+  return std::nullopt;
+}
+
+/// Collects diagnostics of `ctx` into a string while alive.
+struct DiagnosticCapture {
+  std::string text;
+  ScopedDiagnosticHandler handler;
+  explicit DiagnosticCapture(MLIRContext *ctx)
+      : handler(ctx, [this](Diagnostic &d) {
+          text += (text.empty() ? "" : "\n") + d.str();
+          return success();
+        }) {}
+};
+
+/// One compiled CPU kernel: the lowered function in an ExecutionEngine plus
+/// the spec function, kept to check run-time shapes with the op verifier.
+class CPUKernel final : public Kernel {
+public:
+  CPUKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
+            std::string name, std::vector<ArgType> args,
+            std::vector<ArgType> results,
+            std::unique_ptr<ExecutionEngine> engine)
+      : ctx(std::move(ctx)), spec(std::move(spec)), name(std::move(name)),
+        args(std::move(args)), res(std::move(results)),
+        engine(std::move(engine)) {}
+
+  llvm::ArrayRef<ArgType> arguments() const override { return args; }
+  llvm::ArrayRef<ArgType> results() const override { return res; }
+  llvm::Error run(llvm::ArrayRef<TensorRef> given,
+                  llvm::ArrayRef<TensorRef> outs) override;
+
+private:
+  llvm::Error checkBuffer(const char *what, const ArgType &decl,
+                          const TensorRef &t, bool isOutput) const;
+  llvm::Expected<std::vector<std::vector<int64_t>>>
+  checkShapes(llvm::ArrayRef<TensorRef> given);
+
+  std::unique_ptr<MLIRContext> ctx;
+  OwningOpRef<ModuleOp> spec;
+  std::string name;
+  std::vector<ArgType> args, res;
+  std::unique_ptr<ExecutionEngine> engine;
+  std::mutex mutex;
+  /// Argument shape lists already verified, with their result shapes.
+  std::map<std::vector<std::vector<int64_t>>, std::vector<std::vector<int64_t>>>
+      verified;
+};
+
+llvm::Error CPUKernel::checkBuffer(const char *what, const ArgType &decl,
+                                   const TensorRef &t, bool isOutput) const {
+  std::string label = std::string(what) + " '" + decl.name + "'";
+  if (!t.data)
+    return fail(label + " has a null data pointer");
+  if (t.dtype != decl.dtype)
+    return fail(label + " has dtype " + toString(t.dtype) + ", the spec needs " +
+                toString(decl.dtype));
+  if (t.shape.size() != decl.shape.size())
+    return fail(label + " has rank " + llvm::Twine(t.shape.size()) +
+                ", the spec needs " + shapeStr(decl.shape));
+  for (size_t i = 0; i < t.shape.size(); ++i) {
+    if (t.shape[i] < 0)
+      return fail(label + " has a negative dim in " + shapeStr(t.shape));
+    if (decl.shape[i] != kDynamic && decl.shape[i] != t.shape[i])
+      return fail(label + " has shape " + shapeStr(t.shape) +
+                  ", the spec needs " + shapeStr(decl.shape));
+  }
+  if (!t.strides.empty()) {
+    if (t.strides.size() != t.shape.size())
+      return fail(label + " has " + llvm::Twine(t.strides.size()) +
+                  " strides for rank " + llvm::Twine(t.shape.size()));
+    // Kernels vectorize along the innermost dim: it must be contiguous.
+    if (!t.shape.empty() && t.shape.back() > 1 && t.strides.back() != 1)
+      return fail(label + " has innermost stride " +
+                  llvm::Twine(t.strides.back()) +
+                  "; the innermost dim must be contiguous (stride 1)");
+    for (int64_t s : t.strides)
+      if (s < 0)
+        return fail(label + " has a negative stride");
+    (void)isOutput;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<std::vector<int64_t>>>
+CPUKernel::checkShapes(llvm::ArrayRef<TensorRef> given) {
+  std::vector<std::vector<int64_t>> key;
+  for (const TensorRef &t : given)
+    key.push_back(t.shape);
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = verified.find(key);
+  if (it != verified.end())
+    return it->second;
+
+  // Re-verify the spec with these concrete shapes: every cross-operand rule
+  // of the verifier (groups, head dims, broadcasts) applies at run time too.
+  OwningOpRef<ModuleOp> copy = spec->clone();
+  auto fn = cast<func::FuncOp>(copy->lookupSymbol(name));
+  SmallVector<Type> types;
+  for (auto [arg, t] : llvm::zip(fn.getArguments(), given)) {
+    auto declared = cast<RankedTensorType>(arg.getType());
+    Type concrete = RankedTensorType::get(t.shape, declared.getElementType());
+    arg.setType(concrete);
+    types.push_back(concrete);
+  }
+  fn.setFunctionType(FunctionType::get(ctx.get(), types,
+                                       fn.getFunctionType().getResults()));
+  DiagnosticCapture diags(ctx.get());
+  if (failed(verify(*copy)))
+    return fail("the inputs do not fit the spec: " + diags.text);
+
+  std::vector<std::vector<int64_t>> resultShapes;
+  fn.walk([&](Operation *op) {
+    if (auto a = dyn_cast<mlir::attn::AttentionOp>(op)) {
+      mlir::attn::AttentionDims d = a.getDims();
+      auto o = mlir::attn::fromLogicalBHSD(
+          {d.batch, d.qHeads, d.qLen, d.valueDim}, a.getLayout());
+      resultShapes.push_back({o.begin(), o.end()});
+      if (a.getLse())
+        resultShapes.push_back({d.batch, d.qHeads, d.qLen});
+    }
+  });
+  verified[key] = resultShapes;
+  return resultShapes;
+}
+
+/// Words of a ranked memref descriptor: allocated, aligned, offset, sizes,
+/// strides.
+void appendDescriptor(std::vector<int64_t> &words, void *data,
+                      llvm::ArrayRef<int64_t> shape,
+                      llvm::ArrayRef<int64_t> strides) {
+  words.push_back(reinterpret_cast<int64_t>(data));
+  words.push_back(reinterpret_cast<int64_t>(data));
+  words.push_back(0);
+  words.insert(words.end(), shape.begin(), shape.end());
+  words.insert(words.end(), strides.begin(), strides.end());
+}
+
+/// Copies a contiguous `src` of `shape` into `dst` with `dstStrides`.
+void stridedCopy(const char *src, char *dst, llvm::ArrayRef<int64_t> shape,
+                 llvm::ArrayRef<int64_t> dstStrides, size_t elem) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  std::vector<int64_t> contiguous = TensorRef::contiguousStrides(shape);
+  if (std::vector<int64_t>(dstStrides.begin(), dstStrides.end()) == contiguous) {
+    std::memcpy(dst, src, n * elem);
+    return;
+  }
+  std::vector<int64_t> idx(shape.size(), 0);
+  for (int64_t e = 0; e < n; ++e) {
+    int64_t off = 0;
+    for (size_t d = 0; d < shape.size(); ++d)
+      off += idx[d] * dstStrides[d];
+    std::memcpy(dst + off * elem, src + e * elem, elem);
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+      if (++idx[d] < shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+}
+
+llvm::Error CPUKernel::run(llvm::ArrayRef<TensorRef> given,
+                           llvm::ArrayRef<TensorRef> outs) {
+  if (given.size() != args.size())
+    return fail("the kernel takes " + llvm::Twine(args.size()) +
+                " arguments, got " + llvm::Twine(given.size()));
+  if (outs.size() != res.size())
+    return fail("the kernel has " + llvm::Twine(res.size()) +
+                " results, got " + llvm::Twine(outs.size()) + " buffers");
+  for (size_t i = 0; i < given.size(); ++i)
+    if (llvm::Error e = checkBuffer("argument", args[i], given[i], false))
+      return e;
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (llvm::Error e = checkBuffer("result", res[i], outs[i], true))
+      return e;
+  llvm::Expected<std::vector<std::vector<int64_t>>> expected =
+      checkShapes(given);
+  if (!expected)
+    return expected.takeError();
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (outs[i].shape != (*expected)[i])
+      return fail("result '" + res[i].name + "' has shape " +
+                  shapeStr(outs[i].shape) + ", the inputs give " +
+                  shapeStr((*expected)[i]));
+
+  // Descriptors: results first (the C interface returns through a pointer).
+  std::vector<int64_t> resultWords;
+  for (const ArgType &r : res)
+    resultWords.resize(resultWords.size() + 3 + 2 * r.shape.size(), 0);
+  std::vector<std::vector<int64_t>> argWords(given.size());
+  for (size_t i = 0; i < given.size(); ++i) {
+    const TensorRef &t = given[i];
+    std::vector<int64_t> strides =
+        t.strides.empty() ? TensorRef::contiguousStrides(t.shape) : t.strides;
+    if (!t.shape.empty() && t.shape.back() <= 1)
+      strides.back() = 1;
+    appendDescriptor(argWords[i], t.data, t.shape, strides);
+  }
+  std::vector<void *> pointers;
+  pointers.push_back(resultWords.data());
+  for (auto &w : argWords)
+    pointers.push_back(w.data());
+  std::vector<void *> packed;
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  if (llvm::Error e = engine->invokePacked("_mlir_ciface_" + name, packed))
+    return e;
+
+  // Copy each result into the caller's buffer and free the kernel's.
+  size_t at = 0;
+  for (size_t i = 0; i < res.size(); ++i) {
+    const TensorRef &o = outs[i];
+    auto *allocated = reinterpret_cast<void *>(resultWords[at]);
+    auto *aligned = reinterpret_cast<const char *>(resultWords[at + 1]);
+    int64_t offset = resultWords[at + 2];
+    size_t elem = sizeOf(res[i].dtype);
+    std::vector<int64_t> strides =
+        o.strides.empty() ? TensorRef::contiguousStrides(o.shape) : o.strides;
+    stridedCopy(aligned + offset * elem, static_cast<char *>(o.data), o.shape,
+                strides, elem);
+    std::free(allocated);
+    at += 3 + 2 * res[i].shape.size();
+  }
+  return llvm::Error::success();
+}
+
+std::vector<ArgType> typesOf(TypeRange types, llvm::ArrayRef<std::string> names) {
+  std::vector<ArgType> out;
+  for (auto [i, t] : llvm::enumerate(types)) {
+    auto tensor = cast<RankedTensorType>(t);
+    ArgType a;
+    a.name = i < names.size() ? names[i] : "#" + std::to_string(i);
+    a.dtype = *dtypeOf(tensor.getElementType());
+    for (int64_t d : tensor.getShape())
+      a.shape.push_back(ShapedType::isDynamic(d) ? kDynamic : d);
+    out.push_back(a);
+  }
+  return out;
+}
+
+/// Names of the function's arguments from the attn op operands that use them.
+std::vector<std::string> argumentNames(func::FuncOp fn) {
+  std::vector<std::string> names(fn.getNumArguments());
+  fn.walk([&](mlir::attn::AttentionOp op) {
+    const char *opNames[] = {"query", "key",        "value",  "bias",
+                             "mask",  "kv_lengths", "doc_q",  "doc_k",
+                             "global_tokens"};
+    Value operands[] = {op.getQuery(),     op.getKey(),  op.getValue(),
+                        op.getBias(),      op.getMask(), op.getKvLengths(),
+                        op.getDocQ(),      op.getDocK(), op.getGlobalTokens()};
+    for (auto [n, v] : llvm::zip(opNames, operands))
+      if (auto arg = dyn_cast_or_null<BlockArgument>(v))
+        names[arg.getArgNumber()] = n;
+  });
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i].empty())
+      names[i] = "#" + std::to_string(i);
+  return names;
+}
+
+} // namespace
+
+struct JIT::Impl {
+  std::mutex mutex;
+  llvm::StringMap<std::shared_ptr<Kernel>> cache;
+  int64_t compilations = 0;
+};
+
+JIT::JIT() : impl(std::make_unique<Impl>()) {
+  static std::once_flag init;
+  std::call_once(init, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    mlir::attn::registerAttnPasses();
+  });
+}
+
+JIT::~JIT() = default;
+
+int64_t JIT::numCompilations() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->compilations;
+}
+
+llvm::Expected<std::shared_ptr<Kernel>>
+JIT::compile(const AttentionSpec &spec, Target target,
+             const CompileOptions &options) {
+  MLIRContext ctx;
+  auto module = buildAttentionModule(ctx, spec);
+  if (!module)
+    return module.takeError();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  (*module)->print(os);
+  return compile(text, target, options);
+}
+
+llvm::Expected<std::shared_ptr<Kernel>>
+JIT::compile(llvm::StringRef mlirText, Target target,
+             const CompileOptions &options, llvm::StringRef funcName) {
+  if (target == Target::CUDA)
+    return fail("target cuda is not available in this build yet; use cpu");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<mlir::attn::AttnDialect>();
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+  auto ctx = std::make_unique<MLIRContext>(registry);
+  ctx->loadAllAvailableDialects();
+
+  llvm::Expected<OwningOpRef<ModuleOp>> parsed =
+      parseSpecModule(*ctx, mlirText);
+  if (!parsed)
+    return parsed.takeError();
+  OwningOpRef<ModuleOp> module = std::move(*parsed);
+
+  // The function to compile: `funcName`, or the only one.
+  func::FuncOp fn;
+  SmallVector<func::FuncOp> fns(module->getOps<func::FuncOp>());
+  for (func::FuncOp f : fns)
+    if (funcName.empty() ? fns.size() == 1 : f.getSymName() == funcName)
+      fn = f;
+  if (!fn)
+    return fail(funcName.empty()
+                    ? "the spec must hold exactly one func.func (found " +
+                          llvm::Twine(fns.size()) + "); name one"
+                    : "no func.func named '" + funcName + "' in the spec");
+  for (func::FuncOp f : fns)
+    if (f != fn)
+      f.erase();
+  for (Type t : llvm::concat<const Type>(fn.getArgumentTypes(),
+                                         fn.getResultTypes()))
+    if (!isa<RankedTensorType>(t) ||
+        !dtypeOf(cast<RankedTensorType>(t).getElementType()))
+      return fail("function '" + fn.getSymName() +
+                  "' must take and return ranked tensors of f32, f16, bf16, "
+                  "i32, i64 or i1");
+  bool hasAttention = false;
+  fn.walk([&](mlir::attn::AttentionOp) { hasAttention = true; });
+  bool hasLinear = false;
+  fn.walk([&](mlir::attn::LinearAttentionOp) { hasLinear = true; });
+  if (hasLinear)
+    return fail("attn.linear_attention is not supported by the cpu target "
+                "yet");
+  if (!hasAttention)
+    return fail("function '" + fn.getSymName() + "' holds no attn op");
+
+  std::string key;
+  {
+    llvm::raw_string_ostream os(key);
+    fn->print(os);
+    os << "|" << toString(target) << "|" << options.blockQ << "|"
+       << options.blockKV << "|" << options.vectorWidth << "|"
+       << options.parallel;
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl->mutex);
+    auto it = impl->cache.find(key);
+    if (it != impl->cache.end())
+      return it->second;
+  }
+
+  std::string name = fn.getSymName().str();
+  std::vector<std::string> names = argumentNames(fn);
+  std::vector<ArgType> argTypes = typesOf(fn.getArgumentTypes(), names);
+  std::vector<ArgType> resultTypes = typesOf(
+      fn.getResultTypes(), {"output", "lse"});
+  OwningOpRef<ModuleOp> specCopy = module->clone();
+
+  // Lower to the LLVM dialect.
+  fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx.get()));
+  DiagnosticCapture diags(ctx.get());
+  PassManager pm(ctx.get());
+  CPUPipelineOptions pipelineOptions;
+  pipelineOptions.blockQ = options.blockQ;
+  pipelineOptions.blockKV = options.blockKV;
+  pipelineOptions.vectorWidth = options.vectorWidth;
+  pipelineOptions.parallel = options.parallel;
+  buildCPUPipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return fail("lowering '" + name + "' for the cpu failed: " + diags.text);
+
+  // JIT with the host's CPU features.
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return tmBuilder.takeError();
+  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto tm = tmBuilder->createTargetMachine();
+  if (!tm)
+    return tm.takeError();
+  auto transformer = makeOptimizingTransformer(3, 0, tm->get());
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  SmallVector<StringRef> libs;
+  if (options.parallel)
+    libs.push_back(ATTN_OPENMP_RUNTIME);
+  engineOptions.sharedLibPaths = libs;
+  auto engine = ExecutionEngine::create(*module, engineOptions, std::move(*tm));
+  if (!engine)
+    return engine.takeError();
+
+  auto kernel = std::make_shared<CPUKernel>(
+      std::move(ctx), std::move(specCopy), name, std::move(argTypes),
+      std::move(resultTypes), std::move(*engine));
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  ++impl->compilations;
+  impl->cache[key] = kernel;
+  return std::shared_ptr<Kernel>(kernel);
+}
+
+} // namespace attn
