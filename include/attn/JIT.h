@@ -13,6 +13,7 @@
 #define ATTN_JIT_H
 
 #include "attn/Spec.h"
+#include "attn/Tensor.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -28,30 +29,6 @@ enum class Target { CPU, CUDA };
 llvm::Expected<Target> parseTarget(llvm::StringRef name);
 const char *toString(Target t);
 
-/// Element types of kernel arguments (Bool is one byte per element).
-enum class DType { F32, F16, BF16, I32, I64, Bool };
-const char *toString(DType t);
-size_t sizeOf(DType t);
-
-/// A caller-owned tensor: data, shape and strides in elements.
-struct TensorRef {
-  void *data = nullptr;
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-  std::vector<int64_t> strides; ///< empty: row-major contiguous
-
-  /// Row-major strides of `shape`.
-  static std::vector<int64_t> contiguousStrides(llvm::ArrayRef<int64_t> shape);
-};
-
-/// The declared type of one kernel argument or result: dtype and dims
-/// (kDynamic where any size binds).
-struct ArgType {
-  std::string name;
-  DType dtype;
-  std::vector<int64_t> shape;
-};
-
 struct CompileOptions {
   int64_t blockQ = 64;
   int64_t blockKV = 64;
@@ -64,6 +41,10 @@ public:
   virtual ~Kernel();
   virtual llvm::ArrayRef<ArgType> arguments() const = 0;
   virtual llvm::ArrayRef<ArgType> results() const = 0;
+  /// Shapes of the results for these arguments, after checking that the
+  /// arguments fit the spec (the verifier's rules with concrete sizes).
+  virtual llvm::Expected<std::vector<std::vector<int64_t>>>
+  resultShapes(llvm::ArrayRef<TensorRef> args) = 0;
   /// Runs on `args` (function-argument order) writing `results`. Shapes,
   /// dtypes and strides are checked first; nothing runs if any is wrong.
   virtual llvm::Error run(llvm::ArrayRef<TensorRef> args,

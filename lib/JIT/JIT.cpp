@@ -23,6 +23,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -53,35 +54,6 @@ llvm::Expected<Target> parseTarget(llvm::StringRef name) {
 }
 
 const char *toString(Target t) { return t == Target::CPU ? "cpu" : "cuda"; }
-
-const char *toString(DType t) {
-  switch (t) {
-  case DType::F32: return "f32";
-  case DType::F16: return "f16";
-  case DType::BF16: return "bf16";
-  case DType::I32: return "i32";
-  case DType::I64: return "i64";
-  case DType::Bool: return "bool";
-  }
-  return "?";
-}
-
-size_t sizeOf(DType t) {
-  switch (t) {
-  case DType::F32: case DType::I32: return 4;
-  case DType::F16: case DType::BF16: return 2;
-  case DType::I64: return 8;
-  case DType::Bool: return 1;
-  }
-  return 0;
-}
-
-std::vector<int64_t> TensorRef::contiguousStrides(llvm::ArrayRef<int64_t> shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * shape[i + 1];
-  return strides;
-}
 
 namespace {
 
@@ -134,6 +106,16 @@ public:
   llvm::ArrayRef<ArgType> results() const override { return res; }
   llvm::Error run(llvm::ArrayRef<TensorRef> given,
                   llvm::ArrayRef<TensorRef> outs) override;
+  llvm::Expected<std::vector<std::vector<int64_t>>>
+  resultShapes(llvm::ArrayRef<TensorRef> given) override {
+    if (given.size() != args.size())
+      return fail("the kernel takes " + llvm::Twine(args.size()) +
+                  " arguments, got " + llvm::Twine(given.size()));
+    for (size_t i = 0; i < given.size(); ++i)
+      if (llvm::Error e = checkBuffer("argument", args[i], given[i], false))
+        return std::move(e);
+    return checkShapes(given);
+  }
 
 private:
   llvm::Error checkBuffer(const char *what, const ArgType &decl,
@@ -378,6 +360,8 @@ JIT::JIT() : impl(std::make_unique<Impl>()) {
   std::call_once(init, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    // attn-cpu-pipeline is assembled from pass names.
+    mlir::registerAllPasses();
     mlir::attn::registerAttnPasses();
   });
 }

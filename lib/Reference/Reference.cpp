@@ -306,11 +306,35 @@ llvm::Expected<int64_t> countAllowedPairs(const AttentionSpec &spec,
   if (llvm::Error e = checkOperands(spec, in, d))
     return std::move(e);
   int64_t count = 0;
-  for (int64_t b = 0; b < d.batch; ++b)
+  // Causal, window and key padding allow one interval of keys per row, the
+  // same for every head: count in O(Lq) per batch instead of O(Lq * Lk).
+  const bool intervals = !in.mask && !in.docQ && !in.globalTokens;
+  for (int64_t b = 0; b < d.batch; ++b) {
+    if (intervals) {
+      const int64_t off = d.kvLen - d.qLen;
+      int64_t perHead = 0;
+      for (int64_t i = 0; i < d.qLen; ++i) {
+        int64_t lo = 0, hi = d.kvLen; // [lo, hi)
+        if (spec.causal == Causal::BottomRight)
+          hi = std::min(hi, i + off + 1);
+        if (spec.causal == Causal::TopLeft)
+          hi = std::min(hi, i + 1);
+        if (spec.window) {
+          lo = std::max(lo, i + off - spec.window->left);
+          hi = std::min(hi, i + off + spec.window->right + 1);
+        }
+        if (in.kvLengths)
+          hi = std::min(hi, static_cast<int64_t>(in.kvLengths->at({b})));
+        perHead += std::max<int64_t>(0, hi - lo);
+      }
+      count += perHead * d.qHeads;
+      continue;
+    }
     for (int64_t h = 0; h < d.qHeads; ++h)
       for (int64_t i = 0; i < d.qLen; ++i)
         for (int64_t j = 0; j < d.kvLen; ++j)
           count += isAllowed(spec, in, d, b, h, i, j);
+  }
   return count;
 }
 

@@ -1,0 +1,70 @@
+//===- HostTensor.h - owned host buffers, dtype conversion, test data -*- C++ -*-===//
+//
+// What the runner, the tests and the benchmarks pass to kernels: an owned,
+// contiguous buffer of a DType, convertible to the fp64 RefTensor of the
+// reference, and random operands that follow each operand's meaning.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_HOSTTENSOR_H
+#define ATTN_HOSTTENSOR_H
+
+#include "attn/Tensor.h"
+#include "attn/Reference.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace attn {
+
+float f16ToFloat(uint16_t h);
+uint16_t floatToF16(float f);
+float bf16ToFloat(uint16_t h);
+uint16_t floatToBF16(float f);
+
+struct HostTensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+
+  HostTensor() = default;
+  HostTensor(DType dtype, std::vector<int64_t> shape);
+  int64_t numElements() const;
+  /// Element e as a double / set from a double (rounded to the dtype).
+  double get(int64_t e) const;
+  void set(int64_t e, double value);
+  /// Fills every byte with `byte` (0xFF makes floats NaN: a poisoned output).
+  void poison(uint8_t byte = 0xFF);
+  TensorRef ref();
+  RefTensor toRef() const;
+  static HostTensor fromRef(const RefTensor &t, DType dtype);
+};
+
+/// Concrete shapes of a kernel's arguments for logical dims `d` (B, Hq, Hkv,
+/// Lq, Lk; D and Dv from the spec), in argument order.
+std::vector<std::vector<int64_t>> argumentShapes(llvm::ArrayRef<ArgType> args,
+                                                 const Dims &d, Layout layout);
+
+/// Random operands for the kernel arguments: Q/K/V ~ U(-1, 1) * scale,
+/// bias ~ U(-1, 1), masks with ~70% allowed and one row fully masked, key
+/// lengths in [0, Lk], documents of random lengths, ~5% global tokens.
+std::vector<HostTensor> randomArguments(llvm::ArrayRef<ArgType> args,
+                                        const std::vector<std::vector<int64_t>> &shapes,
+                                        const Dims &dims, uint64_t seed,
+                                        double scale = 1.0);
+
+/// The reference's inputs from kernel arguments (matched by argument name).
+AttentionInputs referenceInputs(llvm::ArrayRef<ArgType> args,
+                                const std::vector<HostTensor> &values);
+
+/// max |got - want| / max |want| over all elements (0 when want is all 0),
+/// and whether any element of `got` is NaN where `want` is not.
+struct ErrorStats {
+  double maxAbs = 0.0, maxRel = 0.0;
+  bool nan = false;
+};
+ErrorStats compare(const HostTensor &got, const RefTensor &want);
+
+} // namespace attn
+
+#endif // ATTN_HOSTTENSOR_H

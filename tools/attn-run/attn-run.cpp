@@ -1,0 +1,217 @@
+//===- attn-run.cpp - run an attention spec on .npy inputs ----------------===//
+//
+//   attn-run SPEC.mlir [--input a.npy ...] [--output o.npy ...]
+//            [--target cpu|cuda] [--check] [--bench] [--seed N]
+//            [--batch B --heads H --kv-heads H --q-len L --kv-len L]
+//
+// Inputs are read in function-argument order (random, from the seed, when
+// none are given; dynamic dims then come from the size options). --check
+// compares with the fp64 reference, --bench prints the median time and
+// GFLOP/s (4 * D * allowed pairs). Any bad file, dtype or shape is an error
+// message and exit code 1; a --check above tolerance exits with 2.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/HostTensor.h"
+#include "attn/JIT.h"
+#include "attn/Npy.h"
+#include "attn/Reference.h"
+#include "attn/SpecIR.h"
+
+#include "Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+
+using namespace attn;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> specPath(cl::Positional, cl::desc("<spec.mlir>"),
+                                     cl::Required);
+static cl::list<std::string> inputs("input",
+                                    cl::desc("input .npy, in argument order"));
+static cl::list<std::string> outputs("output",
+                                     cl::desc("output .npy, in result order"));
+static cl::opt<std::string> targetName("target", cl::desc("cpu or cuda"),
+                                       cl::init("cpu"));
+static cl::opt<std::string> funcName("func", cl::desc("function to run"),
+                                     cl::init(""));
+static cl::opt<bool> check("check", cl::desc("compare with the reference"));
+static cl::opt<bool> bench("bench", cl::desc("print median time and GFLOP/s"));
+static cl::opt<unsigned> seed("seed", cl::desc("seed of random inputs"),
+                              cl::init(1));
+static cl::opt<double> inputScale("input-scale",
+                                  cl::desc("scale of random Q/K/V"),
+                                  cl::init(1.0));
+static cl::opt<int64_t> batch("batch", cl::desc("B of random inputs"),
+                              cl::init(1));
+static cl::opt<int64_t> heads("heads", cl::desc("Hq of random inputs"),
+                              cl::init(4));
+static cl::opt<int64_t> kvHeads("kv-heads",
+                                cl::desc("Hkv of random inputs (default Hq)"),
+                                cl::init(0));
+static cl::opt<int64_t> qLen("q-len", cl::desc("Lq of random inputs"),
+                             cl::init(128));
+static cl::opt<int64_t> kvLen("kv-len",
+                              cl::desc("Lk of random inputs (default Lq)"),
+                              cl::init(0));
+static cl::opt<int64_t> repeats("repeats", cl::desc("timed runs of --bench"),
+                                cl::init(10));
+static cl::opt<int64_t> blockQ("block-q", cl::desc("query rows per tile"),
+                               cl::init(64));
+static cl::opt<int64_t> blockKV("block-kv", cl::desc("keys per tile"),
+                                cl::init(64));
+static cl::opt<bool> serial("serial", cl::desc("one thread"));
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "attn-run: " << message << "\n";
+  return 1;
+}
+
+static int fail(llvm::Error error) {
+  return fail(llvm::toString(std::move(error)));
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "run an attn spec on .npy inputs\n");
+
+  auto file = llvm::MemoryBuffer::getFile(specPath, /*IsText=*/true);
+  if (!file)
+    return fail(specPath + ": " + file.getError().message());
+  llvm::Expected<Target> target = parseTarget(targetName);
+  if (!target)
+    return fail(target.takeError());
+
+  JIT jit;
+  CompileOptions options;
+  options.blockQ = blockQ;
+  options.blockKV = blockKV;
+  options.parallel = !serial;
+  auto kernel = jit.compile((*file)->getBuffer(), *target, options, funcName);
+  if (!kernel)
+    return fail(kernel.takeError());
+  llvm::ArrayRef<ArgType> args = (*kernel)->arguments();
+
+  // The spec, for the reference and the FLOP count.
+  mlir::MLIRContext ctx;
+  auto module = parseSpecModule(ctx, (*file)->getBuffer());
+  if (!module)
+    return fail(module.takeError());
+  std::optional<AttentionSpec> spec;
+  (**module).walk([&](mlir::attn::AttentionOp op) {
+    auto fn = op->getParentOfType<mlir::func::FuncOp>();
+    if (funcName.empty() || fn.getSymName() == funcName)
+      spec = specFromOp(op);
+  });
+  if (!spec)
+    return fail("no attn.attention op in the spec");
+
+  // Inputs: files, or random ones of the requested sizes.
+  std::vector<HostTensor> values;
+  if (!inputs.empty()) {
+    if (inputs.size() != args.size())
+      return fail("the spec takes " + llvm::Twine(args.size()) +
+                  " inputs, got " + llvm::Twine(inputs.size()) + " --input");
+    for (size_t i = 0; i < args.size(); ++i) {
+      auto t = readNpy(inputs[i], args[i].dtype);
+      if (!t)
+        return fail(t.takeError());
+      values.push_back(std::move(*t));
+    }
+  } else {
+    Dims d = spec->dims;
+    auto pick = [](int64_t declared, int64_t option) {
+      return declared == kDynamic ? option : declared;
+    };
+    d.batch = pick(d.batch, batch);
+    d.qHeads = pick(d.qHeads, heads);
+    d.kvHeads = pick(d.kvHeads, kvHeads ? kvHeads : d.qHeads);
+    d.qLen = pick(d.qLen, qLen);
+    d.kvLen = pick(d.kvLen, kvLen ? kvLen : d.qLen);
+    values = randomArguments(args, argumentShapes(args, d, spec->layout), d,
+                             seed, inputScale);
+  }
+  std::vector<TensorRef> refs;
+  for (HostTensor &v : values)
+    refs.push_back(v.ref());
+  auto shapes = (*kernel)->resultShapes(refs);
+  if (!shapes)
+    return fail(shapes.takeError());
+  llvm::ArrayRef<ArgType> resultTypes = (*kernel)->results();
+  if (!outputs.empty() && outputs.size() != resultTypes.size())
+    return fail("the spec has " + llvm::Twine(resultTypes.size()) +
+                " results, got " + llvm::Twine(outputs.size()) + " --output");
+  std::vector<HostTensor> results;
+  std::vector<TensorRef> resultRefs;
+  for (size_t i = 0; i < resultTypes.size(); ++i) {
+    results.emplace_back(resultTypes[i].dtype, (*shapes)[i]);
+    results.back().poison(); // a result never written stays NaN
+  }
+  for (HostTensor &r : results)
+    resultRefs.push_back(r.ref());
+  if (llvm::Error e = (*kernel)->run(refs, resultRefs))
+    return fail(std::move(e));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (llvm::Error e = writeNpy(outputs[i], results[i]))
+      return fail(std::move(e));
+
+  int status = 0;
+  AttentionInputs refIn = referenceInputs(args, values);
+  if (check) {
+    auto want = referenceAttention(*spec, refIn);
+    if (!want)
+      return fail(want.takeError());
+    bool lowPrecision = spec->elementType != ElementType::F32;
+    double tolerance = lowPrecision ? 1e-2 : 1e-5;
+    for (size_t i = 0; i < results.size(); ++i) {
+      const RefTensor &w = i == 0 ? want->out : want->lse;
+      ErrorStats s = compare(results[i], w);
+      bool ok = !s.nan && s.maxRel <= tolerance;
+      llvm::outs() << "check " << resultTypes[i].name << ": max abs err "
+                   << llvm::format("%.3e", s.maxAbs) << ", max rel err "
+                   << llvm::format("%.3e", s.maxRel) << (s.nan ? ", NaN" : "")
+                   << " (tolerance " << llvm::format("%.0e", tolerance)
+                   << ") " << (ok ? "ok" : "FAILED") << "\n";
+      if (!ok)
+        status = 2;
+    }
+  }
+  if (bench) {
+    auto pairs = countAllowedPairs(*spec, refIn);
+    if (!pairs)
+      return fail(pairs.takeError());
+    for (int w = 0; w < 2; ++w)
+      if (llvm::Error e = (*kernel)->run(refs, resultRefs))
+        return fail(std::move(e));
+    std::vector<double> times;
+    for (int64_t r = 0; r < std::max<int64_t>(1, repeats); ++r) {
+      auto start = std::chrono::steady_clock::now();
+      if (llvm::Error e = (*kernel)->run(refs, resultRefs))
+        return fail(std::move(e));
+      times.push_back(std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+    }
+    std::sort(times.begin(), times.end());
+    double median = times[times.size() / 2];
+    double flops = 4.0 * spec->dims.headDim * static_cast<double>(*pairs);
+    if (spec->dims.headDim == kDynamic)
+      flops = 0;
+    llvm::outs() << "bench: median " << llvm::format("%.3f", median * 1e3)
+                 << " ms over " << times.size() << " runs, "
+                 << llvm::format("%.1f", flops / median / 1e9) << " GFLOP/s ("
+                 << *pairs << " allowed pairs)\n";
+  }
+  return status;
+}
