@@ -17,7 +17,7 @@ namespace attn {
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &o) {
   std::string text = llvm::formatv(
       "attn-materialize-defaults,"
-      "attn-tile{{block-q={0} block-kv={1}},"
+      "attn-tile{{block-q={0} block-kv={1}},{4}"
       "attn-online-softmax{{vector-width={2}},"
       "attn-lower-tile-matmul{{vector-width={2}},"
       "canonicalize,cse,"
@@ -35,7 +35,11 @@ void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &o) {
       "convert-index-to-llvm,convert-cf-to-llvm,convert-openmp-to-llvm,"
       "convert-func-to-llvm,reconcile-unrealized-casts",
       o.blockQ.getValue(), o.blockKV.getValue(), o.vectorWidth.getValue(),
-      o.parallel ? "convert-scf-to-openmp," : "");
+      o.parallel ? "convert-scf-to-openmp," : "",
+      // Sequential: plain loops with the tile scratch hoisted out of them
+      // (an alloca left in a loop would grow the stack every iteration).
+      o.parallel ? "" : "scf-parallel-for-to-nested-fors,canonicalize,"
+                        "func.func(buffer-loop-hoisting),");
   if (mlir::failed(mlir::parsePassPipeline(text, pm)))
     llvm::report_fatal_error("attn-cpu-pipeline: invalid pipeline text");
 }

@@ -67,9 +67,49 @@ struct Expander {
     return map.lookup(cast<YieldOp>(block.getTerminator()).getValues()[0]);
   }
 
+  /// Clones `region` with vector arguments when every op in it is an
+  /// elementwise arith op (position-only masks: causal, window); values from
+  /// above are broadcast. Returns null, creating nothing, otherwise.
+  Value vectorizeRegion(Region &region, ValueRange vectorArgs);
+
   void expandStep(OnlineStepOp op);
   void expandFinalize(OnlineFinalizeOp op);
 };
+
+Value Expander::vectorizeRegion(Region &region, ValueRange vectorArgs) {
+  Block &block = region.front();
+  for (Operation &op : block.without_terminator())
+    if (op.getDialect()->getNamespace() != "arith" ||
+        !(op.hasTrait<OpTrait::Elementwise>() || isa<arith::ConstantOp>(op)) ||
+        op.getNumResults() != 1 || op.getNumRegions() != 0)
+      return {};
+  IRMapping map;
+  for (auto [from, to] : llvm::zip(block.getArguments(), vectorArgs))
+    map.map(from, to);
+  auto vectorOf = [&](Type t) { return VectorType::get({width}, t); };
+  auto lookup = [&](Value v) -> Value {
+    if (Value mapped = map.lookupOrNull(v))
+      return mapped;
+    // Defined above the region: a scalar, the same for every lane.
+    return vector::BroadcastOp::create(b, loc, vectorOf(v.getType()), v);
+  };
+  for (Operation &op : block.without_terminator()) {
+    if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+      Value scalar = b.clone(op)->getResult(0);
+      map.map(cst.getResult(),
+              vector::BroadcastOp::create(b, loc, vectorOf(scalar.getType()),
+                                          scalar));
+      continue;
+    }
+    OperationState state(loc, op.getName());
+    for (Value operand : op.getOperands())
+      state.addOperands(lookup(operand));
+    state.addTypes(vectorOf(op.getResult(0).getType()));
+    state.addAttributes(op.getAttrs());
+    map.map(op.getResult(0), b.create(state)->getResult(0));
+  }
+  return lookup(cast<YieldOp>(block.getTerminator()).getValues()[0]);
+}
 
 void Expander::expandStep(OnlineStepOp op) {
   Value qn = op.getRows();
@@ -101,16 +141,45 @@ void Expander::expandStep(OnlineStepOp op) {
     auto ifMasked = scf::IfOp::create(b, loc, op.getNeedsMask(), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifMasked.thenBlock());
-    forEach(kn, [&](Value j) {
-      forEach(qn, [&](Value i) {
-        Value qi = arith::AddIOp::create(b, loc, op.getQ0(), i);
-        Value kj = arith::AddIOp::create(b, loc, op.getK0(), j);
-        Value allowed = inlineRegion(op.getMask(), {qi, kj});
-        Value x = memref::LoadOp::create(b, loc, st, ValueRange{j, i});
-        Value y = arith::SelectOp::create(b, loc, allowed, x, f32(-kInf));
-        memref::StoreOp::create(b, loc, y, st, ValueRange{j, i});
+    // Position-only masks run `width` queries at a time.
+    auto vecLoop = scf::ForOp::create(b, loc, idx(0), kn, idx(1));
+    b.setInsertionPointToStart(vecLoop.getBody());
+    Value j = vecLoop.getInductionVar();
+    auto indexVec = VectorType::get({width}, b.getIndexType());
+    auto inner = scf::ForOp::create(b, loc, idx(0), qn, idx(width));
+    b.setInsertionPointToStart(inner.getBody());
+    Value i = inner.getInductionVar();
+    Value lanes = vector::StepOp::create(b, loc, indexVec);
+    Value qi = arith::AddIOp::create(
+        b, loc,
+        vector::BroadcastOp::create(
+            b, loc, indexVec, arith::AddIOp::create(b, loc, op.getQ0(), i)),
+        lanes);
+    Value kj = vector::BroadcastOp::create(
+        b, loc, indexVec, arith::AddIOp::create(b, loc, op.getK0(), j));
+    if (Value allowed = vectorizeRegion(op.getMask(), {qi, kj})) {
+      Value x = vector::TransferReadOp::create(b, loc, vecType(), st,
+                                               ValueRange{j, i}, f32(-kInf),
+                                               ArrayRef<bool>{false});
+      Value y = arith::SelectOp::create(b, loc, allowed, x, splat(-kInf));
+      vector::TransferWriteOp::create(b, loc, y, st, ValueRange{j, i},
+                                      ArrayRef<bool>{false});
+    } else {
+      // Masks that read operands (documents, explicit masks, global
+      // tokens): element by element.
+      vecLoop.erase();
+      b.setInsertionPointToStart(ifMasked.thenBlock());
+      forEach(kn, [&](Value j) {
+        forEach(qn, [&](Value i) {
+          Value qi = arith::AddIOp::create(b, loc, op.getQ0(), i);
+          Value kj = arith::AddIOp::create(b, loc, op.getK0(), j);
+          Value allowed = inlineRegion(op.getMask(), {qi, kj});
+          Value x = memref::LoadOp::create(b, loc, st, ValueRange{j, i});
+          Value y = arith::SelectOp::create(b, loc, allowed, x, f32(-kInf));
+          memref::StoreOp::create(b, loc, y, st, ValueRange{j, i});
+        });
       });
-    });
+    }
   }
 
   // Online softmax for `width` queries at a time: the statistics are vectors.

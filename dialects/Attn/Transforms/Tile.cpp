@@ -234,6 +234,11 @@ LogicalResult Tiler::run() {
   Value bi = par.getInductionVars()[0], hi = par.getInductionVars()[1],
         qb = par.getInductionVars()[2];
 
+  // Scratch lives in an alloca scope so each q-block frees its stack, also
+  // when the loop runs sequentially.
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
+
   Value q0 = m.mul(qb, m.c(blockQ));
   Value qn = m.min(m.c(blockQ), m.sub(Lq, q0));
   Value qLast = m.sub(m.add(q0, qn), m.c(1));
@@ -413,6 +418,7 @@ LogicalResult Tiler::run() {
                                         strides);
   }
   OnlineFinalizeOp::create(b, loc, mState, lState, acc, outTile, lseTile);
+  memref::AllocaScopeReturnOp::create(b, loc);
 
   // Replace the op's results.
   b.setInsertionPointAfter(par);
