@@ -121,7 +121,7 @@ FailureOr<AttentionDims> verifyQKV(Operation *op, RankedTensorType q,
 
 /// Hq must be a positive multiple of Hkv (where both are known).
 LogicalResult verifyGroups(Operation *op, const AttentionDims &dims) {
-  if (dims.kvHeads == 0 ||
+  if (dims.kvHeads == 0 || dims.qHeads == 0 ||
       (!ShapedType::isDynamic(dims.qHeads) &&
        !ShapedType::isDynamic(dims.kvHeads) &&
        dims.qHeads % dims.kvHeads != 0))
@@ -158,19 +158,32 @@ LogicalResult verifyOutput(Operation *op, RankedTensorType out,
   return verifyGroups(op, dims);
 }
 
-/// Attributes the op does not define are rejected: a misspelt option
-/// (`casual`) must not silently change the computation.
+/// Bare attribute names the op does not define are rejected: a misspelt
+/// option (`casual`) must not silently change the computation. Dialect-
+/// prefixed ones (`mytool.tag`) are other tools' annotations and stay.
 LogicalResult verifyNoUnknownAttrs(Operation *op) {
   for (NamedAttribute attr : op->getDiscardableAttrs())
-    return op->emitOpError() << "has unknown attribute '"
-                             << attr.getName().getValue() << "'";
+    if (!attr.getName().getValue().contains('.'))
+      return op->emitOpError() << "has unknown attribute '"
+                               << attr.getName().getValue() << "'";
   return success();
+}
+
+/// A double for messages, with inf and nan spelled as MLIR prints them.
+std::string doubleStr(double v) {
+  if (std::isnan(v))
+    return "nan";
+  if (std::isinf(v))
+    return v > 0 ? "inf" : "-inf";
+  std::string s;
+  llvm::raw_string_ostream(s) << v;
+  return s;
 }
 
 LogicalResult verifyNonNegative(Operation *op, StringRef name,
                                 std::optional<double> value) {
   if (value && !(std::isfinite(*value) && *value >= 0.0))
-    return op->emitOpError() << name << " = " << *value
+    return op->emitOpError() << name << " = " << doubleStr(*value)
                              << " must be finite and >= 0";
   return success();
 }
@@ -215,9 +228,7 @@ LogicalResult AttentionOp::verify() {
   }
 
   if (std::optional<double> s = toDouble(getScale()); s && !std::isfinite(*s))
-    return emitOpError() << "scale = "
-                         << (std::isnan(*s) ? "nan" : (*s > 0 ? "inf" : "-inf"))
-                         << " must be finite";
+    return emitOpError() << "scale = " << doubleStr(*s) << " must be finite";
 
   if (WindowAttr w = getWindowAttr()) {
     if (w.getLeft() < 0 || w.getRight() < 0)

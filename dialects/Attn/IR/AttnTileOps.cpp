@@ -24,6 +24,9 @@ LogicalResult verifyBody(Operation *op, Region &region, StringRef name,
   if (!region.hasOneBlock())
     return op->emitOpError() << "region '" << name << "' must have one block";
   Block &block = region.front();
+  if (!block.mightHaveTerminator())
+    return op->emitOpError() << "region '" << name
+                             << "' must end in attn.yield";
   if (block.getArgumentTypes() != argTypes)
     return op->emitOpError() << "region '" << name << "' must take ("
                              << argTypes << "), got ("
@@ -42,7 +45,9 @@ LogicalResult OnlineStepOp::verify() {
              v = getV().getType();
   if (qt.getElementType() != k.getElementType() ||
       qt.getElementType() != v.getElementType())
-    return emitOpError("qt, k and v element types differ");
+    return emitOpError() << "qt, k and v element types differ: "
+                         << qt.getElementType() << ", " << k.getElementType()
+                         << ", " << v.getElementType();
   if (!compatible(qt.getDimSize(0), k.getDimSize(1)))
     return emitOpError() << "qt head dim " << qt.getDimSize(0)
                          << " differs from k head dim " << k.getDimSize(1);
@@ -63,7 +68,8 @@ LogicalResult OnlineStepOp::verify() {
 LogicalResult TileQKOp::verify() {
   MemRefType qt = getQt().getType(), k = getK().getType();
   if (qt.getElementType() != k.getElementType())
-    return emitOpError("qt and k element types differ");
+    return emitOpError() << "qt and k element types differ: "
+                         << qt.getElementType() << ", " << k.getElementType();
   if (!compatible(qt.getDimSize(0), k.getDimSize(1)))
     return emitOpError() << "qt head dim " << qt.getDimSize(0)
                          << " differs from k head dim " << k.getDimSize(1);

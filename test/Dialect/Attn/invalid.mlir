@@ -784,7 +784,7 @@ func.func @linear_eps_nan(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
 // -----
 
 func.func @linear_kernel_eps_inf(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.linear_attention' op kernel_eps = INF must be finite and >= 0}}
+  // expected-error @+1 {{'attn.linear_attention' op kernel_eps = inf must be finite and >= 0}}
   %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<relu>, kernel_eps = 0x7FF0000000000000 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }

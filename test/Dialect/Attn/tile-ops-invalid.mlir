@@ -184,7 +184,7 @@ func.func @online_step_score_yield_f16(%qt: memref<64x64xf16>, %k: memref<64x64x
 // so it is what reports. verifyBody calls Block::getTerminator() here, which
 // asserts on such a block in an LLVM_ENABLE_ASSERTIONS build.
 func.func @online_step_mask_no_yield(%qt: memref<64x64xf32>, %k: memref<64x64xf32>, %v: memref<64x64xf32>, %m: memref<64xf32>, %l: memref<64xf32>, %acc: memref<64x64xf32>, %s: memref<64x64xf32>, %alpha: memref<64xf32>, %r: index, %n: i1) {
-  // expected-error @+1 {{'attn.online_step' op region 'mask' must yield one 'i1'}}
+  // expected-error @+1 {{'attn.online_step' op region 'mask' must end in attn.yield}}
   attn.online_step %qt, %k, %v, %m, %l, %acc, %s, %alpha rows %r at [%r, %r] masked %n {scale = 0.125 : f64} : memref<64x64xf32>, memref<64x64xf32>, memref<64x64xf32>, memref<64xf32>, memref<64xf32>, memref<64x64xf32>, memref<64x64xf32>, memref<64xf32> mask {
   ^bb0(%a: index, %b: index):
     %t = arith.constant true
