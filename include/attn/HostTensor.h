@@ -58,7 +58,8 @@ AttentionInputs referenceInputs(llvm::ArrayRef<ArgType> args,
                                 const std::vector<HostTensor> &values);
 
 /// max |got - want| / max |want| over all elements (0 when want is all 0),
-/// and whether any element of `got` is NaN where `want` is not.
+/// and whether any element of `got` is NaN where `want` is not. Elements
+/// whose `want` is NaN (rows the reference skipped) are not compared.
 struct ErrorStats {
   double maxAbs = 0.0, maxRel = 0.0;
   bool nan = false;

@@ -64,9 +64,12 @@ llvm::Expected<Dims> resolveDims(const Dims &specDims, Layout layout,
                                  const RefTensor &v);
 
 /// Evaluates softmax attention. Errors name the operand and dims that do
-/// not fit the spec.
+/// not fit the spec. With `rowStep` > 1 only every rowStep-th row (counted
+/// over batch, head and query) is evaluated and the others are NaN, so that
+/// large problems can be checked on a deterministic sample.
 llvm::Expected<AttentionOutputs>
-referenceAttention(const AttentionSpec &spec, const AttentionInputs &inputs);
+referenceAttention(const AttentionSpec &spec, const AttentionInputs &inputs,
+                   int64_t rowStep = 1);
 
 /// Whether query i of (b, h) may see key j: every mask kind of the spec.
 /// `inputs` must have passed referenceAttention's checks (resolveDims).

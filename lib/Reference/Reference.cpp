@@ -231,7 +231,8 @@ bool isAllowed(const AttentionSpec &spec, const AttentionInputs &in,
 }
 
 llvm::Expected<AttentionOutputs>
-referenceAttention(const AttentionSpec &spec, const AttentionInputs &in) {
+referenceAttention(const AttentionSpec &spec, const AttentionInputs &in,
+                   int64_t rowStep) {
   llvm::Expected<Dims> maybeDims =
       resolveDims(spec.dims, spec.layout, in.q, in.k, in.v);
   if (!maybeDims)
@@ -256,6 +257,13 @@ referenceAttention(const AttentionSpec &spec, const AttentionInputs &in) {
     for (int64_t h = 0; h < d.qHeads; ++h) {
       const int64_t kvh = h / group;
       for (int64_t i = 0; i < d.qLen; ++i) {
+        if (rowStep > 1 && ((b * d.qHeads + h) * d.qLen + i) % rowStep != 0) {
+          for (int64_t y = 0; y < d.valueDim; ++y)
+            result.out.data[qkvOffset(result.out, spec.layout, b, h, i, y)] =
+                std::numeric_limits<double>::quiet_NaN();
+          result.lse.at({b, h, i}) = std::numeric_limits<double>::quiet_NaN();
+          continue;
+        }
         double rowMax = -kInf;
         for (int64_t j = 0; j < d.kvLen; ++j) {
           allowed[j] = isAllowed(spec, in, d, b, h, i, j);

@@ -307,7 +307,9 @@ ErrorStats compare(const HostTensor &got, const RefTensor &want) {
   double maxWant = 0.0;
   for (int64_t e = 0; e < got.numElements(); ++e) {
     double g = got.get(e), w = want.data[e];
-    if (std::isnan(g) && !std::isnan(w))
+    if (std::isnan(w))
+      continue;
+    if (std::isnan(g))
       s.nan = true;
     if (std::isinf(w) && g == w)
       continue; // an LSE of -inf matched exactly
