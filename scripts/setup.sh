@@ -9,7 +9,8 @@ JOBS="${ATTN_JOBS:-$(nproc)}"
 
 attn_install_deps() {
   local pkgs=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
-              cmake ninja-build clang lld libgtest-dev ccache python3)
+              cmake ninja-build clang lld libgtest-dev libomp-22-dev ccache
+              python3)
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
