@@ -8,7 +8,7 @@ Also: sliding window 256 vs full attention at L=16384, and the peak RSS of
 B=1 H=1 D=64 L=65536 causal. Prints a Markdown report (stdout) that
 bench/cpu/run.sh stores under bench/results/.
 """
-import argparse, os, platform, re, resource, statistics, subprocess, sys, time
+import argparse, os, platform, re, statistics, subprocess, sys, time
 
 import numpy as np
 import torch
@@ -79,11 +79,14 @@ def sgemm(n=4096):
 
 
 def peak_rss_mb(L):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([RUN, os.path.join(SPECS, "causal_f32_d64.mlir"), "--batch", "1",
-                    "--heads", "1", "--q-len", str(L)], check=True,
-                   capture_output=True)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, before
+    """Peak RSS of one attn-run process (its own rusage, via wait4)."""
+    proc = subprocess.Popen([RUN, os.path.join(SPECS, "causal_f32_d64.mlir"),
+                             "--batch", "1", "--heads", "1", "--q-len", str(L)],
+                            stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        sys.exit(f"attn-run failed at L={L}")
+    return usage.ru_maxrss / 1024
 
 
 def main():
@@ -124,10 +127,12 @@ def main():
         t_swa, _ = attn("swa256_f32_d64.mlir", 16384, repeats=3)
         print(f"- L=16384: sliding window 256 {t_swa*1e3:.1f} ms vs full {t_full*1e3:.1f} ms: "
               f"**{t_swa/t_full:.3f}x** (1/{t_full/t_swa:.0f})")
-        rss, _ = peak_rss_mb(65536)
-        qkv_mb = 4 * 65536 * 64 * 4 / 2**20
-        print(f"- B=1 H=1 D=64 L=65536 causal: peak RSS of attn-run {rss:.0f} MB "
-              f"(Q, K, V, O and the reference-free run; Q+K+V+O alone are {qkv_mb:.0f} MB)")
+        small, big = peak_rss_mb(1024), peak_rss_mb(65536)
+        qkvo_mb = 4 * 65536 * 64 * 4 / 2**20
+        print(f"- B=1 H=1 D=64 L=65536 causal: peak RSS of the whole attn-run process "
+              f"{big:.0f} MB ({small:.0f} MB at L=1024: compiler and runtime); "
+              f"its Q, K, V, O are {qkvo_mb:.0f} MB, held twice (runner buffers and "
+              f"the kernel's output); an L x L f32 matrix would be {65536**2*4/2**30:.0f} GB")
 
 
 if __name__ == "__main__":

@@ -182,8 +182,8 @@ int main(int argc, char **argv) {
     int64_t step = std::max<int64_t>(
         1, static_cast<int64_t>(rows * keys / std::max(1.0, (double)checkBudget)));
     if (step > 1)
-      llvm::outs() << "check: the reference evaluates every " << step
-                   << "th of " << static_cast<int64_t>(rows) << " rows\n";
+      llvm::outs() << "check: the reference evaluates 1 in " << step
+                   << " of " << static_cast<int64_t>(rows) << " rows\n";
     auto want = referenceAttention(*spec, refIn, step);
     if (!want)
       return fail(want.takeError());

@@ -67,6 +67,9 @@ LogicalResult OnlineStepOp::verify() {
 
 LogicalResult TileQKOp::verify() {
   MemRefType qt = getQt().getType(), k = getK().getType();
+  // The micro-kernel's reduction runs over a static head dim.
+  if (qt.isDynamicDim(0))
+    return emitOpError("qt head dim (dim 0) must be static");
   if (qt.getElementType() != k.getElementType())
     return emitOpError() << "qt and k element types differ: "
                          << qt.getElementType() << ", " << k.getElementType();
@@ -77,10 +80,21 @@ LogicalResult TileQKOp::verify() {
 }
 
 LogicalResult TilePVOp::verify() {
+  if (getAcc().getType().isDynamicDim(1))
+    return emitOpError("acc value dim (dim 1) must be static");
   if (!compatible(getV().getType().getDimSize(1),
                   getAcc().getType().getDimSize(1)))
     return emitOpError() << "v head dim " << getV().getType().getDimSize(1)
                          << " differs from acc's "
                          << getAcc().getType().getDimSize(1);
+  return success();
+}
+
+LogicalResult OnlineFinalizeOp::verify() {
+  int64_t accDv = getAcc().getType().getDimSize(1);
+  int64_t outDv = getOut().getType().getDimSize(1);
+  if (ShapedType::isDynamic(accDv) || accDv != outDv)
+    return emitOpError() << "out value dim " << outDv
+                         << " must equal acc's static value dim " << accDv;
   return success();
 }

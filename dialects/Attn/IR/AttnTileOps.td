@@ -92,6 +92,7 @@ def Attn_OnlineFinalizeOp : Attn_Op<"online_finalize"> {
     $m `,` $l `,` $acc `to` $out (`lse` $lse^)? attr-dict `:` type($m) `,`
     type($l) `,` type($acc) `,` type($out) (`,` type($lse)^)?
   }];
+  let hasVerifier = 1;
 }
 
 def Attn_TileQKOp : Attn_Op<"tile_qk"> {

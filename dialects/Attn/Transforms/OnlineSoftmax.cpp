@@ -79,7 +79,7 @@ struct Expander {
 Value Expander::vectorizeRegion(Region &region, ValueRange vectorArgs) {
   Block &block = region.front();
   for (Operation &op : block.without_terminator())
-    if (op.getDialect()->getNamespace() != "arith" ||
+    if (op.getName().getDialectNamespace() != "arith" ||
         !(op.hasTrait<OpTrait::Elementwise>() || isa<arith::ConstantOp>(op)) ||
         op.getNumResults() != 1 || op.getNumRegions() != 0)
       return {};
@@ -291,7 +291,7 @@ struct AttnOnlineSoftmax : impl::AttnOnlineSoftmaxBase<AttnOnlineSoftmax> {
     if (vectorWidth <= 0) {
       getOperation()->emitError()
           << "attn-online-softmax: vector-width must be positive, got "
-          << vectorWidth;
+          << static_cast<int64_t>(vectorWidth);
       return signalPassFailure();
     }
     SmallVector<Operation *> ops;

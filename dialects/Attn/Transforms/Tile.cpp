@@ -439,7 +439,9 @@ struct AttnTile : impl::AttnTileBase<AttnTile> {
     if (blockQ <= 0 || blockKV <= 0) {
       getOperation()->emitError() << "attn-tile: block sizes must be positive, "
                                      "got block-q = "
-                                  << blockQ << " and block-kv = " << blockKV;
+                                  << static_cast<int64_t>(blockQ)
+                                  << " and block-kv = "
+                                  << static_cast<int64_t>(blockKV);
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;

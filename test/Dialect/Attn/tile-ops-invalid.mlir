@@ -499,3 +499,28 @@ func.func @tile_pv_f16_alpha(%pt: memref<64x64xf32>, %v: memref<64x64xf16>, %acc
   attn.tile_pv %pt, %v, %acc, %alpha : memref<64x64xf32>, memref<64x64xf16>, memref<64x64xf32>, memref<64xf16>
   return
 }
+
+// -----
+
+// The micro-kernel reduces over a static head dim.
+func.func @tile_qk_dynamic_head_dim(%qt: memref<?x64xf32>, %k: memref<?x?xf32>, %st: memref<?x?xf32>) {
+  // expected-error @+1 {{'attn.tile_qk' op qt head dim (dim 0) must be static}}
+  attn.tile_qk %qt, %k, %st {scale = 0.125 : f64} : memref<?x64xf32>, memref<?x?xf32>, memref<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @tile_pv_dynamic_value_dim(%pt: memref<?x?xf32>, %v: memref<?x?xf32>, %acc: memref<64x?xf32>, %alpha: memref<64xf32>) {
+  // expected-error @+1 {{'attn.tile_pv' op acc value dim (dim 1) must be static}}
+  attn.tile_pv %pt, %v, %acc, %alpha : memref<?x?xf32>, memref<?x?xf32>, memref<64x?xf32>, memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @finalize_value_dims_differ(%m: memref<64xf32>, %l: memref<64xf32>, %acc: memref<64x32xf32>, %out: memref<?x64xf32>) {
+  // expected-error @+1 {{'attn.online_finalize' op out value dim 64 must equal acc's static value dim 32}}
+  attn.online_finalize %m, %l, %acc to %out : memref<64xf32>, memref<64xf32>, memref<64x32xf32>, memref<?x64xf32>
+  return
+}
