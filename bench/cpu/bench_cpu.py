@@ -79,14 +79,13 @@ def sgemm(n=4096):
 
 
 def peak_rss_mb(L):
-    """Peak RSS of one attn-run process (its own rusage, via wait4)."""
-    proc = subprocess.Popen([RUN, os.path.join(SPECS, "causal_f32_d64.mlir"),
-                             "--batch", "1", "--heads", "1", "--q-len", str(L)],
-                            stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        sys.exit(f"attn-run failed at L={L}")
-    return usage.ru_maxrss / 1024
+    """Peak RSS of one attn-run process, from /usr/bin/time (a child forked
+    from this Python process would count Python's own pages)."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", RUN,
+                          os.path.join(SPECS, "causal_f32_d64.mlir"), "--batch", "1",
+                          "--heads", "1", "--q-len", str(L)],
+                         check=True, capture_output=True, text=True)
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
 
 
 def main():
