@@ -1,0 +1,171 @@
+//===- JITTest.cpp - the C++ JIT API: caching, buffers, errors ------------===//
+
+#include "attn/HostTensor.h"
+#include "attn/JIT.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+
+using namespace attn;
+
+namespace {
+
+constexpr const char *kCausalSpec = R"mlir(
+func.func @causal(%q: tensor<?x?x?x32xf32>, %k: tensor<?x?x?x32xf32>,
+                  %v: tensor<?x?x?x32xf32>) -> tensor<?x?x?x32xf32> {
+  %o = attn.attention %q, %k, %v {causal = #attn.causal<bottom_right>}
+      : tensor<?x?x?x32xf32>, tensor<?x?x?x32xf32>, tensor<?x?x?x32xf32>
+      -> tensor<?x?x?x32xf32>
+  return %o : tensor<?x?x?x32xf32>
+}
+)mlir";
+
+std::string errorOf(llvm::Error e) {
+  return e ? llvm::toString(std::move(e)) : std::string("<no error>");
+}
+
+TEST(JIT, SameSpecCompilesOnceAndServesEverySize) {
+  JIT jit;
+  auto a = jit.compile(kCausalSpec, Target::CPU);
+  auto b = jit.compile(kCausalSpec, Target::CPU);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->get(), b->get());
+  EXPECT_EQ(jit.numCompilations(), 1);
+  for (int64_t L : {1, 70, 300}) {
+    HostTensor q(DType::F32, {1, 2, L, 32}), o(DType::F32, {1, 2, L, 32});
+    for (int64_t e = 0; e < q.numElements(); ++e)
+      q.set(e, 0.01 * (e % 97) - 0.4);
+    o.poison();
+    EXPECT_EQ(errorOf((*a)->run({q.ref(), q.ref(), q.ref()}, {o.ref()})),
+              "<no error>");
+    // Row 0 sees only key 0: out = v_0 exactly.
+    EXPECT_FLOAT_EQ(static_cast<float>(o.get(5)),
+                    static_cast<float>(q.get(5)));
+  }
+  CompileOptions serial;
+  serial.parallel = false;
+  ASSERT_TRUE(static_cast<bool>(jit.compile(kCausalSpec, Target::CPU, serial)));
+  EXPECT_EQ(jit.numCompilations(), 2); // options are part of the key
+}
+
+TEST(JIT, StridedInputsAndOutputs) {
+  // Q, K, V are views of one [1, 2, 9, 3 * 32] buffer; O is written into
+  // every other row of a larger buffer.
+  JIT jit;
+  auto kernel = jit.compile(kCausalSpec, Target::CPU);
+  ASSERT_TRUE(static_cast<bool>(kernel));
+  HostTensor packed(DType::F32, {1, 2, 9, 96});
+  for (int64_t e = 0; e < packed.numElements(); ++e)
+    packed.set(e, std::sin(0.37 * e));
+  std::vector<TensorRef> views;
+  for (int part = 0; part < 3; ++part) {
+    TensorRef r = packed.ref();
+    r.data = packed.bytes.data() + part * 32 * 4;
+    r.shape = {1, 2, 9, 32};
+    r.strides = {2 * 9 * 96, 9 * 96, 96, 1};
+    views.push_back(r);
+  }
+  HostTensor big(DType::F32, {1, 2, 18, 32});
+  big.poison();
+  TensorRef out = big.ref();
+  out.shape = {1, 2, 9, 32};
+  out.strides = {2 * 18 * 32, 18 * 32, 2 * 32, 1};
+  ASSERT_EQ(errorOf((*kernel)->run(views, {out})), "<no error>");
+
+  // The same computation on contiguous copies.
+  std::vector<HostTensor> copies;
+  for (int part = 0; part < 3; ++part) {
+    HostTensor c(DType::F32, {1, 2, 9, 32});
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t s = 0; s < 9; ++s)
+        for (int64_t d = 0; d < 32; ++d)
+          c.set((h * 9 + s) * 32 + d,
+                packed.get((h * 9 + s) * 96 + part * 32 + d));
+    copies.push_back(std::move(c));
+  }
+  HostTensor o(DType::F32, {1, 2, 9, 32});
+  ASSERT_EQ(errorOf((*kernel)->run(
+                {copies[0].ref(), copies[1].ref(), copies[2].ref()}, {o.ref()})),
+            "<no error>");
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t s = 0; s < 9; ++s)
+      for (int64_t d = 0; d < 32; ++d)
+        EXPECT_EQ(big.get((h * 18 + 2 * s) * 32 + d),
+                  o.get((h * 9 + s) * 32 + d));
+  // Rows in between were not touched.
+  EXPECT_TRUE(std::isnan(big.get(32)));
+}
+
+TEST(JIT, BadBuffersAreErrors) {
+  JIT jit;
+  auto kernel = jit.compile(kCausalSpec, Target::CPU);
+  ASSERT_TRUE(static_cast<bool>(kernel));
+  HostTensor q(DType::F32, {1, 2, 4, 32}), o(DType::F32, {1, 2, 4, 32});
+  TensorRef null = q.ref();
+  null.data = nullptr;
+  EXPECT_EQ(errorOf((*kernel)->run({null, q.ref(), q.ref()}, {o.ref()})),
+            "argument 'query' has a null data pointer");
+  HostTensor half(DType::F16, {1, 2, 4, 32});
+  EXPECT_EQ(errorOf((*kernel)->run({q.ref(), half.ref(), q.ref()}, {o.ref()})),
+            "argument 'key' has dtype f16, the spec needs f32");
+  TensorRef strided = q.ref();
+  strided.strides.back() = 2;
+  EXPECT_EQ(errorOf((*kernel)->run({q.ref(), q.ref(), strided}, {o.ref()})),
+            "argument 'value' has innermost stride 2; the innermost dim must "
+            "be contiguous (stride 1)");
+  HostTensor d16(DType::F32, {1, 2, 4, 16});
+  EXPECT_EQ(errorOf((*kernel)->run({q.ref(), q.ref(), d16.ref()}, {o.ref()})),
+            "argument 'value' has shape [1, 2, 4, 16], the spec needs "
+            "[?, ?, ?, 32]");
+  HostTensor k3(DType::F32, {1, 3, 4, 32});
+  std::string groups =
+      errorOf((*kernel)->run({q.ref(), k3.ref(), k3.ref()}, {o.ref()}));
+  EXPECT_NE(groups.find("query heads Hq = 2 must be a multiple of key/value "
+                        "heads Hkv = 3"),
+            std::string::npos)
+      << groups;
+  HostTensor wrongOut(DType::F32, {1, 2, 5, 32});
+  EXPECT_EQ(errorOf((*kernel)->run({q.ref(), q.ref(), q.ref()},
+                                   {wrongOut.ref()})),
+            "result 'output' has shape [1, 2, 5, 32], the inputs give "
+            "[1, 2, 4, 32]");
+  EXPECT_EQ(errorOf((*kernel)->run({q.ref(), q.ref()}, {o.ref()})),
+            "the kernel takes 3 arguments, got 2");
+}
+
+TEST(JIT, BadSpecsAndTargetsAreErrors) {
+  JIT jit;
+  auto bad = jit.compile("func.func @f(", Target::CPU);
+  ASSERT_FALSE(static_cast<bool>(bad));
+  EXPECT_NE(errorOf(bad.takeError()).find("cannot parse"), std::string::npos);
+
+  auto cuda = jit.compile(kCausalSpec, Target::CUDA);
+  ASSERT_FALSE(static_cast<bool>(cuda));
+  EXPECT_NE(errorOf(cuda.takeError()).find("cuda"), std::string::npos);
+
+  AttentionSpec invalid;
+  invalid.dims = {1, 6, 4, 8, 8, 64, 64};
+  auto fromSpec = jit.compile(invalid, Target::CPU);
+  ASSERT_FALSE(static_cast<bool>(fromSpec));
+  EXPECT_NE(errorOf(fromSpec.takeError()).find("multiple of"),
+            std::string::npos);
+
+  auto linear = jit.compile(R"mlir(
+func.func @lin(%q: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  %o = attn.linear_attention %q, %q, %q
+      {feature_map = #attn.feature_map<elu_plus_one>}
+      : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+      -> tensor<1x2x8x16xf32>
+  return %o : tensor<1x2x8x16xf32>
+})mlir",
+                            Target::CPU);
+  ASSERT_FALSE(static_cast<bool>(linear));
+  EXPECT_NE(errorOf(linear.takeError()).find("not supported"),
+            std::string::npos);
+
+  EXPECT_FALSE(static_cast<bool>(parseTarget("tpu")));
+  llvm::consumeError(parseTarget("tpu").takeError());
+}
+
+} // namespace
