@@ -206,6 +206,19 @@ llvm::Expected<Dims> resolveDims(const Dims &spec, Layout layout,
   return d;
 }
 
+namespace {
+/// Dims of `in`, with every operand checked against the spec.
+llvm::Expected<Dims> checkedDims(const AttentionSpec &spec,
+                                 const AttentionInputs &in) {
+  llvm::Expected<Dims> d = resolveDims(spec.dims, spec.layout, in.q, in.k, in.v);
+  if (!d)
+    return d.takeError();
+  if (llvm::Error e = checkOperands(spec, in, *d))
+    return std::move(e);
+  return d;
+}
+} // namespace
+
 bool isAllowed(const AttentionSpec &spec, const AttentionInputs &in,
                const Dims &d, int64_t b, int64_t h, int64_t i, int64_t j) {
   const int64_t off = d.kvLen - d.qLen;
@@ -233,13 +246,10 @@ bool isAllowed(const AttentionSpec &spec, const AttentionInputs &in,
 llvm::Expected<AttentionOutputs>
 referenceAttention(const AttentionSpec &spec, const AttentionInputs &in,
                    int64_t rowStep) {
-  llvm::Expected<Dims> maybeDims =
-      resolveDims(spec.dims, spec.layout, in.q, in.k, in.v);
+  llvm::Expected<Dims> maybeDims = checkedDims(spec, in);
   if (!maybeDims)
     return maybeDims.takeError();
   const Dims d = *maybeDims;
-  if (llvm::Error e = checkOperands(spec, in, d))
-    return std::move(e);
 
   const double scale =
       spec.scale ? *spec.scale : defaultScale(d.headDim);
@@ -306,13 +316,10 @@ referenceAttention(const AttentionSpec &spec, const AttentionInputs &in,
 
 llvm::Expected<int64_t> countAllowedPairs(const AttentionSpec &spec,
                                           const AttentionInputs &in) {
-  llvm::Expected<Dims> maybeDims =
-      resolveDims(spec.dims, spec.layout, in.q, in.k, in.v);
+  llvm::Expected<Dims> maybeDims = checkedDims(spec, in);
   if (!maybeDims)
     return maybeDims.takeError();
   const Dims d = *maybeDims;
-  if (llvm::Error e = checkOperands(spec, in, d))
-    return std::move(e);
   int64_t count = 0;
   // Causal, window and key padding allow one interval of keys per row, the
   // same for every head: count in O(Lq) per batch instead of O(Lq * Lk).

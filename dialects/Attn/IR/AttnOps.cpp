@@ -188,18 +188,37 @@ LogicalResult verifyNonNegative(Operation *op, StringRef name,
   return success();
 }
 
+/// The checks both ops share: Q/K/V, the output, unknown attributes.
+template <typename OpT>
+FailureOr<AttentionDims> verifyCommon(OpT op) {
+  RankedTensorType q = op.getQuery().getType();
+  FailureOr<AttentionDims> dims =
+      verifyQKV(op, q, op.getKey().getType(), op.getValue().getType(),
+                op.getLayout());
+  if (failed(dims) ||
+      failed(verifyOutput(op, op.getOutput().getType(), q, *dims,
+                          op.getLayout())) ||
+      failed(verifyNoUnknownAttrs(op)))
+    return failure();
+  return dims;
+}
+
+/// Logical dims of an op's Q, K and V.
+template <typename OpT>
+AttentionDims dimsOf(OpT op) {
+  auto q = toLogicalBHSD(op.getQuery().getType().getShape(), op.getLayout());
+  auto k = toLogicalBHSD(op.getKey().getType().getShape(), op.getLayout());
+  auto v = toLogicalBHSD(op.getValue().getType().getShape(), op.getLayout());
+  return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-AttentionDims AttentionOp::getDims() {
-  auto q = toLogicalBHSD(getQuery().getType().getShape(), getLayout());
-  auto k = toLogicalBHSD(getKey().getType().getShape(), getLayout());
-  auto v = toLogicalBHSD(getValue().getType().getShape(), getLayout());
-  return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
-}
+AttentionDims AttentionOp::getDims() { return dimsOf(*this); }
 
 double AttentionOp::getScaleOrDefault() {
   if (std::optional<double> s = toDouble(getScale()))
@@ -208,16 +227,11 @@ double AttentionOp::getScaleOrDefault() {
 }
 
 LogicalResult AttentionOp::verify() {
-  Operation *op = getOperation();
-  RankedTensorType q = getQuery().getType();
-  FailureOr<AttentionDims> maybeDims = verifyQKV(
-      op, q, getKey().getType(), getValue().getType(), getLayout());
+  FailureOr<AttentionDims> maybeDims = verifyCommon(*this);
   if (failed(maybeDims))
     return failure();
-  AttentionDims d = *maybeDims;
-  if (failed(verifyOutput(op, getOutput().getType(), q, d, getLayout())) ||
-      failed(verifyNoUnknownAttrs(op)))
-    return failure();
+  const AttentionDims d = *maybeDims;
+  RankedTensorType q = getQuery().getType();
 
   if (TypedValue<RankedTensorType> lse = getLse()) {
     SmallVector<int64_t, 3> expected = {d.batch, d.qHeads, d.qLen};
@@ -326,12 +340,7 @@ LogicalResult AttentionOp::verify() {
 // LinearAttentionOp
 //===----------------------------------------------------------------------===//
 
-AttentionDims LinearAttentionOp::getDims() {
-  auto q = toLogicalBHSD(getQuery().getType().getShape(), getLayout());
-  auto k = toLogicalBHSD(getKey().getType().getShape(), getLayout());
-  auto v = toLogicalBHSD(getValue().getType().getShape(), getLayout());
-  return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
-}
+AttentionDims LinearAttentionOp::getDims() { return dimsOf(*this); }
 
 double LinearAttentionOp::getEpsOrDefault() {
   return toDouble(getEps()).value_or(::attn::kDefaultLinearEps);
@@ -351,16 +360,11 @@ int64_t LinearAttentionOp::getNumFeatures() {
 }
 
 LogicalResult LinearAttentionOp::verify() {
-  Operation *op = getOperation();
-  RankedTensorType q = getQuery().getType();
-  FailureOr<AttentionDims> maybeDims = verifyQKV(
-      op, q, getKey().getType(), getValue().getType(), getLayout());
+  FailureOr<AttentionDims> maybeDims = verifyCommon(*this);
   if (failed(maybeDims))
     return failure();
-  AttentionDims d = *maybeDims;
-  if (failed(verifyOutput(op, getOutput().getType(), q, d, getLayout())) ||
-      failed(verifyNoUnknownAttrs(op)))
-    return failure();
+  const AttentionDims d = *maybeDims;
+  RankedTensorType q = getQuery().getType();
 
   FeatureMap map = getFeatureMap();
   bool needsProjection = map == FeatureMap::favor_plus;
@@ -389,8 +393,8 @@ LogicalResult LinearAttentionOp::verify() {
              << dimStr(t.getDimSize(0));
   }
 
-  if (failed(verifyNonNegative(op, "eps", toDouble(getEps()))) ||
-      failed(verifyNonNegative(op, "kernel_eps", toDouble(getKernelEps()))))
+  if (failed(verifyNonNegative(*this, "eps", toDouble(getEps()))) ||
+      failed(verifyNonNegative(*this, "kernel_eps", toDouble(getKernelEps()))))
     return failure();
   if (getKernelEps() && (map == FeatureMap::elu_plus_one ||
                          map == FeatureMap::softmax))
