@@ -19,9 +19,11 @@ using namespace attn;
 
 namespace {
 
+/// One JIT for all cases, never destroyed: tearing an ExecutionEngine down
+/// during static destruction races LLVM's own global teardown.
 JIT &jit() {
-  static JIT instance;
-  return instance;
+  static JIT *instance = new JIT;
+  return *instance;
 }
 
 struct Sizes {

@@ -51,6 +51,9 @@ public:
                           llvm::ArrayRef<TensorRef> results) = 0;
 };
 
+/// Compiles and caches kernels. Destroy it before static destruction begins
+/// (not as a global or function-local static): its kernels' ExecutionEngines
+/// must not be torn down after LLVM's own globals.
 class JIT {
 public:
   JIT();

@@ -34,6 +34,7 @@
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -97,10 +98,10 @@ public:
   CPUKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
             std::string name, std::vector<ArgType> args,
             std::vector<ArgType> results,
-            std::unique_ptr<ExecutionEngine> engine)
+            std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **))
       : ctx(std::move(ctx)), spec(std::move(spec)), name(std::move(name)),
         args(std::move(args)), res(std::move(results)),
-        engine(std::move(engine)) {}
+        engine(std::move(engine)), entry(entry) {}
 
   llvm::ArrayRef<ArgType> arguments() const override { return args; }
   llvm::ArrayRef<ArgType> results() const override { return res; }
@@ -128,6 +129,8 @@ private:
   std::string name;
   std::vector<ArgType> args, res;
   std::unique_ptr<ExecutionEngine> engine;
+  /// The packed C-interface entry point, resolved (compiled) up front.
+  void (*entry)(void **);
   std::mutex mutex;
   /// Argument shape lists already verified, with their result shapes.
   std::map<std::vector<std::vector<int64_t>>, std::vector<std::vector<int64_t>>>
@@ -292,8 +295,7 @@ llvm::Error CPUKernel::run(llvm::ArrayRef<TensorRef> given,
   std::vector<void *> packed;
   for (void *&p : pointers)
     packed.push_back(&p);
-  if (llvm::Error e = engine->invokePacked("_mlir_ciface_" + name, packed))
-    return e;
+  entry(packed.data());
 
   // Copy each result into the caller's buffer and free the kernel's.
   size_t at = 0;
@@ -347,6 +349,29 @@ std::vector<std::string> argumentNames(func::FuncOp fn) {
   return names;
 }
 
+} // namespace
+
+namespace {
+/// Loads libomp once for the whole process and never unloads it: kernels
+/// resolve __kmpc_* through the process, and OpenMP's worker threads outlive
+/// any one ExecutionEngine (unloading it under them crashes at exit).
+llvm::Error loadOpenMPRuntime() {
+  static std::string error;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Idle workers sleep instead of spinning: kernels return to callers that
+    // may run other threads, tests run side by side.
+    setenv("KMP_BLOCKTIME", "0", /*overwrite=*/0);
+    if (!dlopen(ATTN_OPENMP_RUNTIME, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE)) {
+      const char *why = dlerror();
+      error = std::string("cannot load the OpenMP runtime ") +
+              ATTN_OPENMP_RUNTIME + ": " + (why ? why : "unknown error");
+    }
+  });
+  if (!error.empty())
+    return fail(error);
+  return llvm::Error::success();
+}
 } // namespace
 
 struct JIT::Impl {
@@ -474,29 +499,40 @@ JIT::compile(llvm::StringRef mlirText, Target target,
   if (failed(pm.run(*module)))
     return fail("lowering '" + name + "' for the cpu failed: " + diags.text);
 
-  // JIT with the host's CPU features.
+  // JIT with the host's CPU features. The optimizing transformer keeps a raw
+  // pointer to its TargetMachine, which must outlive code generation: own it
+  // here and finish compiling (lookupPacked) before it goes away.
   auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!tmBuilder)
     return tmBuilder.takeError();
   tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto tm = tmBuilder->createTargetMachine();
-  if (!tm)
-    return tm.takeError();
-  auto transformer = makeOptimizingTransformer(3, 0, tm->get());
+  auto optTM = tmBuilder->createTargetMachine();
+  auto engineTM = tmBuilder->createTargetMachine();
+  if (!optTM)
+    return optTM.takeError();
+  if (!engineTM)
+    return engineTM.takeError();
+  auto transformer = makeOptimizingTransformer(3, 0, optTM->get());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  SmallVector<StringRef> libs;
+  // No debugger/profiler registration: kernels do not need it.
+  engineOptions.enableGDBNotificationListener = false;
+  engineOptions.enablePerfNotificationListener = false;
   if (options.parallel)
-    libs.push_back(ATTN_OPENMP_RUNTIME);
-  engineOptions.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(*module, engineOptions, std::move(*tm));
+    if (llvm::Error e = loadOpenMPRuntime())
+      return std::move(e);
+  auto engine =
+      ExecutionEngine::create(*module, engineOptions, std::move(*engineTM));
   if (!engine)
     return engine.takeError();
+  auto entry = (*engine)->lookupPacked("_mlir_ciface_" + name);
+  if (!entry)
+    return entry.takeError();
 
   auto kernel = std::make_shared<CPUKernel>(
       std::move(ctx), std::move(specCopy), name, std::move(argTypes),
-      std::move(resultTypes), std::move(*engine));
+      std::move(resultTypes), std::move(*engine), *entry);
   std::lock_guard<std::mutex> lock(impl->mutex);
   ++impl->compilations;
   impl->cache[key] = kernel;
