@@ -13,6 +13,7 @@
 
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/Passes.h"
+#include "MaskLogic.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -30,56 +31,6 @@ namespace mlir::attn {
 #include "Attn/Transforms/Passes.h.inc"
 
 namespace {
-
-/// Index arithmetic with folding, on one builder and location.
-struct IndexMath {
-  OpBuilder &b;
-  Location loc;
-
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return b.createOrFold<arith::AddIOp>(loc, x, y); }
-  Value sub(Value x, Value y) { return b.createOrFold<arith::SubIOp>(loc, x, y); }
-  Value mul(Value x, Value y) { return b.createOrFold<arith::MulIOp>(loc, x, y); }
-  Value div(Value x, Value y) { return b.createOrFold<arith::DivUIOp>(loc, x, y); }
-  Value ceilDiv(Value x, Value y) {
-    return b.createOrFold<arith::CeilDivUIOp>(loc, x, y);
-  }
-  Value min(Value x, Value y) { return b.createOrFold<arith::MinSIOp>(loc, x, y); }
-  Value max(Value x, Value y) { return b.createOrFold<arith::MaxSIOp>(loc, x, y); }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return b.createOrFold<arith::CmpIOp>(loc, p, x, y);
-  }
-  Value le(Value x, Value y) { return cmp(arith::CmpIPredicate::sle, x, y); }
-  Value lt(Value x, Value y) { return cmp(arith::CmpIPredicate::slt, x, y); }
-  Value eq(Value x, Value y) { return cmp(arith::CmpIPredicate::eq, x, y); }
-  Value andI(Value x, Value y) {
-    return b.createOrFold<arith::AndIOp>(loc, x, y);
-  }
-  Value orI(Value x, Value y) { return b.createOrFold<arith::OrIOp>(loc, x, y); }
-  Value boolean(bool v) {
-    return arith::ConstantIntOp::create(b, loc, b.getI1Type(), v);
-  }
-  Value dim(Value memref, int64_t i) {
-    return b.createOrFold<memref::DimOp>(loc, memref, i);
-  }
-  /// An integer element as a signed index.
-  Value loadIndex(Value memref, ValueRange idx) {
-    Value v = memref::LoadOp::create(b, loc, memref, idx);
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  }
-};
-
-/// memref type of `tensor` with dynamic strides and offset, the innermost
-/// stride 1 if `unitInner`. Any caller layout with contiguous rows binds
-/// without a copy.
-MemRefType stridedBufferType(RankedTensorType t, bool unitInner) {
-  SmallVector<int64_t> strides(t.getRank(), ShapedType::kDynamic);
-  if (!strides.empty() && unitInner)
-    strides.back() = 1;
-  auto layout =
-      StridedLayoutAttr::get(t.getContext(), ShapedType::kDynamic, strides);
-  return MemRefType::get(t.getShape(), t.getElementType(), layout);
-}
 
 /// A rank-reduced [rows, cols] view of a rank-4 buffer at logical
 /// (b, h, s0, 0), sizes (rows, cols), stored in `layout`.
@@ -102,62 +53,6 @@ Value tileView(OpBuilder &b, Location loc, Value buf, Layout layout, Value bi,
                                    strides);
 }
 
-/// Element of a [B|1, H|1, Lq|1, Lk|1] buffer at (b, h, i, j), reading index
-/// 0 along broadcast (size-1) dims.
-Value loadBroadcast(IndexMath &m, Value buf, ArrayRef<Value> idx) {
-  auto type = cast<MemRefType>(buf.getType());
-  SmallVector<Value> at;
-  for (auto [d, v] : llvm::enumerate(idx)) {
-    int64_t size = type.getDimSize(d);
-    if (size == 1) {
-      at.push_back(m.c(0));
-    } else if (ShapedType::isDynamic(size)) {
-      // A dynamic dim may still be 1 at run time: broadcast then.
-      Value isOne = m.eq(m.dim(buf, d), m.c(1));
-      at.push_back(arith::SelectOp::create(m.b, m.loc, isOne, m.c(0), v));
-    } else {
-      at.push_back(v);
-    }
-  }
-  return memref::LoadOp::create(m.b, m.loc, buf, at);
-}
-
-/// (min, max) of the integer ids buf[b, start .. start+count) as i64.
-std::pair<Value, Value> idRange(IndexMath &m, Value buf, Value bi, Value start,
-                                Value count) {
-  OpBuilder &b = m.b;
-  Type i64 = b.getI64Type();
-  Value lo = arith::ConstantIntOp::create(b, m.loc, i64,
-                                          std::numeric_limits<int64_t>::max());
-  Value hi = arith::ConstantIntOp::create(b, m.loc, i64,
-                                          std::numeric_limits<int64_t>::min());
-  auto loop = scf::ForOp::create(
-      b, m.loc, start, m.add(start, count), m.c(1), ValueRange{lo, hi},
-      [&](OpBuilder &nb, Location loc, Value j, ValueRange acc) {
-        Value id = memref::LoadOp::create(nb, loc, buf, ValueRange{bi, j});
-        if (id.getType() != i64)
-          id = arith::ExtSIOp::create(nb, loc, i64, id);
-        scf::YieldOp::create(
-            nb, loc,
-            ValueRange{arith::MinSIOp::create(nb, loc, acc[0], id),
-                       arith::MaxSIOp::create(nb, loc, acc[1], id)});
-      });
-  return {loop.getResult(0), loop.getResult(1)};
-}
-
-/// Whether any flag in buf[b, start .. start+count) is set.
-Value anyFlag(IndexMath &m, Value buf, Value bi, Value start, Value count) {
-  auto loop = scf::ForOp::create(
-      m.b, m.loc, start, m.add(start, count), m.c(1),
-      ValueRange{m.boolean(false)},
-      [&](OpBuilder &nb, Location loc, Value j, ValueRange acc) {
-        Value g = memref::LoadOp::create(nb, loc, buf, ValueRange{bi, j});
-        scf::YieldOp::create(nb, loc,
-                             ValueRange{arith::OrIOp::create(nb, loc, acc[0], g)});
-      });
-  return loop.getResult(0);
-}
-
 struct Tiler {
   AttentionOp op;
   int64_t blockQ, blockKV;
@@ -172,27 +67,9 @@ LogicalResult Tiler::run() {
   const Layout layout = op.getLayout();
   const AttentionDims dims = op.getDims();
   const int64_t D = dims.headDim, Dv = dims.valueDim;
-  const std::optional<WindowAttr> window =
-      op.getWindowAttr() ? std::optional<WindowAttr>(op.getWindowAttr())
-                         : std::nullopt;
-  const CausalKind causal = op.getCausal();
 
-  auto toBuffer = [&](Value t) -> Value {
-    if (!t)
-      return {};
-    // The buffer takes the function boundary's fully dynamic layout; the
-    // cast then records that rows are contiguous (the runtime checks it).
-    auto type = cast<RankedTensorType>(t.getType());
-    Value buf = bufferization::ToBufferOp::create(
-        b, loc, stridedBufferType(type, false), t, /*read_only=*/true);
-    return memref::CastOp::create(b, loc, stridedBufferType(type, true), buf);
-  };
-  Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey()),
-        v = toBuffer(op.getValue());
-  Value bias = toBuffer(op.getBias()), mask = toBuffer(op.getMask());
-  Value lens = toBuffer(op.getKvLengths());
-  Value docQ = toBuffer(op.getDocQ()), docK = toBuffer(op.getDocK());
-  Value global = toBuffer(op.getGlobalTokens());
+  AttentionBuffers bufs = bufferizeOperands(b, loc, op);
+  Value q = bufs.q, k = bufs.k, v = bufs.v;
 
   // Logical dims, from the buffers where dynamic.
   auto storedIndex = [&](int64_t logical) -> int64_t {
@@ -241,7 +118,6 @@ LogicalResult Tiler::run() {
 
   Value q0 = m.mul(qb, m.c(blockQ));
   Value qn = m.min(m.c(blockQ), m.sub(Lq, q0));
-  Value qLast = m.sub(m.add(q0, qn), m.c(1));
   Value kvh = m.div(hi, group);
   Value off = m.sub(Lk, Lq);
 
@@ -267,23 +143,8 @@ LogicalResult Tiler::run() {
   fill(acc, 0.0);
 
   // Key range [lo, hi) that any row of this q-block may see.
-  Value lo = m.c(0), hiKey = Lk;
-  bool banded = window && !global;
-  if (causal == CausalKind::bottom_right)
-    hiKey = m.min(hiKey, m.add(m.add(q0, qn), off));
-  if (causal == CausalKind::top_left)
-    hiKey = m.min(hiKey, m.add(q0, qn));
-  if (banded) {
-    lo = m.max(lo, m.sub(m.add(q0, off), m.c(window->getLeft())));
-    hiKey = m.min(hiKey,
-                  m.add(m.add(qLast, off), m.c(window->getRight() + 1)));
-  }
-  Value len;
-  if (lens) {
-    len = m.loadIndex(lens, ValueRange{bi});
-    hiKey = m.min(hiKey, len);
-  }
-  hiKey = m.max(hiKey, lo);
+  QueryBlock qblock{bi, hi, q0, qn, off, Lk};
+  auto [lo, hiKey] = keyRange(m, op, bufs, qblock);
 
   // qt[:, :qn] = Q tile^T, once per q-block.
   {
@@ -298,47 +159,15 @@ LogicalResult Tiler::run() {
   }
 
   // Per-q-block facts for block skipping.
-  Value qDocMin, qDocMax, qHasGlobal;
-  if (docQ)
-    std::tie(qDocMin, qDocMax) = idRange(m, docQ, bi, q0, qn);
-  if (global)
-    qHasGlobal = anyFlag(m, global, bi, q0, qn);
+  QueryBlockFacts facts = queryBlockFacts(m, bufs, qblock);
 
   auto kvLoop = scf::ForOp::create(b, loc, lo, hiKey, m.c(blockKV));
   b.setInsertionPointToStart(kvLoop.getBody());
   Value k0 = kvLoop.getInductionVar();
   Value kn = m.min(m.c(blockKV), m.sub(hiKey, k0));
-  Value kLast = m.sub(m.add(k0, kn), m.c(1));
 
   // visit: the block may hold an allowed pair; full: every pair is allowed.
-  Value visit = m.boolean(true), full = m.boolean(!mask);
-  if (causal == CausalKind::bottom_right)
-    full = m.andI(full, m.le(kLast, m.add(q0, off)));
-  if (causal == CausalKind::top_left)
-    full = m.andI(full, m.le(kLast, q0));
-  if (window) {
-    Value bandLo = m.sub(m.add(qLast, off), m.c(window->getLeft()));
-    Value bandHi = m.add(m.add(q0, off), m.c(window->getRight()));
-    full = m.andI(full, m.andI(m.le(bandLo, k0), m.le(kLast, bandHi)));
-    if (global) {
-      // The band of the whole q-block, widened by global rows and columns.
-      Value anyLo = m.sub(m.add(q0, off), m.c(window->getLeft()));
-      Value anyHi = m.add(m.add(qLast, off), m.c(window->getRight()));
-      Value inBand = m.andI(m.le(anyLo, kLast), m.le(k0, anyHi));
-      Value kHasGlobal = anyFlag(m, global, bi, k0, kn);
-      visit = m.orI(inBand, m.orI(qHasGlobal, kHasGlobal));
-    }
-  }
-  if (docQ) {
-    auto [kDocMin, kDocMax] = idRange(m, docK, bi, k0, kn);
-    auto sle = [&](Value x, Value y) {
-      return m.cmp(arith::CmpIPredicate::sle, x, y);
-    };
-    visit = m.andI(visit, m.andI(sle(qDocMin, kDocMax), sle(kDocMin, qDocMax)));
-    Value oneDoc = m.andI(m.eq(qDocMin, qDocMax),
-                          m.andI(m.eq(kDocMin, kDocMax), m.eq(qDocMin, kDocMin)));
-    full = m.andI(full, oneDoc);
-  }
+  auto [visit, full] = keyBlockFacts(m, op, bufs, qblock, facts, k0, kn);
 
   auto ifVisit = scf::IfOp::create(b, loc, visit, /*withElse=*/false);
   b.setInsertionPointToStart(ifVisit.thenBlock());
@@ -351,53 +180,26 @@ LogicalResult Tiler::run() {
       b.getF64FloatAttr(op.getScaleOrDefault()));
 
   // mask(i, j): every per-element condition of the spec.
-  bool anyMask = causal != CausalKind::none || window || docQ || mask;
-  if (anyMask) {
+  if (hasMask(op)) {
     Type index = b.getIndexType();
     Block *body = b.createBlock(&step.getMask(), {}, {index, index},
                                 {loc, loc});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(body);
-    Value i = body->getArgument(0), j = body->getArgument(1);
-    Value ok = m.boolean(true);
-    if (causal == CausalKind::bottom_right)
-      ok = m.andI(ok, m.le(j, m.add(i, off)));
-    if (causal == CausalKind::top_left)
-      ok = m.andI(ok, m.le(j, i));
-    if (window) {
-      Value inBand =
-          m.andI(m.le(m.sub(m.add(i, off), m.c(window->getLeft())), j),
-                 m.le(j, m.add(m.add(i, off), m.c(window->getRight()))));
-      if (global) {
-        Value gi = memref::LoadOp::create(b, loc, global, ValueRange{bi, i});
-        Value gj = memref::LoadOp::create(b, loc, global, ValueRange{bi, j});
-        inBand = m.orI(inBand, m.orI(gi, gj));
-      }
-      ok = m.andI(ok, inBand);
-    }
-    if (docQ) {
-      Value di = memref::LoadOp::create(b, loc, docQ, ValueRange{bi, i});
-      Value dj = memref::LoadOp::create(b, loc, docK, ValueRange{bi, j});
-      if (di.getType() != dj.getType())
-        return op.emitOpError("doc_q and doc_k element types differ");
-      ok = m.andI(ok, m.eq(di, dj));
-    }
-    if (mask)
-      ok = m.andI(ok, loadBroadcast(m, mask, {bi, hi, i, j}));
+    Value ok = allowedPair(m, op, bufs, qblock, body->getArgument(0),
+                           body->getArgument(1));
     YieldOp::create(b, loc, ValueRange{ok});
   }
 
   // score(s, i, j) = s + bias[b, h, i, j].
-  if (bias) {
+  if (bufs.bias) {
     Type index = b.getIndexType();
     Block *body = b.createBlock(&step.getScore(), {}, {f32, index, index},
                                 {loc, loc, loc});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(body);
-    Value add = loadBroadcast(
-        m, bias, {bi, hi, body->getArgument(1), body->getArgument(2)});
-    if (add.getType() != f32)
-      add = arith::ExtFOp::create(b, loc, f32, add);
+    Value add = biasAt(m, bufs, qblock, body->getArgument(1),
+                       body->getArgument(2));
     YieldOp::create(b, loc,
                     ValueRange{arith::AddFOp::create(b, loc,
                                                      body->getArgument(0), add)});
