@@ -16,3 +16,7 @@ config.substitutions.append(("%attn_src_root", config.attn_src_root))
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_dir])
+
+# The GPU pipeline links libdevice from the CUDA toolkit.
+if os.path.exists("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc"):
+    config.available_features.add("libdevice")

@@ -37,7 +37,29 @@ struct CPUPipelineOptions
 /// the caller owns.
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &opts);
 
-/// Registers `attn-cpu-pipeline` for attn-opt.
+struct GPUPipelineOptions
+    : public mlir::PassPipelineOptions<GPUPipelineOptions> {
+  Option<int64_t> blockQ{*this, "block-q",
+                         llvm::cl::desc("query rows (threads) per block"),
+                         llvm::cl::init(128)};
+  Option<int64_t> blockKV{*this, "block-kv",
+                          llvm::cl::desc("keys per shared-memory tile"),
+                          llvm::cl::init(32)};
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80, sm_90, ..."),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("isa (PTX), bin (cubin, needs ptxas) or fatbin"),
+      llvm::cl::init("isa")};
+  Option<std::string> libdevice{
+      *this, "libdevice", llvm::cl::desc("path of libdevice.10.bc"),
+      llvm::cl::init("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc")};
+};
+
+/// attn ops -> gpu kernels -> NVVM -> PTX (or cubin) in a gpu.binary.
+void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &opts);
+
+/// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline` for attn-opt.
 void registerAttnPipelines();
 
 } // namespace attn

@@ -8,6 +8,7 @@
 
 #include "attn/JIT.h"
 
+#include "attn/Conversion.h"
 #include "attn/Pipelines.h"
 #include "attn/SpecIR.h"
 
@@ -388,6 +389,7 @@ JIT::JIT() : impl(std::make_unique<Impl>()) {
     // attn-cpu-pipeline is assembled from pass names.
     mlir::registerAllPasses();
     mlir::attn::registerAttnPasses();
+    registerAttnConversionPasses();
   });
 }
 

@@ -50,6 +50,11 @@ void registerAttnPipelines() {
       "attn ops to LLVM dialect for the CPU: tile, online softmax, vector "
       "micro-kernels, bufferize, OpenMP, LLVM",
       buildCPUPipeline);
+  mlir::PassPipelineRegistration<GPUPipelineOptions>(
+      "attn-gpu-pipeline",
+      "attn ops to a GPU kernel: attn-to-gpu, NVVM, PTX (or cubin) through "
+      "LLVM's NVPTX backend",
+      buildGPUPipeline);
 }
 
 } // namespace attn

@@ -1,0 +1,42 @@
+//===- Conversion.h - attn conversion passes --------------------*- C++ -*-===//
+//
+// Passes that lower attn ops to another target dialect (attn-to-gpu).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_H
+#define ATTN_CONVERSION_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class ModuleOp;
+namespace arith {
+class ArithDialect;
+}
+namespace bufferization {
+class BufferizationDialect;
+}
+namespace gpu {
+class GPUDialect;
+}
+namespace math {
+class MathDialect;
+}
+namespace memref {
+class MemRefDialect;
+}
+namespace scf {
+class SCFDialect;
+}
+} // namespace mlir
+
+namespace attn {
+#define GEN_PASS_DECL
+#include "Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "Conversion/Passes.h.inc"
+} // namespace attn
+
+#endif // ATTN_CONVERSION_H
