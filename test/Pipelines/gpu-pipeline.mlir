@@ -1,5 +1,6 @@
 // The GPU pipeline ends in a gpu.binary holding PTX made by LLVM's NVPTX
 // backend from the NVVM dialect (no GPU or ptxas needed for format=isa).
+// REQUIRES: libdevice
 // RUN: attn-opt %s --attn-gpu-pipeline | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_80" | FileCheck %s --check-prefix=SM80
 
