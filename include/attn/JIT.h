@@ -34,6 +34,8 @@ struct CompileOptions {
   int64_t blockKV = 64;
   int64_t vectorWidth = 16;
   bool parallel = true; ///< OpenMP threads over (batch, head, q-block)
+  int64_t gpuBlockQ = 128; ///< cuda: query rows (threads) per block
+  int64_t gpuBlockKV = 32; ///< cuda: keys per shared-memory tile
 };
 
 class Kernel {

@@ -10,12 +10,14 @@
 
 #include "attn/Conversion.h"
 #include "attn/Pipelines.h"
+#include "attn/CUDADriver.h"
 #include "attn/SpecIR.h"
 
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -26,10 +28,12 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
@@ -92,22 +96,21 @@ struct DiagnosticCapture {
         }) {}
 };
 
-/// One compiled CPU kernel: the lowered function in an ExecutionEngine plus
-/// the spec function, kept to check run-time shapes with the op verifier.
-class CPUKernel final : public Kernel {
+/// What every target's kernel shares: the spec function, kept to check
+/// run-time shapes with the op verifier, the argument and result types, and
+/// the checks every run starts with.
+class CheckedKernel : public Kernel {
 public:
-  CPUKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
-            std::string name, std::vector<ArgType> args,
-            std::vector<ArgType> results,
-            std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **))
+  CheckedKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
+                std::string name, std::vector<ArgType> args,
+                std::vector<ArgType> results)
       : ctx(std::move(ctx)), spec(std::move(spec)), name(std::move(name)),
-        args(std::move(args)), res(std::move(results)),
-        engine(std::move(engine)), entry(entry) {}
+        args(std::move(args)), res(std::move(results)) {}
 
   llvm::ArrayRef<ArgType> arguments() const override { return args; }
   llvm::ArrayRef<ArgType> results() const override { return res; }
   llvm::Error run(llvm::ArrayRef<TensorRef> given,
-                  llvm::ArrayRef<TensorRef> outs) override;
+                  llvm::ArrayRef<TensorRef> outs) final;
   llvm::Expected<std::vector<std::vector<int64_t>>>
   resultShapes(llvm::ArrayRef<TensorRef> given) override {
     if (given.size() != args.size())
@@ -119,26 +122,49 @@ public:
     return checkShapes(given);
   }
 
+protected:
+  /// Runs on buffers that passed every check.
+  virtual llvm::Error launch(llvm::ArrayRef<TensorRef> given,
+                             llvm::ArrayRef<TensorRef> outs) = 0;
+
+  std::unique_ptr<MLIRContext> ctx;
+  OwningOpRef<ModuleOp> spec;
+  std::string name;
+  std::vector<ArgType> args, res;
+
 private:
   llvm::Error checkBuffer(const char *what, const ArgType &decl,
                           const TensorRef &t, bool isOutput) const;
   llvm::Expected<std::vector<std::vector<int64_t>>>
   checkShapes(llvm::ArrayRef<TensorRef> given);
 
-  std::unique_ptr<MLIRContext> ctx;
-  OwningOpRef<ModuleOp> spec;
-  std::string name;
-  std::vector<ArgType> args, res;
-  std::unique_ptr<ExecutionEngine> engine;
-  /// The packed C-interface entry point, resolved (compiled) up front.
-  void (*entry)(void **);
   std::mutex mutex;
   /// Argument shape lists already verified, with their result shapes.
   std::map<std::vector<std::vector<int64_t>>, std::vector<std::vector<int64_t>>>
       verified;
 };
 
-llvm::Error CPUKernel::checkBuffer(const char *what, const ArgType &decl,
+/// A CPU kernel: the lowered function in an ExecutionEngine.
+class CPUKernel final : public CheckedKernel {
+public:
+  CPUKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
+            std::string name, std::vector<ArgType> args,
+            std::vector<ArgType> results,
+            std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **))
+      : CheckedKernel(std::move(ctx), std::move(spec), std::move(name),
+                      std::move(args), std::move(results)),
+        engine(std::move(engine)), entry(entry) {}
+
+private:
+  llvm::Error launch(llvm::ArrayRef<TensorRef> given,
+                     llvm::ArrayRef<TensorRef> outs) override;
+
+  std::unique_ptr<ExecutionEngine> engine;
+  /// The packed C-interface entry point, resolved (compiled) up front.
+  void (*entry)(void **);
+};
+
+llvm::Error CheckedKernel::checkBuffer(const char *what, const ArgType &decl,
                                    const TensorRef &t, bool isOutput) const {
   std::string label = std::string(what) + " '" + decl.name + "'";
   if (!t.data)
@@ -174,7 +200,7 @@ llvm::Error CPUKernel::checkBuffer(const char *what, const ArgType &decl,
 }
 
 llvm::Expected<std::vector<std::vector<int64_t>>>
-CPUKernel::checkShapes(llvm::ArrayRef<TensorRef> given) {
+CheckedKernel::checkShapes(llvm::ArrayRef<TensorRef> given) {
   std::vector<std::vector<int64_t>> key;
   for (const TensorRef &t : given)
     key.push_back(t.shape);
@@ -252,8 +278,8 @@ void stridedCopy(const char *src, char *dst, llvm::ArrayRef<int64_t> shape,
   }
 }
 
-llvm::Error CPUKernel::run(llvm::ArrayRef<TensorRef> given,
-                           llvm::ArrayRef<TensorRef> outs) {
+llvm::Error CheckedKernel::run(llvm::ArrayRef<TensorRef> given,
+                               llvm::ArrayRef<TensorRef> outs) {
   if (given.size() != args.size())
     return fail("the kernel takes " + llvm::Twine(args.size()) +
                 " arguments, got " + llvm::Twine(given.size()));
@@ -276,6 +302,11 @@ llvm::Error CPUKernel::run(llvm::ArrayRef<TensorRef> given,
                   shapeStr(outs[i].shape) + ", the inputs give " +
                   shapeStr((*expected)[i]));
 
+  return launch(given, outs);
+}
+
+llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
+                              llvm::ArrayRef<TensorRef> outs) {
   // Descriptors: results first (the C interface returns through a pointer).
   std::vector<int64_t> resultWords;
   for (const ArgType &r : res)
@@ -373,6 +404,163 @@ llvm::Error loadOpenMPRuntime() {
     return fail(error);
   return llvm::Error::success();
 }
+/// A CUDA kernel: PTX from attn-gpu-pipeline loaded through the driver.
+/// Parameters are the attn op's operands, then its results, each a memref
+/// descriptor (allocated, aligned, offset, sizes, strides).
+class CUDAKernel final : public CheckedKernel {
+public:
+  CUDAKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
+             std::string name, std::vector<ArgType> args,
+             std::vector<ArgType> results, cuda::Function fn,
+             std::vector<unsigned> operandArgs, int64_t blockQ,
+             mlir::attn::Layout layout)
+      : CheckedKernel(std::move(ctx), std::move(spec), std::move(name),
+                      std::move(args), std::move(results)),
+        fn(fn), operandArgs(std::move(operandArgs)), blockQ(blockQ),
+        layout(layout) {}
+
+private:
+  llvm::Error launch(llvm::ArrayRef<TensorRef> given,
+                     llvm::ArrayRef<TensorRef> outs) override;
+
+  cuda::Function fn;
+  /// Function argument feeding each kernel operand parameter.
+  std::vector<unsigned> operandArgs;
+  int64_t blockQ;
+  mlir::attn::Layout layout;
+};
+
+llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
+                               llvm::ArrayRef<TensorRef> outs) {
+  // Host buffers go through contiguous device copies.
+  std::vector<cuda::DevicePtr> owned;
+  auto release = llvm::make_scope_exit([&] {
+    for (cuda::DevicePtr p : owned)
+      cuda::free(p);
+  });
+  auto bytesOf = [](const TensorRef &t) {
+    size_t n = sizeOf(t.dtype);
+    for (int64_t d : t.shape)
+      n *= d;
+    return n;
+  };
+  auto contiguous = [](const TensorRef &t) {
+    return t.strides.empty() ||
+           t.strides == TensorRef::contiguousStrides(t.shape);
+  };
+  std::vector<int64_t> words;
+  std::vector<size_t> starts;
+  auto addParam = [&](cuda::DevicePtr p, const TensorRef &t) {
+    starts.push_back(words.size());
+    std::vector<int64_t> strides = TensorRef::contiguousStrides(t.shape);
+    appendDescriptor(words, reinterpret_cast<void *>(p), t.shape, strides);
+  };
+  for (unsigned argIndex : operandArgs) {
+    const TensorRef &t = given[argIndex];
+    if (!contiguous(t))
+      return fail("cuda: argument '" + args[argIndex].name +
+                  "' must be contiguous");
+    auto p = cuda::alloc(bytesOf(t));
+    if (!p)
+      return p.takeError();
+    owned.push_back(*p);
+    if (llvm::Error e = cuda::copyToDevice(*p, t.data, bytesOf(t)))
+      return e;
+    addParam(*p, t);
+  }
+  std::vector<cuda::DevicePtr> outPtrs;
+  for (const TensorRef &o : outs) {
+    if (!contiguous(o))
+      return fail("cuda: result buffers must be contiguous");
+    auto p = cuda::alloc(bytesOf(o));
+    if (!p)
+      return p.takeError();
+    owned.push_back(*p);
+    outPtrs.push_back(*p);
+    // NaN until written: rows the kernel misses cannot look right.
+    if (llvm::Error e = cuda::fill(*p, 0xFF, bytesOf(o)))
+      return e;
+    addParam(*p, o);
+  }
+  std::vector<void *> params;
+  for (int64_t &w : words)
+    params.push_back(&w);
+
+  const std::vector<int64_t> &q = given[operandArgs[0]].shape;
+  int64_t B = q[0], Hq = layout == mlir::attn::Layout::bhsd ? q[1] : q[2],
+          Lq = layout == mlir::attn::Layout::bhsd ? q[2] : q[1];
+  unsigned gridX = static_cast<unsigned>((Lq + blockQ - 1) / blockQ);
+  if (gridX > 0 && Hq > 0 && B > 0)
+    if (llvm::Error e = cuda::launch(fn, gridX, Hq, B, blockQ, params.data()))
+      return e;
+  if (llvm::Error e = cuda::synchronize())
+    return e;
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (llvm::Error e =
+            cuda::copyToHost(outs[i].data, outPtrs[i], bytesOf(outs[i])))
+      return e;
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::shared_ptr<Kernel>>
+compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
+            OwningOpRef<ModuleOp> spec, std::string name,
+            std::vector<ArgType> argTypes, std::vector<ArgType> resultTypes,
+            const CompileOptions &options) {
+  auto chip = cuda::deviceChip();
+  if (!chip)
+    return chip.takeError();
+
+  // Kernel parameters follow the op's operands: map each to its argument.
+  auto fn = cast<func::FuncOp>(module->lookupSymbol(name));
+  mlir::attn::AttentionOp op;
+  fn.walk([&](mlir::attn::AttentionOp a) { op = a; });
+  std::vector<unsigned> operandArgs;
+  for (Value v : op->getOperands()) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    if (!arg || arg.getOwner()->getParentOp() != fn)
+      return fail("cuda: every operand of attn.attention must be an argument "
+                  "of '" + name + "'");
+    operandArgs.push_back(arg.getArgNumber());
+  }
+  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  if (ret.getOperands() != ValueRange(op->getResults()))
+    return fail("cuda: '" + name + "' must return the results of its "
+                "attn.attention, in order");
+  mlir::attn::Layout layout = op.getLayout();
+
+  DiagnosticCapture diags(ctx.get());
+  PassManager pm(ctx.get());
+  GPUPipelineOptions pipelineOptions;
+  pipelineOptions.blockQ = options.gpuBlockQ;
+  pipelineOptions.blockKV = options.gpuBlockKV;
+  pipelineOptions.chip = *chip;
+  buildGPUPipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return fail("lowering '" + name + "' for cuda failed: " + diags.text);
+
+  std::string ptx, kernelName;
+  module->walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects())
+      ptx = cast<gpu::ObjectAttr>(object).getObject().getValue().str();
+  });
+  module->walk([&](gpu::LaunchFuncOp launch) {
+    kernelName = launch.getKernelName().getValue().str();
+  });
+  if (ptx.empty() || kernelName.empty())
+    return fail("cuda: the GPU pipeline produced no kernel for '" + name + "'");
+  auto cuModule = cuda::loadModule(ptx);
+  if (!cuModule)
+    return cuModule.takeError();
+  auto cuFn = cuda::getFunction(*cuModule, kernelName);
+  if (!cuFn)
+    return cuFn.takeError();
+  return std::make_shared<CUDAKernel>(
+      std::move(ctx), std::move(spec), std::move(name), std::move(argTypes),
+      std::move(resultTypes), *cuFn, std::move(operandArgs),
+      options.gpuBlockQ, layout);
+}
+
 } // namespace
 
 struct JIT::Impl {
@@ -416,8 +604,6 @@ JIT::compile(const AttentionSpec &spec, Target target,
 llvm::Expected<std::shared_ptr<Kernel>>
 JIT::compile(llvm::StringRef mlirText, Target target,
              const CompileOptions &options, llvm::StringRef funcName) {
-  if (target == Target::CUDA)
-    return fail("target cuda is not available in this build yet; use cpu");
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -426,6 +612,7 @@ JIT::compile(llvm::StringRef mlirText, Target target,
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
+  registerAllToLLVMIRTranslations(registry); // gpu-module-to-binary
   auto ctx = std::make_unique<MLIRContext>(registry);
   ctx->loadAllAvailableDialects();
 
@@ -472,7 +659,8 @@ JIT::compile(llvm::StringRef mlirText, Target target,
     fn->print(os);
     os << "|" << toString(target) << "|" << options.blockQ << "|"
        << options.blockKV << "|" << options.vectorWidth << "|"
-       << options.parallel;
+       << options.parallel << "|" << options.gpuBlockQ << "|"
+       << options.gpuBlockKV;
   }
   {
     std::lock_guard<std::mutex> lock(impl->mutex);
@@ -487,6 +675,19 @@ JIT::compile(llvm::StringRef mlirText, Target target,
   std::vector<ArgType> resultTypes = typesOf(
       fn.getResultTypes(), {"output", "lse"});
   OwningOpRef<ModuleOp> specCopy = module->clone();
+
+  if (target == Target::CUDA) {
+    auto kernel = compileCUDA(std::move(ctx), std::move(module),
+                              std::move(specCopy), fn.getSymName().str(),
+                              std::move(argTypes), std::move(resultTypes),
+                              options);
+    if (!kernel)
+      return kernel.takeError();
+    std::lock_guard<std::mutex> lock(impl->mutex);
+    ++impl->compilations;
+    impl->cache[key] = *kernel;
+    return *kernel;
+  }
 
   // Lower to the LLVM dialect.
   fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx.get()));

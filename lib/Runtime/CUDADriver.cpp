@@ -1,0 +1,236 @@
+//===- CUDADriver.cpp - dlopen'ed CUDA driver API -------------------------===//
+//
+// The types below are the driver ABI's (cuda.h): handles are pointers,
+// results are ints, device pointers 64-bit. No CUDA header or library is
+// needed to build.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/CUDADriver.h"
+
+#include <dlfcn.h>
+#include <mutex>
+
+namespace attn::cuda {
+namespace {
+
+using CUresult = int;
+using CUdevice = int;
+using CUcontext = void *;
+using CUevent = void *;
+
+struct Api {
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuCtxSynchronize)();
+  CUresult (*cuModuleLoadData)(Module *, const void *);
+  CUresult (*cuModuleGetFunction)(Function *, Module, const char *);
+  CUresult (*cuLaunchKernel)(Function, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, void *, void **,
+                             void **);
+  CUresult (*cuMemAlloc)(DevicePtr *, size_t);
+  CUresult (*cuMemFree)(DevicePtr);
+  CUresult (*cuMemcpyHtoD)(DevicePtr, const void *, size_t);
+  CUresult (*cuMemcpyDtoH)(void *, DevicePtr, size_t);
+  CUresult (*cuMemsetD8)(DevicePtr, unsigned char, size_t);
+  CUresult (*cuEventCreate)(CUevent *, unsigned);
+  CUresult (*cuEventRecord)(CUevent, void *);
+  CUresult (*cuEventSynchronize)(CUevent);
+  CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+  CUresult (*cuEventDestroy)(CUevent);
+  CUresult (*cuGetErrorString)(CUresult, const char **);
+  CUdevice device = 0;
+  std::string error; ///< why the driver is unusable, empty when usable
+};
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "cuda: " + message);
+}
+
+Api &api() {
+  static Api a;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char *why = dlerror();
+      a.error = std::string("cannot load the CUDA driver libcuda.so.1 (") +
+                (why ? why : "unknown") + "); is there an NVIDIA GPU and driver?";
+      return;
+    }
+    bool ok = true;
+    auto bind = [&](auto &fn, const char *name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+          dlsym(lib, name));
+      if (!fn) {
+        ok = false;
+        a.error = std::string("the CUDA driver lacks ") + name;
+      }
+    };
+    bind(a.cuInit, "cuInit");
+    bind(a.cuDeviceGet, "cuDeviceGet");
+    bind(a.cuDeviceGetAttribute, "cuDeviceGetAttribute");
+    bind(a.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    bind(a.cuCtxSetCurrent, "cuCtxSetCurrent");
+    bind(a.cuCtxSynchronize, "cuCtxSynchronize");
+    bind(a.cuModuleLoadData, "cuModuleLoadData");
+    bind(a.cuModuleGetFunction, "cuModuleGetFunction");
+    bind(a.cuLaunchKernel, "cuLaunchKernel");
+    bind(a.cuMemAlloc, "cuMemAlloc_v2");
+    bind(a.cuMemFree, "cuMemFree_v2");
+    bind(a.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
+    bind(a.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
+    bind(a.cuMemsetD8, "cuMemsetD8_v2");
+    bind(a.cuEventCreate, "cuEventCreate");
+    bind(a.cuEventRecord, "cuEventRecord");
+    bind(a.cuEventSynchronize, "cuEventSynchronize");
+    bind(a.cuEventElapsedTime, "cuEventElapsedTime_v2");
+    if (!a.cuEventElapsedTime) { // older drivers
+      a.error.clear();
+      ok = true;
+      bind(a.cuEventElapsedTime, "cuEventElapsedTime");
+    }
+    bind(a.cuEventDestroy, "cuEventDestroy_v2");
+    bind(a.cuGetErrorString, "cuGetErrorString");
+    if (!ok)
+      return;
+    CUcontext ctx = nullptr;
+    if (a.cuInit(0) != 0 || a.cuDeviceGet(&a.device, 0) != 0 ||
+        a.cuDevicePrimaryCtxRetain(&ctx, a.device) != 0 ||
+        a.cuCtxSetCurrent(ctx) != 0)
+      a.error = "no usable CUDA device (cuInit/cuDeviceGet/context failed)";
+  });
+  return a;
+}
+
+llvm::Error check(CUresult r, const char *what) {
+  if (r == 0)
+    return llvm::Error::success();
+  const char *text = nullptr;
+  if (api().cuGetErrorString)
+    api().cuGetErrorString(r, &text);
+  return fail(llvm::Twine(what) + " failed: " + (text ? text : "error ") +
+              (text ? "" : llvm::Twine(r).str()));
+}
+
+} // namespace
+
+llvm::Error ensureContext() {
+  Api &a = api();
+  if (!a.error.empty())
+    return fail(a.error);
+  // The primary context is current on the thread that created it; make it
+  // current on this one too.
+  CUcontext ctx = nullptr;
+  if (llvm::Error e =
+          check(a.cuDevicePrimaryCtxRetain(&ctx, a.device), "context"))
+    return e;
+  return check(a.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+}
+
+llvm::Expected<std::string> deviceChip() {
+  if (llvm::Error e = ensureContext())
+    return std::move(e);
+  int major = 0, minor = 0;
+  // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR
+  if (llvm::Error e = check(api().cuDeviceGetAttribute(&major, 75, api().device),
+                            "cuDeviceGetAttribute"))
+    return std::move(e);
+  if (llvm::Error e = check(api().cuDeviceGetAttribute(&minor, 76, api().device),
+                            "cuDeviceGetAttribute"))
+    return std::move(e);
+  return "sm_" + std::to_string(major) + std::to_string(minor);
+}
+
+llvm::Expected<Module> loadModule(llvm::StringRef image) {
+  if (llvm::Error e = ensureContext())
+    return std::move(e);
+  std::string nulTerminated = image.str(); // PTX must end in a NUL
+  Module m = nullptr;
+  if (llvm::Error e = check(api().cuModuleLoadData(&m, nulTerminated.c_str()),
+                            "cuModuleLoadData"))
+    return std::move(e);
+  return m;
+}
+
+llvm::Expected<Function> getFunction(Module module, llvm::StringRef name) {
+  Function f = nullptr;
+  if (llvm::Error e = check(api().cuModuleGetFunction(&f, module,
+                                                      name.str().c_str()),
+                            "cuModuleGetFunction"))
+    return std::move(e);
+  return f;
+}
+
+llvm::Error launch(Function fn, unsigned gridX, unsigned gridY, unsigned gridZ,
+                   unsigned blockX, void **params) {
+  if (llvm::Error e = ensureContext())
+    return e;
+  return check(api().cuLaunchKernel(fn, gridX, gridY, gridZ, blockX, 1, 1, 0,
+                                    nullptr, params, nullptr),
+               "cuLaunchKernel");
+}
+
+llvm::Error synchronize() {
+  return check(api().cuCtxSynchronize(), "cuCtxSynchronize");
+}
+
+llvm::Expected<DevicePtr> alloc(size_t bytes) {
+  if (llvm::Error e = ensureContext())
+    return std::move(e);
+  DevicePtr p = 0;
+  if (llvm::Error e = check(api().cuMemAlloc(&p, bytes ? bytes : 1),
+                            "cuMemAlloc"))
+    return std::move(e);
+  return p;
+}
+
+void free(DevicePtr ptr) {
+  if (ptr && api().cuMemFree)
+    api().cuMemFree(ptr);
+}
+
+llvm::Error copyToDevice(DevicePtr dst, const void *src, size_t bytes) {
+  return bytes ? check(api().cuMemcpyHtoD(dst, src, bytes), "cuMemcpyHtoD")
+               : llvm::Error::success();
+}
+
+llvm::Error copyToHost(void *dst, DevicePtr src, size_t bytes) {
+  return bytes ? check(api().cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH")
+               : llvm::Error::success();
+}
+
+llvm::Error fill(DevicePtr dst, uint8_t byte, size_t bytes) {
+  return bytes ? check(api().cuMemsetD8(dst, byte, bytes), "cuMemsetD8")
+               : llvm::Error::success();
+}
+
+llvm::Expected<float> timeMs(llvm::function_ref<llvm::Error()> body) {
+  CUevent start = nullptr, stop = nullptr;
+  if (llvm::Error e = check(api().cuEventCreate(&start, 0), "cuEventCreate"))
+    return std::move(e);
+  if (llvm::Error e = check(api().cuEventCreate(&stop, 0), "cuEventCreate"))
+    return std::move(e);
+  float ms = 0;
+  llvm::Error err = check(api().cuEventRecord(start, nullptr), "cuEventRecord");
+  if (!err)
+    err = body();
+  if (!err)
+    err = check(api().cuEventRecord(stop, nullptr), "cuEventRecord");
+  if (!err)
+    err = check(api().cuEventSynchronize(stop), "cuEventSynchronize");
+  if (!err)
+    err = check(api().cuEventElapsedTime(&ms, start, stop),
+                "cuEventElapsedTime");
+  api().cuEventDestroy(start);
+  api().cuEventDestroy(stop);
+  if (err)
+    return std::move(err);
+  return ms;
+}
+
+} // namespace attn::cuda
