@@ -1,5 +1,7 @@
-//===- CPUKernelTest.cpp - every softmax variant on the CPU vs fp64 -------===//
+//===- KernelTest.cpp - every softmax variant on each target vs fp64 ------===//
 //
+// Every case runs as CPUKernel.<case> and as CUDAKernel.<case>; the CUDA ones
+// are skipped, with the driver's reason, where there is no GPU.
 // Each case compiles a spec with dynamic B, H and L through the JIT, runs it
 // on random inputs (never zeros) at awkward sizes with poisoned outputs, and
 // compares with the fp64 reference: max |err| / max |ref| <= 1e-5 for f32,
@@ -7,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/CUDADriver.h"
 #include "attn/HostTensor.h"
 #include "attn/JIT.h"
 #include "attn/Reference.h"
@@ -31,10 +34,11 @@ struct Sizes {
 };
 
 /// Compiles `spec` (dims B, H, L left dynamic) and checks it at `sizes`.
-void checkVariant(AttentionSpec spec, llvm::ArrayRef<Sizes> sizes,
-                  double inputScale = 1.0, uint64_t seed = 1,
+void checkVariant(Target target, AttentionSpec spec,
+                  llvm::ArrayRef<Sizes> sizes, double inputScale = 1.0,
+                  uint64_t seed = 1,
                   std::optional<double> f32Tolerance = std::nullopt) {
-  auto kernel = jit().compile(spec, Target::CPU);
+  auto kernel = jit().compile(spec, target);
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
   double tolerance = spec.elementType == ElementType::F32
                          ? f32Tolerance.value_or(1e-5)
@@ -90,6 +94,17 @@ AttentionSpec base(int64_t D, ElementType type = ElementType::F32) {
   return s;
 }
 
+/// Defines CPUKernel.Name and CUDAKernel.Name from one body over `t`.
+#define VARIANT(Name)                                                          \
+  void Name##Body(Target t);                                                   \
+  TEST(CPUKernel, Name) { Name##Body(Target::CPU); }                           \
+  TEST(CUDAKernel, Name) {                                                     \
+    if (auto chip = cuda::deviceChip(); !chip)                                 \
+      GTEST_SKIP() << llvm::toString(chip.takeError());                        \
+    Name##Body(Target::CUDA);                                                  \
+  }                                                                            \
+  void Name##Body(Target t)
+
 // Awkward square sizes and the head groupings of the issue.
 const Sizes kSquare[] = {{1, 2, 2, 1, 1},    {2, 8, 8, 7, 7},
                          {1, 8, 2, 64, 64},  {1, 8, 1, 129, 129},
@@ -99,117 +114,117 @@ const Sizes kRect[] = {{2, 8, 2, 1, 129}, {1, 8, 1, 1, 1000},
                        {1, 4, 4, 7, 129}, {1, 4, 2, 129, 7},
                        {1, 2, 2, 65, 200}};
 
-TEST(CPUKernel, FullAttentionEveryHeadDim) {
+VARIANT(FullAttentionEveryHeadDim) {
   for (int64_t D : {32, 64, 80, 128})
-    checkVariant(base(D), kSquare);
+    checkVariant(t, base(D), kSquare);
 }
 
-TEST(CPUKernel, FullAttentionCrossAndDecode) { checkVariant(base(64), kRect); }
+VARIANT(FullAttentionCrossAndDecode) { checkVariant(t, base(64), kRect); }
 
-TEST(CPUKernel, CausalBottomRight) {
+VARIANT(CausalBottomRight) {
   AttentionSpec s = base(64);
   s.causal = Causal::BottomRight;
   s.returnLse = true;
-  checkVariant(s, kSquare);
-  checkVariant(s, kRect);
+  checkVariant(t, s, kSquare);
+  checkVariant(t, s, kRect);
 }
 
-TEST(CPUKernel, CausalTopLeft) {
+VARIANT(CausalTopLeft) {
   AttentionSpec s = base(80);
   s.causal = Causal::TopLeft;
   s.returnLse = true;
-  checkVariant(s, kSquare);
-  checkVariant(s, kRect);
+  checkVariant(t, s, kSquare);
+  checkVariant(t, s, kRect);
 }
 
-TEST(CPUKernel, SlidingWindowSmallerAndLargerThanABlock) {
+VARIANT(SlidingWindowSmallerAndLargerThanABlock) {
   for (int64_t w : {16, 100}) {
     AttentionSpec s = base(64);
     s.causal = Causal::BottomRight;
     s.window = Window{w - 1, 0};
-    checkVariant(s, kSquare);
-    checkVariant(s, kRect);
+    checkVariant(t, s, kSquare);
+    checkVariant(t, s, kRect);
     AttentionSpec band = base(32); // Longformer-style two-sided band
     band.window = Window{w, w};
-    checkVariant(band, kSquare);
+    checkVariant(t, band, kSquare);
   }
 }
 
-TEST(CPUKernel, KeyPadding) {
+VARIANT(KeyPadding) {
   AttentionSpec s = base(64);
   s.keyPadding = true;
   s.returnLse = true;
-  checkVariant(s, kSquare);
-  checkVariant(s, kRect);
+  checkVariant(t, s, kSquare);
+  checkVariant(t, s, kRect);
 }
 
-TEST(CPUKernel, DocumentsOfRandomLengths) {
+VARIANT(DocumentsOfRandomLengths) {
   AttentionSpec s = base(64);
   s.documents = true;
-  checkVariant(s, kSquare);
+  checkVariant(t, s, kSquare);
   s.causal = Causal::BottomRight;
-  checkVariant(s, kSquare);
+  checkVariant(t, s, kSquare);
 }
 
-TEST(CPUKernel, LongformerGlobalTokens) {
+VARIANT(LongformerGlobalTokens) {
   AttentionSpec s = base(64);
   s.window = Window{8, 8};
   s.globalTokens = true;
-  checkVariant(s, kSquare);
+  checkVariant(t, s, kSquare);
 }
 
-TEST(CPUKernel, ExplicitMaskWithFullyMaskedRows) {
+VARIANT(ExplicitMaskWithFullyMaskedRows) {
   AttentionSpec s = base(64);
   s.mask = Broadcast{{true, true, false, false}};
   s.returnLse = true;
-  checkVariant(s, kSquare);
+  checkVariant(t, s, kSquare);
   s.mask = Broadcast{{false, false, false, false}};
-  checkVariant(s, kRect);
+  checkVariant(t, s, kRect);
 }
 
-TEST(CPUKernel, AdditiveBias) {
+VARIANT(AdditiveBias) {
   AttentionSpec s = base(64);
   s.bias = Broadcast{{true, false, false, false}};
   s.causal = Causal::BottomRight;
-  checkVariant(s, kSquare);
+  checkVariant(t, s, kSquare);
   s.bias = Broadcast{{true, true, true, false}};
-  checkVariant(s, kRect);
+  checkVariant(t, s, kRect);
 }
 
-TEST(CPUKernel, InputsScaledBy100) {
+VARIANT(InputsScaledBy100) {
   // Scores reach ~3e4 here, where one f32 ulp is ~2e-3: rounding the scores
   // to f32 alone moves the softmax by ~1e-3, so 1e-5 is out of reach for any
   // f32 kernel; the bound checks the kernel adds nothing beyond that.
   AttentionSpec s = base(64);
   s.causal = Causal::BottomRight;
   s.returnLse = true;
-  checkVariant(s, kSquare, 100.0, 1, 2e-3);
-  for (ElementType t : {ElementType::F16, ElementType::BF16}) {
-    AttentionSpec h = base(64, t);
+  checkVariant(t, s, kSquare, 100.0, 1, 2e-3);
+  for (ElementType type : {ElementType::F16, ElementType::BF16}) {
+    AttentionSpec h = base(64, type);
     h.causal = Causal::BottomRight;
-    checkVariant(h, kSquare, 100.0);
+    checkVariant(t, h, kSquare, 100.0);
   }
 }
 
-TEST(CPUKernel, HalfAndBFloat16) {
-  for (ElementType t : {ElementType::F16, ElementType::BF16}) {
-    AttentionSpec s = base(64, t);
+VARIANT(HalfAndBFloat16) {
+  for (ElementType type : {ElementType::F16, ElementType::BF16}) {
+    AttentionSpec s = base(64, type);
     s.causal = Causal::BottomRight;
     s.returnLse = true;
-    checkVariant(s, kSquare);
-    checkVariant(s, kRect);
+    checkVariant(t, s, kSquare);
+    checkVariant(t, s, kRect);
   }
 }
 
-TEST(CPUKernel, BSHDLayoutWithGroups) {
+VARIANT(BSHDLayoutWithGroups) {
   AttentionSpec s = base(128);
   s.layout = Layout::BSHD;
   s.causal = Causal::BottomRight;
-  checkVariant(s, kSquare);
-  checkVariant(s, kRect);
+  checkVariant(t, s, kSquare);
+  checkVariant(t, s, kRect);
 }
 
-TEST(CPUKernel, CombinedMasks) {
+VARIANT(CombinedMasks) {
   AttentionSpec s = base(64, ElementType::BF16);
   s.causal = Causal::BottomRight;
   s.window = Window{40, 0};
@@ -217,7 +232,7 @@ TEST(CPUKernel, CombinedMasks) {
   s.bias = Broadcast{{true, false, false, false}};
   s.mask = Broadcast{{true, true, false, false}};
   s.returnLse = true;
-  checkVariant(s, kSquare);
+  checkVariant(t, s, kSquare);
 }
 
 } // namespace
