@@ -10,6 +10,7 @@
 
 #include "attn/Conversion.h"
 #include "attn/Pipelines.h"
+#include "Registration.h"
 #include "attn/CUDADriver.h"
 #include "attn/SpecIR.h"
 
@@ -24,14 +25,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
@@ -574,10 +568,8 @@ JIT::JIT() : impl(std::make_unique<Impl>()) {
   std::call_once(init, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
-    // attn-cpu-pipeline is assembled from pass names.
-    mlir::registerAllPasses();
-    mlir::attn::registerAttnPasses();
-    registerAttnConversionPasses();
+    // The pipelines are assembled from pass names.
+    registerJITPasses();
   });
 }
 
@@ -606,13 +598,7 @@ JIT::compile(llvm::StringRef mlirText, Target target,
              const CompileOptions &options, llvm::StringRef funcName) {
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<mlir::attn::AttnDialect>();
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
-  registerAllToLLVMIRTranslations(registry); // gpu-module-to-binary
+  registerJITDialects(registry);
   auto ctx = std::make_unique<MLIRContext>(registry);
   ctx->loadAllAvailableDialects();
 
