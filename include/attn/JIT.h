@@ -51,6 +51,11 @@ public:
   /// dtypes and strides are checked first; nothing runs if any is wrong.
   virtual llvm::Error run(llvm::ArrayRef<TensorRef> args,
                           llvm::ArrayRef<TensorRef> results) = 0;
+  /// Median seconds of the kernel alone over `repeats` runs after warm-up
+  /// (cuda: device-resident buffers timed with events, no transfers).
+  virtual llvm::Expected<double> time(llvm::ArrayRef<TensorRef> args,
+                                      llvm::ArrayRef<TensorRef> results,
+                                      int64_t repeats) = 0;
 };
 
 /// Compiles and caches kernels. Destroy it before static destruction begins

@@ -32,6 +32,8 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <cstring>
@@ -116,10 +118,40 @@ public:
     return checkShapes(given);
   }
 
+  llvm::Expected<double> time(llvm::ArrayRef<TensorRef> given,
+                              llvm::ArrayRef<TensorRef> outs,
+                              int64_t repeats) final {
+    if (llvm::Error e = check(given, outs))
+      return std::move(e);
+    return timeLaunches(given, outs, repeats);
+  }
+
 protected:
   /// Runs on buffers that passed every check.
   virtual llvm::Error launch(llvm::ArrayRef<TensorRef> given,
                              llvm::ArrayRef<TensorRef> outs) = 0;
+  /// Median seconds of a launch; by default of whole runs.
+  virtual llvm::Expected<double> timeLaunches(llvm::ArrayRef<TensorRef> given,
+                                              llvm::ArrayRef<TensorRef> outs,
+                                              int64_t repeats) {
+    for (int w = 0; w < 2; ++w)
+      if (llvm::Error e = launch(given, outs))
+        return std::move(e);
+    std::vector<double> times;
+    for (int64_t r = 0; r < std::max<int64_t>(1, repeats); ++r) {
+      auto start = std::chrono::steady_clock::now();
+      if (llvm::Error e = launch(given, outs))
+        return std::move(e);
+      times.push_back(std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+  }
+  /// The checks of run(): counts, buffers, shapes.
+  llvm::Error check(llvm::ArrayRef<TensorRef> given,
+                    llvm::ArrayRef<TensorRef> outs);
 
   std::unique_ptr<MLIRContext> ctx;
   OwningOpRef<ModuleOp> spec;
@@ -274,6 +306,13 @@ void stridedCopy(const char *src, char *dst, llvm::ArrayRef<int64_t> shape,
 
 llvm::Error CheckedKernel::run(llvm::ArrayRef<TensorRef> given,
                                llvm::ArrayRef<TensorRef> outs) {
+  if (llvm::Error e = check(given, outs))
+    return e;
+  return launch(given, outs);
+}
+
+llvm::Error CheckedKernel::check(llvm::ArrayRef<TensorRef> given,
+                                 llvm::ArrayRef<TensorRef> outs) {
   if (given.size() != args.size())
     return fail("the kernel takes " + llvm::Twine(args.size()) +
                 " arguments, got " + llvm::Twine(given.size()));
@@ -414,8 +453,15 @@ public:
         layout(layout) {}
 
 private:
+  struct Launch;
+  llvm::Expected<std::unique_ptr<Launch>>
+  prepare(llvm::ArrayRef<TensorRef> given, llvm::ArrayRef<TensorRef> outs);
+  llvm::Error go(Launch &l);
   llvm::Error launch(llvm::ArrayRef<TensorRef> given,
                      llvm::ArrayRef<TensorRef> outs) override;
+  llvm::Expected<double> timeLaunches(llvm::ArrayRef<TensorRef> given,
+                                      llvm::ArrayRef<TensorRef> outs,
+                                      int64_t repeats) override;
 
   cuda::Function fn;
   /// Function argument feeding each kernel operand parameter.
@@ -424,14 +470,21 @@ private:
   mlir::attn::Layout layout;
 };
 
-llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
-                               llvm::ArrayRef<TensorRef> outs) {
-  // Host buffers go through contiguous device copies.
-  std::vector<cuda::DevicePtr> owned;
-  auto release = llvm::make_scope_exit([&] {
+/// Device copies of a run's buffers and the kernel's parameter words.
+struct CUDAKernel::Launch {
+  std::vector<cuda::DevicePtr> owned, outs;
+  std::vector<int64_t> words;
+  unsigned grid[3] = {0, 0, 0};
+  ~Launch() {
     for (cuda::DevicePtr p : owned)
       cuda::free(p);
-  });
+  }
+};
+
+llvm::Expected<std::unique_ptr<CUDAKernel::Launch>>
+CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
+                    llvm::ArrayRef<TensorRef> outs) {
+  auto l = std::make_unique<Launch>();
   auto bytesOf = [](const TensorRef &t) {
     size_t n = sizeOf(t.dtype);
     for (int64_t d : t.shape)
@@ -442,13 +495,11 @@ llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
     return t.strides.empty() ||
            t.strides == TensorRef::contiguousStrides(t.shape);
   };
-  std::vector<int64_t> words;
-  std::vector<size_t> starts;
   auto addParam = [&](cuda::DevicePtr p, const TensorRef &t) {
-    starts.push_back(words.size());
-    std::vector<int64_t> strides = TensorRef::contiguousStrides(t.shape);
-    appendDescriptor(words, reinterpret_cast<void *>(p), t.shape, strides);
+    appendDescriptor(l->words, reinterpret_cast<void *>(p), t.shape,
+                     TensorRef::contiguousStrides(t.shape));
   };
+  // Host buffers go through contiguous device copies.
   for (unsigned argIndex : operandArgs) {
     const TensorRef &t = given[argIndex];
     if (!contiguous(t))
@@ -457,43 +508,80 @@ llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
     auto p = cuda::alloc(bytesOf(t));
     if (!p)
       return p.takeError();
-    owned.push_back(*p);
+    l->owned.push_back(*p);
     if (llvm::Error e = cuda::copyToDevice(*p, t.data, bytesOf(t)))
-      return e;
+      return std::move(e);
     addParam(*p, t);
   }
-  std::vector<cuda::DevicePtr> outPtrs;
   for (const TensorRef &o : outs) {
     if (!contiguous(o))
       return fail("cuda: result buffers must be contiguous");
     auto p = cuda::alloc(bytesOf(o));
     if (!p)
       return p.takeError();
-    owned.push_back(*p);
-    outPtrs.push_back(*p);
+    l->owned.push_back(*p);
+    l->outs.push_back(*p);
     // NaN until written: rows the kernel misses cannot look right.
     if (llvm::Error e = cuda::fill(*p, 0xFF, bytesOf(o)))
-      return e;
+      return std::move(e);
     addParam(*p, o);
   }
-  std::vector<void *> params;
-  for (int64_t &w : words)
-    params.push_back(&w);
-
   const std::vector<int64_t> &q = given[operandArgs[0]].shape;
-  int64_t B = q[0], Hq = layout == mlir::attn::Layout::bhsd ? q[1] : q[2],
-          Lq = layout == mlir::attn::Layout::bhsd ? q[2] : q[1];
-  unsigned gridX = static_cast<unsigned>((Lq + blockQ - 1) / blockQ);
-  if (gridX > 0 && Hq > 0 && B > 0)
-    if (llvm::Error e = cuda::launch(fn, gridX, Hq, B, blockQ, params.data()))
-      return e;
+  bool bhsd = layout == mlir::attn::Layout::bhsd;
+  int64_t B = q[0], Hq = bhsd ? q[1] : q[2], Lq = bhsd ? q[2] : q[1];
+  l->grid[0] = static_cast<unsigned>((Lq + blockQ - 1) / blockQ);
+  l->grid[1] = static_cast<unsigned>(Hq);
+  l->grid[2] = static_cast<unsigned>(B);
+  return l;
+}
+
+llvm::Error CUDAKernel::go(Launch &l) {
+  if (!l.grid[0] || !l.grid[1] || !l.grid[2])
+    return llvm::Error::success(); // nothing to compute
+  std::vector<void *> params;
+  for (int64_t &w : l.words)
+    params.push_back(&w);
+  return cuda::launch(fn, l.grid[0], l.grid[1], l.grid[2], blockQ,
+                      params.data());
+}
+
+llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
+                               llvm::ArrayRef<TensorRef> outs) {
+  auto l = prepare(given, outs);
+  if (!l)
+    return l.takeError();
+  if (llvm::Error e = go(**l))
+    return e;
   if (llvm::Error e = cuda::synchronize())
     return e;
-  for (size_t i = 0; i < outs.size(); ++i)
-    if (llvm::Error e =
-            cuda::copyToHost(outs[i].data, outPtrs[i], bytesOf(outs[i])))
+  for (size_t i = 0; i < outs.size(); ++i) {
+    size_t bytes = sizeOf(outs[i].dtype);
+    for (int64_t d : outs[i].shape)
+      bytes *= d;
+    if (llvm::Error e = cuda::copyToHost(outs[i].data, (*l)->outs[i], bytes))
       return e;
+  }
   return llvm::Error::success();
+}
+
+llvm::Expected<double> CUDAKernel::timeLaunches(llvm::ArrayRef<TensorRef> given,
+                                                llvm::ArrayRef<TensorRef> outs,
+                                                int64_t repeats) {
+  auto l = prepare(given, outs);
+  if (!l)
+    return l.takeError();
+  for (int w = 0; w < 3; ++w) // warm-up
+    if (llvm::Error e = go(**l))
+      return std::move(e);
+  std::vector<double> times;
+  for (int64_t r = 0; r < std::max<int64_t>(1, repeats); ++r) {
+    auto ms = cuda::timeMs([&] { return go(**l); });
+    if (!ms)
+      return ms.takeError();
+    times.push_back(*ms / 1e3);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
 }
 
 llvm::Expected<std::shared_ptr<Kernel>>

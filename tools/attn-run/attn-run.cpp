@@ -206,25 +206,15 @@ int main(int argc, char **argv) {
     auto pairs = countAllowedPairs(*spec, refIn);
     if (!pairs)
       return fail(pairs.takeError());
-    for (int w = 0; w < 2; ++w)
-      if (llvm::Error e = (*kernel)->run(refs, resultRefs))
-        return fail(std::move(e));
-    std::vector<double> times;
-    for (int64_t r = 0; r < std::max<int64_t>(1, repeats); ++r) {
-      auto start = std::chrono::steady_clock::now();
-      if (llvm::Error e = (*kernel)->run(refs, resultRefs))
-        return fail(std::move(e));
-      times.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
-    }
-    std::sort(times.begin(), times.end());
-    double median = times[times.size() / 2];
+    auto seconds = (*kernel)->time(refs, resultRefs, repeats);
+    if (!seconds)
+      return fail(seconds.takeError());
+    double median = *seconds;
     double flops = 4.0 * spec->dims.headDim * static_cast<double>(*pairs);
     if (spec->dims.headDim == kDynamic)
       flops = 0;
     llvm::outs() << "bench: median " << llvm::format("%.3f", median * 1e3)
-                 << " ms over " << times.size() << " runs, "
+                 << " ms over " << repeats << " runs, "
                  << llvm::format("%.1f", flops / median / 1e9) << " GFLOP/s ("
                  << *pairs << " allowed pairs)\n";
   }

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""GPU benchmark of attn beside PyTorch's SDPA backends, in one run.
+
+Shapes of ../shared/bench/shapes.md (bf16, BHSD). attn is timed by
+`attn-run --target cuda --bench` (CUDA events around the kernel alone,
+device-resident buffers, median); PyTorch's SDPA flash / cuDNN / efficient
+backends likewise with CUDA events. Prints a Markdown table of TFLOP/s and
+attn's ratio to each peer (decode: GB/s of K and V read).
+"""
+import argparse, os, re, statistics, subprocess, time
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPECS = os.path.join(ROOT, "bench", "specs")
+
+SHAPES = [  # id, B, Hq, Hkv, L, D, mask
+    ("d64-1k", 16, 32, 32, 1024, 64), ("d64-4k", 4, 32, 32, 4096, 64),
+    ("d64-16k", 1, 32, 32, 16384, 64), ("d128-1k", 16, 16, 16, 1024, 128),
+    ("d128-4k", 4, 16, 16, 4096, 128), ("d128-16k", 1, 16, 16, 16384, 128),
+]
+
+
+def attn_time(runner, spec, B, Hq, Hkv, Lq, Lk, repeats):
+    out = subprocess.run(
+        [runner, os.path.join(SPECS, spec), "--target", "cuda", "--bench",
+         "--batch", str(B), "--heads", str(Hq), "--kv-heads", str(Hkv),
+         "--q-len", str(Lq), "--kv-len", str(Lk), "--repeats", str(repeats)],
+        capture_output=True, text=True)
+    if out.returncode != 0:
+        return None, out.stderr.strip().splitlines()[-1] if out.stderr else "failed"
+    m = re.search(r"median ([0-9.]+) ms", out.stdout)
+    return float(m.group(1)) / 1e3, None
+
+
+def torch_time(fn, repeats=20):
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record()
+        fn()
+        e.record()
+        e.synchronize()
+        times.append(s.elapsed_time(e) / 1e3)
+    return statistics.median(times)
+
+
+def sdpa(backend, B, Hq, Hkv, Lq, Lk, D, causal, window=None):
+    q = torch.randn(B, Hq, Lq, D, device="cuda", dtype=torch.bfloat16)
+    k = torch.randn(B, Hkv, Lk, D, device="cuda", dtype=torch.bfloat16)
+    v = torch.randn(B, Hkv, Lk, D, device="cuda", dtype=torch.bfloat16)
+    try:
+        with sdpa_kernel([backend]):
+            return torch_time(lambda: F.scaled_dot_product_attention(
+                q, k, v, is_causal=causal, enable_gqa=Hq != Hkv))
+    except Exception:
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runner", default=os.path.join(ROOT, "bundle", "attn-run"))
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    print(f"# GPU benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}\n")
+    print(f"Device: {torch.cuda.get_device_name()}; torch {torch.__version__}.\n")
+    print("bf16, BHSD; TFLOP/s = 4*B*Hq*D*allowed pairs / median time.\n")
+    print("| id | mask | attn | SDPA flash | SDPA cuDNN | SDPA efficient | attn / best peer |")
+    print("|---|---|---|---|---|---|---|")
+    shapes = SHAPES[:1] + SHAPES[3:5] if args.quick else SHAPES
+    for sid, B, Hq, Hkv, L, D in shapes:
+        for causal in (False, True):
+            pairs = L * (L + 1) // 2 if causal else L * L
+            flops = 4 * B * Hq * D * pairs
+            spec = f"{'causal' if causal else 'full'}_bf16_d{D}.mlir"
+            reps = 3 if L >= 16384 else 10
+            t, err = attn_time(args.runner, spec, B, Hq, Hkv, L, L, reps)
+            peers = [sdpa(b, B, Hq, Hkv, L, L, D, causal) for b in
+                     (SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION,
+                      SDPBackend.EFFICIENT_ATTENTION)]
+            tf = lambda x: f"{flops / x / 1e12:.1f}" if x else "n/a"
+            best = min([p for p in peers if p] or [float("nan")])
+            ratio = f"{best / t:.3f}x" if t and best == best else "n/a"
+            ours = tf(t) if t else f"error: {err}"
+            print(f"| {sid} | {'causal' if causal else 'none'} | {ours} | "
+                  f"{tf(peers[0])} | {tf(peers[1])} | {tf(peers[2])} | {ratio} |")
+    # Sliding window and GQA rows of shapes.md.
+    for sid, spec, B, Hq, Hkv, L, D, pairs in [
+            ("swa", "swa1024_bf16_d128.mlir", 4, 16, 16, 4096, 128,
+             sum(min(i + 1, 1024) for i in range(4096))),
+            ("gqa", "causal_bf16_d128.mlir", 2, 32, 8, 4096, 128, 4096 * 4097 // 2)]:
+        flops = 4 * B * Hq * D * pairs
+        t, err = attn_time(args.runner, spec, B, Hq, Hkv, L, L, 10)
+        peer = None if sid == "swa" else sdpa(SDPBackend.FLASH_ATTENTION, B, Hq, Hkv, L, L, D, True)
+        print(f"| {sid} | {'window 1024' if sid == 'swa' else 'causal'} | "
+              f"{f'{flops / t / 1e12:.1f}' if t else err} | "
+              f"{f'{flops / peer / 1e12:.1f}' if peer else 'n/a'} | | | "
+              f"{f'{peer / t:.3f}x' if t and peer else 'n/a'} |")
+    # Decode: Lq = 1, GB/s of K and V read.
+    for Lk in (8192, 65536):
+        B, Hq, Hkv, D = 8, 32, 8, 128
+        kv_bytes = 2 * B * Hkv * Lk * D * 2
+        t, err = attn_time(args.runner, "full_bf16_d128.mlir", B, Hq, Hkv, 1, Lk, 20)
+        peer = sdpa(SDPBackend.FLASH_ATTENTION, B, Hq, Hkv, 1, Lk, D, False)
+        print(f"| decode Lk={Lk} | none (GB/s) | {f'{kv_bytes / t / 1e9:.0f}' if t else err} | "
+              f"{f'{kv_bytes / peer / 1e9:.0f}' if peer else 'n/a'} | | | "
+              f"{f'{peer / t:.3f}x' if t and peer else 'n/a'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds a self-contained bundle for a GPU host without LLVM/MLIR: attn-run
+# and the unit tests, statically linked against MLIR/LLVM (they need only
+# libc, libstdc++, libz, libzstd and, at run time, libcuda.so.1), stripped,
+# in bundle/ (git-ignored). scripts/gpu-run.sh runs them there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/scripts/setup.sh" # the normal deps
+for p in libzstd-dev libedit-dev; do # static LLVM archives need them
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || {
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$p"; }
+done
+static="$root/build-static"
+if [ ! -f "$static/build.ninja" ]; then
+  cmake -G Ninja -S "$root" -B "$static" -DCMAKE_BUILD_TYPE=Release \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DLLVM_USE_LINKER=lld -DATTN_LINK_MLIR_DYLIB=OFF \
+    $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+ninja -C "$static" -j "$(nproc)" attn-run attn-unittests
+mkdir -p "$root/bundle"
+for t in bin/attn-run unittests/attn-unittests; do
+  cp "$static/$t" "$root/bundle/"
+  strip "$root/bundle/$(basename "$t")"
+done
+ls -la "$root/bundle"
+ldd "$root/bundle/attn-run" || true

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the bundle (scripts/gpu-bundle.sh) on a GPU host: the CUDA kernel
+# tests, every softmax example through the runner with --check, a
+# compute-sanitizer memcheck of a few, and the benchmark beside PyTorch.
+# Logs go to ${OUT:-gpu-out}/.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${OUT:-$root/gpu-out}"
+mkdir -p "$out"
+b="$root/bundle"
+nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$out/gpu.txt"
+status=0
+echo "== CUDA kernel tests"
+"$b/attn-unittests" --gtest_filter='CUDAKernel.*' 2>&1 | tee "$out/tests.log" | \
+  grep -E "^\[ *(OK|FAILED|PASSED|SKIPPED) " || status=1
+grep -q "FAILED" "$out/tests.log" && status=1
+echo "== examples on cuda"
+for spec in "$root"/examples/*.mlir; do
+  grep -q attn.linear_attention "$spec" && continue
+  echo "-- $(basename "$spec")"
+  "$b/attn-run" "$spec" --target cuda --check --batch 2 --heads 8 --kv-heads 8 \
+    --q-len 333 --kv-len 333 || status=1
+done 2>&1 | tee "$out/examples.log"
+if command -v compute-sanitizer >/dev/null; then
+  echo "== compute-sanitizer memcheck"
+  for spec in mha_lse llama_gqa_causal longformer_global key_padding; do
+    compute-sanitizer --tool memcheck --error-exitcode 3 "$b/attn-run" \
+      "$root/examples/$spec.mlir" --target cuda --batch 1 --heads 8 \
+      --kv-heads 8 --q-len 130 --kv-len 130 2>&1 | tail -2
+  done 2>&1 | tee "$out/memcheck.log"
+fi
+if [ "${ATTN_GPU_BENCH:-1}" = 1 ]; then
+  echo "== benchmark"
+  python3 "$root/bench/gpu/bench_gpu.py" --runner "$b/attn-run" 2>&1 | tee "$out/bench.md"
+fi
+exit $status
