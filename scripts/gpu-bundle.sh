@@ -20,10 +20,14 @@ if [ ! -f "$static/build.ninja" ]; then
     $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 ninja -C "$static" -j "$(nproc)" attn-run attn-unittests
+# Stripped and xz-compressed (about 40 MB for both) so that the bundle
+# travels within a 64 MB working-tree limit; gpu-run.sh unpacks it.
+rm -rf "$root/bundle"
 mkdir -p "$root/bundle"
 for t in bin/attn-run unittests/attn-unittests; do
-  cp "$static/$t" "$root/bundle/"
-  strip "$root/bundle/$(basename "$t")"
+  name=$(basename "$t")
+  strip -o "$static/$name.stripped" "$static/$t"
+  xz -T0 -6 -c "$static/$name.stripped" > "$root/bundle/$name.xz"
 done
+ldd "$static/bin/attn-run" || true
 ls -la "$root/bundle"
-ldd "$root/bundle/attn-run" || true

@@ -8,6 +8,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-$root/gpu-out}"
 mkdir -p "$out"
 b="$root/bundle"
+for f in "$b"/*.xz; do # unpack once
+  [ -x "${f%.xz}" ] || { xz -dc "$f" > "${f%.xz}" && chmod +x "${f%.xz}"; }
+done
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$out/gpu.txt"
 status=0
 echo "== CUDA kernel tests"

@@ -19,8 +19,10 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#if ATTN_CPU_JIT
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#endif
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -170,6 +172,7 @@ private:
       verified;
 };
 
+#if ATTN_CPU_JIT
 /// A CPU kernel: the lowered function in an ExecutionEngine.
 class CPUKernel final : public CheckedKernel {
 public:
@@ -189,6 +192,7 @@ private:
   /// The packed C-interface entry point, resolved (compiled) up front.
   void (*entry)(void **);
 };
+#endif // ATTN_CPU_JIT
 
 llvm::Error CheckedKernel::checkBuffer(const char *what, const ArgType &decl,
                                    const TensorRef &t, bool isOutput) const {
@@ -279,6 +283,7 @@ void appendDescriptor(std::vector<int64_t> &words, void *data,
   words.insert(words.end(), strides.begin(), strides.end());
 }
 
+#if ATTN_CPU_JIT
 /// Copies a contiguous `src` of `shape` into `dst` with `dstStrides`.
 void stridedCopy(const char *src, char *dst, llvm::ArrayRef<int64_t> shape,
                  llvm::ArrayRef<int64_t> dstStrides, size_t elem) {
@@ -303,6 +308,7 @@ void stridedCopy(const char *src, char *dst, llvm::ArrayRef<int64_t> shape,
     }
   }
 }
+#endif // ATTN_CPU_JIT
 
 llvm::Error CheckedKernel::run(llvm::ArrayRef<TensorRef> given,
                                llvm::ArrayRef<TensorRef> outs) {
@@ -338,6 +344,7 @@ llvm::Error CheckedKernel::check(llvm::ArrayRef<TensorRef> given,
   return launch(given, outs);
 }
 
+#if ATTN_CPU_JIT
 llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
                               llvm::ArrayRef<TensorRef> outs) {
   // Descriptors: results first (the C interface returns through a pointer).
@@ -379,6 +386,7 @@ llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
   }
   return llvm::Error::success();
 }
+#endif // ATTN_CPU_JIT
 
 std::vector<ArgType> typesOf(TypeRange types, llvm::ArrayRef<std::string> names) {
   std::vector<ArgType> out;
@@ -417,6 +425,7 @@ std::vector<std::string> argumentNames(func::FuncOp fn) {
 } // namespace
 
 namespace {
+#if ATTN_CPU_JIT
 /// Loads libomp once for the whole process and never unloads it: kernels
 /// resolve __kmpc_* through the process, and OpenMP's worker threads outlive
 /// any one ExecutionEngine (unloading it under them crashes at exit).
@@ -437,6 +446,7 @@ llvm::Error loadOpenMPRuntime() {
     return fail(error);
   return llvm::Error::success();
 }
+#endif // ATTN_CPU_JIT
 /// A CUDA kernel: PTX from attn-gpu-pipeline loaded through the driver.
 /// Parameters are the attn op's operands, then its results, each a memref
 /// descriptor (allocated, aligned, offset, sizes, strides).
@@ -643,6 +653,69 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
       options.gpuBlockQ, layout);
 }
 
+/// Lowers the spec with attn-cpu-pipeline and JIT-compiles it.
+llvm::Expected<std::shared_ptr<Kernel>>
+compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
+           OwningOpRef<ModuleOp> spec, const std::string &name,
+           std::vector<ArgType> argTypes, std::vector<ArgType> resultTypes,
+           const CompileOptions &options) {
+  // Lower to the LLVM dialect.
+#if ATTN_CPU_JIT
+  auto fn = cast<func::FuncOp>(module->lookupSymbol(name));
+  fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx.get()));
+  DiagnosticCapture diags(ctx.get());
+  PassManager pm(ctx.get());
+  CPUPipelineOptions pipelineOptions;
+  pipelineOptions.blockQ = options.blockQ;
+  pipelineOptions.blockKV = options.blockKV;
+  pipelineOptions.vectorWidth = options.vectorWidth;
+  pipelineOptions.parallel = options.parallel;
+  buildCPUPipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return fail("lowering '" + name + "' for the cpu failed: " + diags.text);
+
+  // JIT with the host's CPU features. The optimizing transformer keeps a raw
+  // pointer to its TargetMachine, which must outlive code generation: own it
+  // here and finish compiling (lookupPacked) before it goes away.
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return tmBuilder.takeError();
+  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto optTM = tmBuilder->createTargetMachine();
+  auto engineTM = tmBuilder->createTargetMachine();
+  if (!optTM)
+    return optTM.takeError();
+  if (!engineTM)
+    return engineTM.takeError();
+  auto transformer = makeOptimizingTransformer(3, 0, optTM->get());
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // No debugger/profiler registration: kernels do not need it.
+  engineOptions.enableGDBNotificationListener = false;
+  engineOptions.enablePerfNotificationListener = false;
+  if (options.parallel)
+    if (llvm::Error e = loadOpenMPRuntime())
+      return std::move(e);
+  auto engine =
+      ExecutionEngine::create(*module, engineOptions, std::move(*engineTM));
+  if (!engine)
+    return engine.takeError();
+  auto entry = (*engine)->lookupPacked("_mlir_ciface_" + name);
+  if (!entry)
+    return entry.takeError();
+
+  return std::make_shared<CPUKernel>(std::move(ctx), std::move(spec), name,
+                                     std::move(argTypes),
+                                     std::move(resultTypes),
+                                     std::move(*engine), *entry);
+#else
+  return fail("target cpu is not built into this static bundle (its "
+              "ExecutionEngine needs libMLIR.so); use the normal build");
+#endif
+}
+
+
 } // namespace
 
 struct JIT::Impl {
@@ -763,57 +836,15 @@ JIT::compile(llvm::StringRef mlirText, Target target,
     return *kernel;
   }
 
-  // Lower to the LLVM dialect.
-  fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx.get()));
-  DiagnosticCapture diags(ctx.get());
-  PassManager pm(ctx.get());
-  CPUPipelineOptions pipelineOptions;
-  pipelineOptions.blockQ = options.blockQ;
-  pipelineOptions.blockKV = options.blockKV;
-  pipelineOptions.vectorWidth = options.vectorWidth;
-  pipelineOptions.parallel = options.parallel;
-  buildCPUPipeline(pm, pipelineOptions);
-  if (failed(pm.run(*module)))
-    return fail("lowering '" + name + "' for the cpu failed: " + diags.text);
-
-  // JIT with the host's CPU features. The optimizing transformer keeps a raw
-  // pointer to its TargetMachine, which must outlive code generation: own it
-  // here and finish compiling (lookupPacked) before it goes away.
-  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!tmBuilder)
-    return tmBuilder.takeError();
-  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto optTM = tmBuilder->createTargetMachine();
-  auto engineTM = tmBuilder->createTargetMachine();
-  if (!optTM)
-    return optTM.takeError();
-  if (!engineTM)
-    return engineTM.takeError();
-  auto transformer = makeOptimizingTransformer(3, 0, optTM->get());
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // No debugger/profiler registration: kernels do not need it.
-  engineOptions.enableGDBNotificationListener = false;
-  engineOptions.enablePerfNotificationListener = false;
-  if (options.parallel)
-    if (llvm::Error e = loadOpenMPRuntime())
-      return std::move(e);
-  auto engine =
-      ExecutionEngine::create(*module, engineOptions, std::move(*engineTM));
-  if (!engine)
-    return engine.takeError();
-  auto entry = (*engine)->lookupPacked("_mlir_ciface_" + name);
-  if (!entry)
-    return entry.takeError();
-
-  auto kernel = std::make_shared<CPUKernel>(
-      std::move(ctx), std::move(specCopy), name, std::move(argTypes),
-      std::move(resultTypes), std::move(*engine), *entry);
+  auto kernel = compileCPU(std::move(ctx), std::move(module),
+                           std::move(specCopy), name, std::move(argTypes),
+                           std::move(resultTypes), options);
+  if (!kernel)
+    return kernel.takeError();
   std::lock_guard<std::mutex> lock(impl->mutex);
   ++impl->compilations;
-  impl->cache[key] = kernel;
-  return std::shared_ptr<Kernel>(kernel);
+  impl->cache[key] = *kernel;
+  return *kernel;
 }
 
 } // namespace attn
