@@ -24,6 +24,9 @@ for spec in "$root"/examples/*.mlir; do
   "$b/attn-run" "$spec" --target cuda --check --batch 2 --heads 8 --kv-heads 8 \
     --q-len 333 --kv-len 333 || status=1
 done 2>&1 | tee "$out/examples.log"
+echo "== beside PyTorch SDPA"
+python3 "$root/bench/gpu/check_vs_torch.py" --runner "$b/attn-run" 2>&1 | \
+  tee "$out/vs_torch.md" || status=1
 if command -v compute-sanitizer >/dev/null; then
   echo "== compute-sanitizer memcheck"
   for spec in mha_lse llama_gqa_causal longformer_global key_padding; do

@@ -132,6 +132,10 @@ TEST(JIT, BadBuffersAreErrors) {
             "[1, 2, 4, 32]");
   EXPECT_EQ(errorOf((*kernel)->run({q.ref(), q.ref()}, {o.ref()})),
             "the kernel takes 3 arguments, got 2");
+  TensorRef device = q.ref();
+  device.memory = Memory::Device;
+  EXPECT_EQ(errorOf((*kernel)->run({device, q.ref(), q.ref()}, {o.ref()})),
+            "target cpu takes host buffers, got a device pointer");
 }
 
 TEST(JIT, BadSpecsAndTargetsAreErrors) {

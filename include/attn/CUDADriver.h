@@ -30,7 +30,7 @@ llvm::Expected<std::string> deviceChip();
 llvm::Expected<Module> loadModule(llvm::StringRef image); ///< PTX or cubin
 llvm::Expected<Function> getFunction(Module module, llvm::StringRef name);
 llvm::Error launch(Function fn, unsigned gridX, unsigned gridY, unsigned gridZ,
-                   unsigned blockX, void **params);
+                   unsigned blockX, void **params, void *stream = nullptr);
 llvm::Error synchronize();
 
 llvm::Expected<DevicePtr> alloc(size_t bytes);

@@ -49,8 +49,13 @@ public:
   resultShapes(llvm::ArrayRef<TensorRef> args) = 0;
   /// Runs on `args` (function-argument order) writing `results`. Shapes,
   /// dtypes and strides are checked first; nothing runs if any is wrong.
+  /// Host buffers: the call returns when the results are written (cuda
+  /// copies in and out). cuda with every buffer in Memory::Device: no copies,
+  /// any outer strides, launched asynchronously on `stream` (a CUstream,
+  /// null for the default stream).
   virtual llvm::Error run(llvm::ArrayRef<TensorRef> args,
-                          llvm::ArrayRef<TensorRef> results) = 0;
+                          llvm::ArrayRef<TensorRef> results,
+                          void *stream = nullptr) = 0;
   /// Median seconds of the kernel alone over `repeats` runs after warm-up
   /// (cuda: device-resident buffers timed with events, no transfers).
   virtual llvm::Expected<double> time(llvm::ArrayRef<TensorRef> args,

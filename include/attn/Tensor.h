@@ -20,9 +20,13 @@ enum class DType { F32, F16, BF16, I32, I64, Bool };
 const char *toString(DType t);
 size_t sizeOf(DType t);
 
+/// Where a TensorRef's data lives.
+enum class Memory { Host, Device };
+
 /// A caller-owned tensor: data, shape and strides in elements.
 struct TensorRef {
   void *data = nullptr;
+  Memory memory = Memory::Host; ///< Device: a CUDA device pointer
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
   std::vector<int64_t> strides; ///< empty: row-major contiguous

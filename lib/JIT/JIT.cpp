@@ -108,7 +108,7 @@ public:
   llvm::ArrayRef<ArgType> arguments() const override { return args; }
   llvm::ArrayRef<ArgType> results() const override { return res; }
   llvm::Error run(llvm::ArrayRef<TensorRef> given,
-                  llvm::ArrayRef<TensorRef> outs) final;
+                  llvm::ArrayRef<TensorRef> outs, void *stream) final;
   llvm::Expected<std::vector<std::vector<int64_t>>>
   resultShapes(llvm::ArrayRef<TensorRef> given) override {
     if (given.size() != args.size())
@@ -131,7 +131,8 @@ public:
 protected:
   /// Runs on buffers that passed every check.
   virtual llvm::Error launch(llvm::ArrayRef<TensorRef> given,
-                             llvm::ArrayRef<TensorRef> outs) = 0;
+                             llvm::ArrayRef<TensorRef> outs,
+                             void *stream = nullptr) = 0;
   /// Median seconds of a launch; by default of whole runs.
   virtual llvm::Expected<double> timeLaunches(llvm::ArrayRef<TensorRef> given,
                                               llvm::ArrayRef<TensorRef> outs,
@@ -186,7 +187,7 @@ public:
 
 private:
   llvm::Error launch(llvm::ArrayRef<TensorRef> given,
-                     llvm::ArrayRef<TensorRef> outs) override;
+                     llvm::ArrayRef<TensorRef> outs, void *stream) override;
 
   std::unique_ptr<ExecutionEngine> engine;
   /// The packed C-interface entry point, resolved (compiled) up front.
@@ -311,10 +312,10 @@ void stridedCopy(const char *src, char *dst, llvm::ArrayRef<int64_t> shape,
 #endif // ATTN_CPU_JIT
 
 llvm::Error CheckedKernel::run(llvm::ArrayRef<TensorRef> given,
-                               llvm::ArrayRef<TensorRef> outs) {
+                               llvm::ArrayRef<TensorRef> outs, void *stream) {
   if (llvm::Error e = check(given, outs))
     return e;
-  return launch(given, outs);
+  return launch(given, outs, stream);
 }
 
 llvm::Error CheckedKernel::check(llvm::ArrayRef<TensorRef> given,
@@ -346,7 +347,10 @@ llvm::Error CheckedKernel::check(llvm::ArrayRef<TensorRef> given,
 
 #if ATTN_CPU_JIT
 llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
-                              llvm::ArrayRef<TensorRef> outs) {
+                              llvm::ArrayRef<TensorRef> outs, void *) {
+  for (const TensorRef &t : llvm::concat<const TensorRef>(given, outs))
+    if (t.memory != Memory::Host)
+      return fail("target cpu takes host buffers, got a device pointer");
   // Descriptors: results first (the C interface returns through a pointer).
   std::vector<int64_t> resultWords;
   for (const ArgType &r : res)
@@ -466,9 +470,12 @@ private:
   struct Launch;
   llvm::Expected<std::unique_ptr<Launch>>
   prepare(llvm::ArrayRef<TensorRef> given, llvm::ArrayRef<TensorRef> outs);
-  llvm::Error go(Launch &l);
+  llvm::Error go(Launch &l, void *stream = nullptr);
   llvm::Error launch(llvm::ArrayRef<TensorRef> given,
-                     llvm::ArrayRef<TensorRef> outs) override;
+                     llvm::ArrayRef<TensorRef> outs, void *stream) override;
+  llvm::Error launchOnDevice(llvm::ArrayRef<TensorRef> given,
+                             llvm::ArrayRef<TensorRef> outs, void *stream);
+  void setGrid(Launch &l, llvm::ArrayRef<int64_t> queryShape) const;
   llvm::Expected<double> timeLaunches(llvm::ArrayRef<TensorRef> given,
                                       llvm::ArrayRef<TensorRef> outs,
                                       int64_t repeats) override;
@@ -536,27 +543,37 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
       return std::move(e);
     addParam(*p, o);
   }
-  const std::vector<int64_t> &q = given[operandArgs[0]].shape;
-  bool bhsd = layout == mlir::attn::Layout::bhsd;
-  int64_t B = q[0], Hq = bhsd ? q[1] : q[2], Lq = bhsd ? q[2] : q[1];
-  l->grid[0] = static_cast<unsigned>((Lq + blockQ - 1) / blockQ);
-  l->grid[1] = static_cast<unsigned>(Hq);
-  l->grid[2] = static_cast<unsigned>(B);
+  setGrid(*l, given[operandArgs[0]].shape);
   return l;
 }
 
-llvm::Error CUDAKernel::go(Launch &l) {
+void CUDAKernel::setGrid(Launch &l, llvm::ArrayRef<int64_t> q) const {
+  bool bhsd = layout == mlir::attn::Layout::bhsd;
+  int64_t B = q[0], Hq = bhsd ? q[1] : q[2], Lq = bhsd ? q[2] : q[1];
+  l.grid[0] = static_cast<unsigned>((Lq + blockQ - 1) / blockQ);
+  l.grid[1] = static_cast<unsigned>(Hq);
+  l.grid[2] = static_cast<unsigned>(B);
+}
+
+llvm::Error CUDAKernel::go(Launch &l, void *stream) {
   if (!l.grid[0] || !l.grid[1] || !l.grid[2])
     return llvm::Error::success(); // nothing to compute
   std::vector<void *> params;
   for (int64_t &w : l.words)
     params.push_back(&w);
   return cuda::launch(fn, l.grid[0], l.grid[1], l.grid[2], blockQ,
-                      params.data());
+                      params.data(), stream);
 }
 
 llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
-                               llvm::ArrayRef<TensorRef> outs) {
+                               llvm::ArrayRef<TensorRef> outs, void *stream) {
+  size_t onDevice = 0, total = given.size() + outs.size();
+  for (const TensorRef &t : llvm::concat<const TensorRef>(given, outs))
+    onDevice += t.memory == Memory::Device;
+  if (onDevice == total)
+    return launchOnDevice(given, outs, stream);
+  if (onDevice != 0)
+    return fail("cuda: buffers must be all on the host or all on the device");
   auto l = prepare(given, outs);
   if (!l)
     return l.takeError();
@@ -572,6 +589,25 @@ llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
       return e;
   }
   return llvm::Error::success();
+}
+
+llvm::Error CUDAKernel::launchOnDevice(llvm::ArrayRef<TensorRef> given,
+                                       llvm::ArrayRef<TensorRef> outs,
+                                       void *stream) {
+  Launch l;
+  auto addParam = [&](const TensorRef &t) {
+    std::vector<int64_t> strides =
+        t.strides.empty() ? TensorRef::contiguousStrides(t.shape) : t.strides;
+    if (!t.shape.empty() && t.shape.back() <= 1)
+      strides.back() = 1;
+    appendDescriptor(l.words, t.data, t.shape, strides);
+  };
+  for (unsigned argIndex : operandArgs)
+    addParam(given[argIndex]);
+  for (const TensorRef &o : outs)
+    addParam(o);
+  setGrid(l, given[operandArgs[0]].shape);
+  return go(l, stream);
 }
 
 llvm::Expected<double> CUDAKernel::timeLaunches(llvm::ArrayRef<TensorRef> given,

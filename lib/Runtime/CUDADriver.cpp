@@ -167,11 +167,11 @@ llvm::Expected<Function> getFunction(Module module, llvm::StringRef name) {
 }
 
 llvm::Error launch(Function fn, unsigned gridX, unsigned gridY, unsigned gridZ,
-                   unsigned blockX, void **params) {
+                   unsigned blockX, void **params, void *stream) {
   if (llvm::Error e = ensureContext())
     return e;
   return check(api().cuLaunchKernel(fn, gridX, gridY, gridZ, blockX, 1, 1, 0,
-                                    nullptr, params, nullptr),
+                                    stream, params, nullptr),
                "cuLaunchKernel");
 }
 
