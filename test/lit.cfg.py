@@ -20,3 +20,7 @@ llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_
 # The GPU pipeline links libdevice from the CUDA toolkit.
 if os.path.exists("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc"):
     config.available_features.add("libdevice")
+
+# ptxas turns the PTX into a cubin (format=bin).
+if os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
