@@ -859,22 +859,14 @@ JIT::compile(llvm::StringRef mlirText, Target target,
       fn.getResultTypes(), {"output", "lse"});
   OwningOpRef<ModuleOp> specCopy = module->clone();
 
-  if (target == Target::CUDA) {
-    auto kernel = compileCUDA(std::move(ctx), std::move(module),
-                              std::move(specCopy), fn.getSymName().str(),
-                              std::move(argTypes), std::move(resultTypes),
-                              options);
-    if (!kernel)
-      return kernel.takeError();
-    std::lock_guard<std::mutex> lock(impl->mutex);
-    ++impl->compilations;
-    impl->cache[key] = *kernel;
-    return *kernel;
-  }
-
-  auto kernel = compileCPU(std::move(ctx), std::move(module),
-                           std::move(specCopy), name, std::move(argTypes),
-                           std::move(resultTypes), options);
+  auto kernel =
+      target == Target::CUDA
+          ? compileCUDA(std::move(ctx), std::move(module), std::move(specCopy),
+                        name, std::move(argTypes), std::move(resultTypes),
+                        options)
+          : compileCPU(std::move(ctx), std::move(module), std::move(specCopy),
+                       name, std::move(argTypes), std::move(resultTypes),
+                       options);
   if (!kernel)
     return kernel.takeError();
   std::lock_guard<std::mutex> lock(impl->mutex);

@@ -94,6 +94,18 @@ AttentionBuffers bufferizeOperands(OpBuilder &b, Location loc,
           toBuffer(op.getGlobalTokens())};
 }
 
+void replaceWithBuffers(OpBuilder &b, AttentionOp op, Value out, Value lse) {
+  Location loc = op.getLoc();
+  SmallVector<Value> results = {bufferization::ToTensorOp::create(
+      b, loc, op.getOutput().getType(), out, /*restrict=*/true,
+      /*writable=*/true)};
+  if (lse)
+    results.push_back(bufferization::ToTensorOp::create(
+        b, loc, op.getLse().getType(), lse, true, true));
+  op->replaceAllUsesWith(results);
+  op->erase();
+}
+
 std::pair<Value, Value> keyRange(IndexMath &m, AttentionOp op,
                                  const AttentionBuffers &bufs,
                                  const QueryBlock &qb) {

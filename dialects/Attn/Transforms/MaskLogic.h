@@ -66,6 +66,11 @@ struct AttentionBuffers {
 /// contiguous; the runtime checks it).
 AttentionBuffers bufferizeOperands(OpBuilder &b, Location loc, AttentionOp op);
 
+/// Replaces the op's results by tensors of the buffers `out` and `lse`
+/// (bufferization.to_tensor, restrict: nothing else aliases them) and erases
+/// the op.
+void replaceWithBuffers(OpBuilder &b, AttentionOp op, Value out, Value lse);
+
 /// Element of a [B|1, H|1, Lq|1, Lk|1] buffer at (b, h, i, j), reading index
 /// 0 along broadcast (size-1) dims.
 Value loadBroadcast(IndexMath &m, Value buf, ArrayRef<Value> idx);

@@ -222,15 +222,8 @@ LogicalResult Tiler::run() {
   OnlineFinalizeOp::create(b, loc, mState, lState, acc, outTile, lseTile);
   memref::AllocaScopeReturnOp::create(b, loc);
 
-  // Replace the op's results.
   b.setInsertionPointAfter(par);
-  SmallVector<Value> results = {bufferization::ToTensorOp::create(
-      b, loc, outTensorType, out, /*restrict=*/true, /*writable=*/true)};
-  if (lse)
-    results.push_back(bufferization::ToTensorOp::create(
-        b, loc, op.getLse().getType(), lse, true, true));
-  op->replaceAllUsesWith(results);
-  op->erase();
+  replaceWithBuffers(b, op, out, lse);
   return success();
 }
 

@@ -176,13 +176,7 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   gpu::LaunchFuncOp::create(
       b, loc, fn, gpu::KernelDim3{numQBlocks, Hq, B},
       gpu::KernelDim3{m.c(blockQ), m.c(1), m.c(1)}, Value(), params);
-  SmallVector<Value> results = {bufferization::ToTensorOp::create(
-      b, loc, outType, outAlloc, /*restrict=*/true, /*writable=*/true)};
-  if (lseAlloc)
-    results.push_back(bufferization::ToTensorOp::create(
-        b, loc, op.getLse().getType(), lseAlloc, true, true));
-  op->replaceAllUsesWith(results);
-  op->erase();
+  replaceWithBuffers(b, op, outAlloc, lseAlloc);
   return success();
 }
 
