@@ -63,39 +63,35 @@ Api &api() {
       return;
     }
     bool ok = true;
-    auto bind = [&](auto &fn, const char *name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
-          dlsym(lib, name));
-      if (!fn) {
-        ok = false;
-        a.error = std::string("the CUDA driver lacks ") + name;
-      }
+    // The first of `names` the driver exports (newer drivers add _v2s).
+    auto bind = [&](auto &fn, std::initializer_list<const char *> names) {
+      for (const char *name : names)
+        if ((fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+                 dlsym(lib, name))))
+          return;
+      ok = false;
+      a.error = std::string("the CUDA driver lacks ") + *names.begin();
     };
-    bind(a.cuInit, "cuInit");
-    bind(a.cuDeviceGet, "cuDeviceGet");
-    bind(a.cuDeviceGetAttribute, "cuDeviceGetAttribute");
-    bind(a.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
-    bind(a.cuCtxSetCurrent, "cuCtxSetCurrent");
-    bind(a.cuCtxSynchronize, "cuCtxSynchronize");
-    bind(a.cuModuleLoadData, "cuModuleLoadData");
-    bind(a.cuModuleGetFunction, "cuModuleGetFunction");
-    bind(a.cuLaunchKernel, "cuLaunchKernel");
-    bind(a.cuMemAlloc, "cuMemAlloc_v2");
-    bind(a.cuMemFree, "cuMemFree_v2");
-    bind(a.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
-    bind(a.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
-    bind(a.cuMemsetD8, "cuMemsetD8_v2");
-    bind(a.cuEventCreate, "cuEventCreate");
-    bind(a.cuEventRecord, "cuEventRecord");
-    bind(a.cuEventSynchronize, "cuEventSynchronize");
-    bind(a.cuEventElapsedTime, "cuEventElapsedTime_v2");
-    if (!a.cuEventElapsedTime) { // older drivers
-      a.error.clear();
-      ok = true;
-      bind(a.cuEventElapsedTime, "cuEventElapsedTime");
-    }
-    bind(a.cuEventDestroy, "cuEventDestroy_v2");
-    bind(a.cuGetErrorString, "cuGetErrorString");
+    bind(a.cuInit, {"cuInit"});
+    bind(a.cuDeviceGet, {"cuDeviceGet"});
+    bind(a.cuDeviceGetAttribute, {"cuDeviceGetAttribute"});
+    bind(a.cuDevicePrimaryCtxRetain, {"cuDevicePrimaryCtxRetain"});
+    bind(a.cuCtxSetCurrent, {"cuCtxSetCurrent"});
+    bind(a.cuCtxSynchronize, {"cuCtxSynchronize"});
+    bind(a.cuModuleLoadData, {"cuModuleLoadData"});
+    bind(a.cuModuleGetFunction, {"cuModuleGetFunction"});
+    bind(a.cuLaunchKernel, {"cuLaunchKernel"});
+    bind(a.cuMemAlloc, {"cuMemAlloc_v2"});
+    bind(a.cuMemFree, {"cuMemFree_v2"});
+    bind(a.cuMemcpyHtoD, {"cuMemcpyHtoD_v2"});
+    bind(a.cuMemcpyDtoH, {"cuMemcpyDtoH_v2"});
+    bind(a.cuMemsetD8, {"cuMemsetD8_v2"});
+    bind(a.cuEventCreate, {"cuEventCreate"});
+    bind(a.cuEventRecord, {"cuEventRecord"});
+    bind(a.cuEventSynchronize, {"cuEventSynchronize"});
+    bind(a.cuEventElapsedTime, {"cuEventElapsedTime_v2", "cuEventElapsedTime"});
+    bind(a.cuEventDestroy, {"cuEventDestroy_v2"});
+    bind(a.cuGetErrorString, {"cuGetErrorString"});
     if (!ok)
       return;
     CUcontext ctx = nullptr;
