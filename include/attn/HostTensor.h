@@ -47,7 +47,8 @@ std::vector<std::vector<int64_t>> argumentShapes(llvm::ArrayRef<ArgType> args,
 
 /// Random operands for the kernel arguments: Q/K/V ~ U(-1, 1) * scale,
 /// bias ~ U(-1, 1), masks with ~70% allowed and one row fully masked, key
-/// lengths in [0, Lk], documents of random lengths, ~5% global tokens.
+/// lengths in [0, Lk], documents of random lengths, ~5% global tokens, and
+/// seeded orthogonal random features for a projection.
 std::vector<HostTensor> randomArguments(llvm::ArrayRef<ArgType> args,
                                         const std::vector<std::vector<int64_t>> &shapes,
                                         const Dims &dims, uint64_t seed,
@@ -56,6 +57,10 @@ std::vector<HostTensor> randomArguments(llvm::ArrayRef<ArgType> args,
 /// The reference's inputs from kernel arguments (matched by argument name).
 AttentionInputs referenceInputs(llvm::ArrayRef<ArgType> args,
                                 const std::vector<HostTensor> &values);
+
+/// The linear reference's inputs from kernel arguments (by name).
+LinearAttentionInputs linearReferenceInputs(llvm::ArrayRef<ArgType> args,
+                                            const std::vector<HostTensor> &values);
 
 /// max |got - want| / max |want| over all elements (0 when want is all 0),
 /// and whether any element of `got` is NaN where `want` is not. Elements

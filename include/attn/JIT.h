@@ -78,6 +78,9 @@ public:
   llvm::Expected<std::shared_ptr<Kernel>>
   compile(const AttentionSpec &spec, Target target,
           const CompileOptions &options = {});
+  llvm::Expected<std::shared_ptr<Kernel>>
+  compile(const LinearAttentionSpec &spec, Target target,
+          const CompileOptions &options = {});
 
   /// How many compilations ran (cache misses).
   int64_t numCompilations() const;

@@ -267,6 +267,12 @@ CheckedKernel::checkShapes(llvm::ArrayRef<TensorRef> given) {
       if (a.getLse())
         resultShapes.push_back({d.batch, d.qHeads, d.qLen});
     }
+    if (auto l = dyn_cast<mlir::attn::LinearAttentionOp>(op)) {
+      mlir::attn::AttentionDims d = l.getDims();
+      auto o = mlir::attn::fromLogicalBHSD(
+          {d.batch, d.qHeads, d.qLen, d.valueDim}, l.getLayout());
+      resultShapes.push_back({o.begin(), o.end()});
+    }
   });
   verified[key] = resultShapes;
   return resultShapes;
@@ -416,6 +422,14 @@ std::vector<std::string> argumentNames(func::FuncOp fn) {
     Value operands[] = {op.getQuery(),     op.getKey(),  op.getValue(),
                         op.getBias(),      op.getMask(), op.getKvLengths(),
                         op.getDocQ(),      op.getDocK(), op.getGlobalTokens()};
+    for (auto [n, v] : llvm::zip(opNames, operands))
+      if (auto arg = dyn_cast_or_null<BlockArgument>(v))
+        names[arg.getArgNumber()] = n;
+  });
+  fn.walk([&](mlir::attn::LinearAttentionOp op) {
+    const char *opNames[] = {"query", "key", "value", "projection"};
+    Value operands[] = {op.getQuery(), op.getKey(), op.getValue(),
+                        op.getProjection()};
     for (auto [n, v] : llvm::zip(opNames, operands))
       if (auto arg = dyn_cast_or_null<BlockArgument>(v))
         names[arg.getArgNumber()] = n;
@@ -777,17 +791,42 @@ int64_t JIT::numCompilations() const {
   return impl->compilations;
 }
 
-llvm::Expected<std::shared_ptr<Kernel>>
-JIT::compile(const AttentionSpec &spec, Target target,
-             const CompileOptions &options) {
+namespace {
+/// The printed module of a spec built from C++.
+template <typename SpecT, typename BuildFn>
+llvm::Expected<std::string> specText(const SpecT &spec, BuildFn build) {
   MLIRContext ctx;
-  auto module = buildAttentionModule(ctx, spec);
+  auto module = build(ctx, spec);
   if (!module)
     return module.takeError();
   std::string text;
   llvm::raw_string_ostream os(text);
   (*module)->print(os);
-  return compile(text, target, options);
+  return text;
+}
+} // namespace
+
+llvm::Expected<std::shared_ptr<Kernel>>
+JIT::compile(const AttentionSpec &spec, Target target,
+             const CompileOptions &options) {
+  auto text = specText(spec, [](MLIRContext &ctx, const AttentionSpec &s) {
+    return buildAttentionModule(ctx, s);
+  });
+  if (!text)
+    return text.takeError();
+  return compile(*text, target, options);
+}
+
+llvm::Expected<std::shared_ptr<Kernel>>
+JIT::compile(const LinearAttentionSpec &spec, Target target,
+             const CompileOptions &options) {
+  auto text =
+      specText(spec, [](MLIRContext &ctx, const LinearAttentionSpec &s) {
+        return buildLinearAttentionModule(ctx, s);
+      });
+  if (!text)
+    return text.takeError();
+  return compile(*text, target, options);
 }
 
 llvm::Expected<std::shared_ptr<Kernel>>
@@ -826,15 +865,14 @@ JIT::compile(llvm::StringRef mlirText, Target target,
       return fail("function '" + fn.getSymName() +
                   "' must take and return ranked tensors of f32, f16, bf16, "
                   "i32, i64 or i1");
-  bool hasAttention = false;
+  bool hasAttention = false, hasLinear = false;
   fn.walk([&](mlir::attn::AttentionOp) { hasAttention = true; });
-  bool hasLinear = false;
   fn.walk([&](mlir::attn::LinearAttentionOp) { hasLinear = true; });
-  if (hasLinear)
-    return fail("attn.linear_attention is not supported by the cpu target "
-                "yet");
-  if (!hasAttention)
+  if (!hasAttention && !hasLinear)
     return fail("function '" + fn.getSymName() + "' holds no attn op");
+  if (hasLinear && target == Target::CUDA)
+    return fail("attn.linear_attention is not supported by the cuda target "
+                "yet; use cpu");
 
   std::string key;
   {

@@ -1,6 +1,7 @@
 //===- HostTensor.cpp - host buffers, half conversions, random operands ---===//
 
 #include "attn/HostTensor.h"
+#include "attn/RandomFeatures.h"
 
 #include <algorithm>
 #include <cmath>
@@ -271,6 +272,12 @@ std::vector<HostTensor> randomArguments(llvm::ArrayRef<ArgType> args,
       std::bernoulli_distribution global(0.05);
       for (int64_t e = 0; e < count; ++e)
         t.set(e, global(gen));
+    } else if (n == "projection") {
+      auto p = orthogonalRandomFeatures(shapes[a][0], shapes[a][1], seed);
+      for (int64_t e = 0; p && e < count; ++e)
+        t.set(e, p->data[e]);
+      if (!p)
+        llvm::consumeError(p.takeError());
     } else if (n == "bias") {
       for (int64_t e = 0; e < count; ++e)
         t.set(e, uniform(gen));
@@ -298,6 +305,19 @@ AttentionInputs referenceInputs(llvm::ArrayRef<ArgType> args,
     else if (n == "doc_q") in.docQ = std::move(t);
     else if (n == "doc_k") in.docK = std::move(t);
     else if (n == "global_tokens") in.globalTokens = std::move(t);
+  }
+  return in;
+}
+
+LinearAttentionInputs linearReferenceInputs(llvm::ArrayRef<ArgType> args,
+                                            const std::vector<HostTensor> &values) {
+  LinearAttentionInputs in;
+  for (size_t a = 0; a < args.size(); ++a) {
+    const std::string &n = args[a].name;
+    if (n == "query") in.q = values[a].toRef();
+    else if (n == "key") in.k = values[a].toRef();
+    else if (n == "value") in.v = values[a].toRef();
+    else if (n == "projection") in.projection = values[a].toRef();
   }
   return in;
 }

@@ -114,13 +114,24 @@ int main(int argc, char **argv) {
   if (!module)
     return fail(module.takeError());
   std::optional<AttentionSpec> spec;
-  (**module).walk([&](mlir::attn::AttentionOp op) {
+  std::optional<LinearAttentionSpec> linear;
+  auto chosen = [&](mlir::Operation *op) {
     auto fn = op->getParentOfType<mlir::func::FuncOp>();
-    if (funcName.empty() || fn.getSymName() == funcName)
+    return funcName.empty() || fn.getSymName() == funcName;
+  };
+  (**module).walk([&](mlir::attn::AttentionOp op) {
+    if (chosen(op))
       spec = specFromOp(op);
   });
-  if (!spec)
-    return fail("no attn.attention op in the spec");
+  (**module).walk([&](mlir::attn::LinearAttentionOp op) {
+    if (chosen(op))
+      linear = specFromOp(op);
+  });
+  if (!spec && !linear)
+    return fail("no attn op in the spec");
+  const Dims specDims = spec ? spec->dims : linear->dims;
+  const Layout specLayout = spec ? spec->layout : linear->layout;
+  const ElementType specType = spec ? spec->elementType : linear->elementType;
 
   // Inputs: files, or random ones of the requested sizes.
   std::vector<HostTensor> values;
@@ -135,7 +146,7 @@ int main(int argc, char **argv) {
       values.push_back(std::move(*t));
     }
   } else {
-    Dims d = spec->dims;
+    Dims d = specDims;
     auto pick = [](int64_t declared, int64_t option) {
       return declared == kDynamic ? option : declared;
     };
@@ -144,7 +155,7 @@ int main(int argc, char **argv) {
     d.kvHeads = pick(d.kvHeads, kvHeads ? kvHeads : d.qHeads);
     d.qLen = pick(d.qLen, qLen);
     d.kvLen = pick(d.kvLen, kvLen ? kvLen : d.qLen);
-    values = randomArguments(args, argumentShapes(args, d, spec->layout), d,
+    values = randomArguments(args, argumentShapes(args, d, specLayout), d,
                              seed, inputScale);
   }
   std::vector<TensorRef> refs;
@@ -173,7 +184,23 @@ int main(int argc, char **argv) {
 
   int status = 0;
   AttentionInputs refIn = referenceInputs(args, values);
-  if (check) {
+  if (check && linear) {
+    auto want = referenceLinearAttention(*linear,
+                                         linearReferenceInputs(args, values));
+    if (!want)
+      return fail(want.takeError());
+    double tolerance = specType == ElementType::F32 ? 1e-4 : 2e-2;
+    ErrorStats s = compare(results[0], *want);
+    bool ok = !s.nan && s.maxRel <= tolerance;
+    llvm::outs() << "check output: max abs err "
+                 << llvm::format("%.3e", s.maxAbs) << ", max rel err "
+                 << llvm::format("%.3e", s.maxRel) << (s.nan ? ", NaN" : "")
+                 << " (tolerance " << llvm::format("%.0e", tolerance) << ") "
+                 << (ok ? "ok" : "FAILED") << "\n";
+    if (!ok)
+      status = 2;
+  }
+  if (check && spec) {
     // Query rows (B * Hq * Lq) times keys: the reference's cost.
     const std::vector<int64_t> &qShape = refIn.q.shape, &kShape = refIn.k.shape;
     double rows = static_cast<double>(qShape[0] * qShape[1] * qShape[2]);
@@ -202,7 +229,14 @@ int main(int argc, char **argv) {
         status = 2;
     }
   }
-  if (bench) {
+  if (bench && linear) {
+    auto seconds = (*kernel)->time(refs, resultRefs, repeats);
+    if (!seconds)
+      return fail(seconds.takeError());
+    llvm::outs() << "bench: median " << llvm::format("%.3f", *seconds * 1e3)
+                 << " ms over " << repeats << " runs\n";
+  }
+  if (bench && spec) {
     auto pairs = countAllowedPairs(*spec, refIn);
     if (!pairs)
       return fail(pairs.takeError());

@@ -77,16 +77,24 @@ Value anyFlag(IndexMath &m, Value buf, Value bi, Value start, Value count) {
   return loop.getResult(0);
 }
 
+Value bufferizeOperand(OpBuilder &b, Location loc, Value t) {
+  if (!t)
+    return {};
+  auto type = cast<RankedTensorType>(t.getType());
+  Value buf = bufferization::ToBufferOp::create(
+      b, loc, stridedBufferType(type, false), t, /*read_only=*/true);
+  return memref::CastOp::create(b, loc, stridedBufferType(type, true), buf);
+}
+
+Value allocResult(OpBuilder &b, Location loc, RankedTensorType t,
+                  ValueRange sizes) {
+  auto type = MemRefType::get(t.getShape(), t.getElementType());
+  return memref::AllocOp::create(b, loc, type, sizes);
+}
+
 AttentionBuffers bufferizeOperands(OpBuilder &b, Location loc,
                                    AttentionOp op) {
-  auto toBuffer = [&](Value t) -> Value {
-    if (!t)
-      return {};
-    auto type = cast<RankedTensorType>(t.getType());
-    Value buf = bufferization::ToBufferOp::create(
-        b, loc, stridedBufferType(type, false), t, /*read_only=*/true);
-    return memref::CastOp::create(b, loc, stridedBufferType(type, true), buf);
-  };
+  auto toBuffer = [&](Value t) { return bufferizeOperand(b, loc, t); };
   return {toBuffer(op.getQuery()),  toBuffer(op.getKey()),
           toBuffer(op.getValue()),  toBuffer(op.getBias()),
           toBuffer(op.getMask()),   toBuffer(op.getKvLengths()),
@@ -94,14 +102,14 @@ AttentionBuffers bufferizeOperands(OpBuilder &b, Location loc,
           toBuffer(op.getGlobalTokens())};
 }
 
-void replaceWithBuffers(OpBuilder &b, AttentionOp op, Value out, Value lse) {
-  Location loc = op.getLoc();
+void replaceWithBuffers(OpBuilder &b, Operation *op, Value out, Value lse) {
+  Location loc = op->getLoc();
   SmallVector<Value> results = {bufferization::ToTensorOp::create(
-      b, loc, op.getOutput().getType(), out, /*restrict=*/true,
+      b, loc, op->getResult(0).getType(), out, /*restrict=*/true,
       /*writable=*/true)};
   if (lse)
     results.push_back(bufferization::ToTensorOp::create(
-        b, loc, op.getLse().getType(), lse, true, true));
+        b, loc, op->getResult(1).getType(), lse, true, true));
   op->replaceAllUsesWith(results);
   op->erase();
 }

@@ -61,6 +61,14 @@ struct AttentionBuffers {
   Value q, k, v, bias, mask, lens, docQ, docK, global;
 };
 
+/// bufferization.to_buffer of one tensor (null stays null), with the
+/// function boundary's fully dynamic layout, cast to unit innermost stride.
+Value bufferizeOperand(OpBuilder &b, Location loc, Value tensor);
+
+/// A fresh buffer for result tensor type `t`, its dynamic sizes `sizes`.
+Value allocResult(OpBuilder &b, Location loc, RankedTensorType t,
+                  ValueRange sizes);
+
 /// bufferization.to_buffer of every operand, with the function boundary's
 /// fully dynamic layout, cast to unit innermost stride (rows are
 /// contiguous; the runtime checks it).
@@ -69,7 +77,8 @@ AttentionBuffers bufferizeOperands(OpBuilder &b, Location loc, AttentionOp op);
 /// Replaces the op's results by tensors of the buffers `out` and `lse`
 /// (bufferization.to_tensor, restrict: nothing else aliases them) and erases
 /// the op.
-void replaceWithBuffers(OpBuilder &b, AttentionOp op, Value out, Value lse);
+void replaceWithBuffers(OpBuilder &b, Operation *op, Value out,
+                        Value lse = Value());
 
 /// Element of a [B|1, H|1, Lq|1, Lk|1] buffer at (b, h, i, j), reading index
 /// 0 along broadcast (size-1) dims.

@@ -92,4 +92,20 @@ def AttnApproximateMath : Pass<"attn-approximate-math"> {
     "::mlir::vector::VectorDialect"];
 }
 
+def AttnLinearToLoops : Pass<"attn-linear-to-loops"> {
+  let summary = "Lower attn.linear_attention to state-form loops";
+  let description = [{
+    Per (batch, head), in an `scf.parallel`: non-causal, a state pass
+    S = sum_j phi(k_j) v_j^T, z = sum_j phi(k_j), then
+    o_i = phi(q_i)^T S / (phi(q_i)^T z + eps); causal, S and z grow key by
+    key as i advances (j <= i + Lk - Lq). phi is computed on the fly per
+    row; FAVOR+'s key stabilizer and the softmax map's per-feature key
+    statistics take one extra pass over the keys. f32 state.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD
