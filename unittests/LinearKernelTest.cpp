@@ -1,11 +1,12 @@
 //===- LinearKernelTest.cpp - linear attention on the CPU vs fp64 ---------===//
 //
-// Every feature map, causal and not, at L in {1, 7, 63, 64, 65, 1000},
+// Every feature map, causal and not, on each target, at L in {1, 7, 63, 64, 65, 1000},
 // D in {32, 64}, m in {D, D ln D}; f32 within 1e-4 and bf16 within 2e-2 of
 // the fp64 reference (issue 5's bounds), poisoned outputs.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/CUDADriver.h"
 #include "attn/HostTensor.h"
 #include "attn/JIT.h"
 #include "attn/Reference.h"
@@ -23,8 +24,9 @@ JIT &jit() {
   return *instance;
 }
 
-void checkLinear(LinearAttentionSpec spec, llvm::ArrayRef<int64_t> lengths) {
-  auto kernel = jit().compile(spec, Target::CPU);
+void checkLinear(Target target, LinearAttentionSpec spec,
+                 llvm::ArrayRef<int64_t> lengths) {
+  auto kernel = jit().compile(spec, target);
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
   double tolerance = spec.elementType == ElementType::F32 ? 1e-4 : 2e-2;
   uint64_t seed = 3;
@@ -58,6 +60,18 @@ void checkLinear(LinearAttentionSpec spec, llvm::ArrayRef<int64_t> lengths) {
 
 const int64_t kLengths[] = {1, 7, 63, 64, 65, 1000};
 
+/// Defines CPULinearKernel.Name and CUDALinearKernel.Name (skipped with the
+/// driver's reason where there is no GPU) from one body over `t`.
+#define LINEAR_VARIANT(Name)                                                   \
+  void Name##Body(Target t);                                                   \
+  TEST(CPULinearKernel, Name) { Name##Body(Target::CPU); }                     \
+  TEST(CUDALinearKernel, Name) {                                               \
+    if (auto chip = cuda::deviceChip(); !chip)                                 \
+      GTEST_SKIP() << llvm::toString(chip.takeError());                        \
+    Name##Body(Target::CUDA);                                                  \
+  }                                                                            \
+  void Name##Body(Target t)
+
 LinearAttentionSpec linearSpec(FeatureMap map, bool causal, int64_t D,
                                int64_t m = 0,
                                ElementType type = ElementType::F32) {
@@ -70,40 +84,40 @@ LinearAttentionSpec linearSpec(FeatureMap map, bool causal, int64_t D,
   return s;
 }
 
-TEST(CPULinearKernel, EluPlusOne) {
+LINEAR_VARIANT(EluPlusOne) {
   for (bool causal : {false, true})
     for (int64_t D : {32, 64})
-      checkLinear(linearSpec(FeatureMap::EluPlusOne, causal, D), kLengths);
+      checkLinear(t, linearSpec(FeatureMap::EluPlusOne, causal, D), kLengths);
 }
 
-TEST(CPULinearKernel, ReluWithAndWithoutProjection) {
+LINEAR_VARIANT(ReluWithAndWithoutProjection) {
   for (bool causal : {false, true}) {
-    checkLinear(linearSpec(FeatureMap::Relu, causal, 32), kLengths);
-    checkLinear(linearSpec(FeatureMap::Relu, causal, 32, 111), kLengths);
+    checkLinear(t, linearSpec(FeatureMap::Relu, causal, 32), kLengths);
+    checkLinear(t, linearSpec(FeatureMap::Relu, causal, 32, 111), kLengths);
   }
 }
 
-TEST(CPULinearKernel, FavorPlus) {
+LINEAR_VARIANT(FavorPlus) {
   for (bool causal : {false, true})
     for (int64_t D : {32, 64}) {
       int64_t mLog = static_cast<int64_t>(D * std::log(double(D)));
-      checkLinear(linearSpec(FeatureMap::FavorPlus, causal, D, D), kLengths);
-      checkLinear(linearSpec(FeatureMap::FavorPlus, causal, D, mLog),
+      checkLinear(t, linearSpec(FeatureMap::FavorPlus, causal, D, D), kLengths);
+      checkLinear(t, linearSpec(FeatureMap::FavorPlus, causal, D, mLog),
                   kLengths);
     }
 }
 
-TEST(CPULinearKernel, Softmax) {
+LINEAR_VARIANT(Softmax) {
   for (bool causal : {false, true})
-    checkLinear(linearSpec(FeatureMap::Softmax, causal, 32), kLengths);
+    checkLinear(t, linearSpec(FeatureMap::Softmax, causal, 32), kLengths);
 }
 
-TEST(CPULinearKernel, BFloat16AndBSHD) {
+LINEAR_VARIANT(BFloat16AndBSHD) {
   LinearAttentionSpec s =
       linearSpec(FeatureMap::FavorPlus, true, 64, 128, ElementType::BF16);
   s.layout = Layout::BSHD;
-  checkLinear(s, kLengths);
-  checkLinear(linearSpec(FeatureMap::EluPlusOne, false, 32, 0,
+  checkLinear(t, s, kLengths);
+  checkLinear(t, linearSpec(FeatureMap::EluPlusOne, false, 32, 0,
                          ElementType::F16),
               kLengths);
 }

@@ -473,12 +473,12 @@ public:
   CUDAKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
              std::string name, std::vector<ArgType> args,
              std::vector<ArgType> results, cuda::Function fn,
-             std::vector<unsigned> operandArgs, int64_t blockQ,
-             mlir::attn::Layout layout)
+             std::vector<unsigned> operandArgs, int64_t blockThreads,
+             mlir::attn::Layout layout, bool linear)
       : CheckedKernel(std::move(ctx), std::move(spec), std::move(name),
                       std::move(args), std::move(results)),
-        fn(fn), operandArgs(std::move(operandArgs)), blockQ(blockQ),
-        layout(layout) {}
+        fn(fn), operandArgs(std::move(operandArgs)), blockQ(blockThreads),
+        layout(layout), linear(linear) {}
 
 private:
   struct Launch;
@@ -497,8 +497,10 @@ private:
   cuda::Function fn;
   /// Function argument feeding each kernel operand parameter.
   std::vector<unsigned> operandArgs;
+  /// Threads per block: block-q rows (softmax) or Dv columns (linear).
   int64_t blockQ;
   mlir::attn::Layout layout;
+  bool linear;
 };
 
 /// Device copies of a run's buffers and the kernel's parameter words.
@@ -564,6 +566,12 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
 void CUDAKernel::setGrid(Launch &l, llvm::ArrayRef<int64_t> q) const {
   bool bhsd = layout == mlir::attn::Layout::bhsd;
   int64_t B = q[0], Hq = bhsd ? q[1] : q[2], Lq = bhsd ? q[2] : q[1];
+  if (linear) { // a whole sequence per block; nothing to do without queries
+    l.grid[0] = Lq > 0 ? static_cast<unsigned>(Hq) : 0;
+    l.grid[1] = static_cast<unsigned>(B);
+    l.grid[2] = 1;
+    return;
+  }
   l.grid[0] = static_cast<unsigned>((Lq + blockQ - 1) / blockQ);
   l.grid[1] = static_cast<unsigned>(Hq);
   l.grid[2] = static_cast<unsigned>(B);
@@ -655,21 +663,31 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
 
   // Kernel parameters follow the op's operands: map each to its argument.
   auto fn = cast<func::FuncOp>(module->lookupSymbol(name));
-  mlir::attn::AttentionOp op;
-  fn.walk([&](mlir::attn::AttentionOp a) { op = a; });
+  Operation *op = nullptr;
+  fn.walk([&](Operation *o) {
+    if (isa<mlir::attn::AttentionOp, mlir::attn::LinearAttentionOp>(o))
+      op = o;
+  });
   std::vector<unsigned> operandArgs;
   for (Value v : op->getOperands()) {
     auto arg = dyn_cast<BlockArgument>(v);
     if (!arg || arg.getOwner()->getParentOp() != fn)
-      return fail("cuda: every operand of attn.attention must be an argument "
-                  "of '" + name + "'");
+      return fail("cuda: every operand of " + op->getName().getStringRef() +
+                  " must be an argument of '" + name + "'");
     operandArgs.push_back(arg.getArgNumber());
   }
   auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
   if (ret.getOperands() != ValueRange(op->getResults()))
     return fail("cuda: '" + name + "' must return the results of its "
-                "attn.attention, in order");
-  mlir::attn::Layout layout = op.getLayout();
+                "attn op, in order");
+  // Softmax attention: (q-blocks, Hq, B) blocks of block-q threads; linear
+  // attention: (Hq, B) blocks of Dv threads.
+  auto linear = dyn_cast<mlir::attn::LinearAttentionOp>(op);
+  mlir::attn::Layout layout =
+      linear ? linear.getLayout()
+             : cast<mlir::attn::AttentionOp>(op).getLayout();
+  int64_t blockThreads =
+      linear ? linear.getDims().valueDim : options.gpuBlockQ;
 
   DiagnosticCapture diags(ctx.get());
   PassManager pm(ctx.get());
@@ -699,8 +717,8 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
     return cuFn.takeError();
   return std::make_shared<CUDAKernel>(
       std::move(ctx), std::move(spec), std::move(name), std::move(argTypes),
-      std::move(resultTypes), *cuFn, std::move(operandArgs),
-      options.gpuBlockQ, layout);
+      std::move(resultTypes), *cuFn, std::move(operandArgs), blockThreads,
+      layout, static_cast<bool>(linear));
 }
 
 /// Lowers the spec with attn-cpu-pipeline and JIT-compiles it.
@@ -870,9 +888,6 @@ JIT::compile(llvm::StringRef mlirText, Target target,
   fn.walk([&](mlir::attn::LinearAttentionOp) { hasLinear = true; });
   if (!hasAttention && !hasLinear)
     return fail("function '" + fn.getSymName() + "' holds no attn op");
-  if (hasLinear && target == Target::CUDA)
-    return fail("attn.linear_attention is not supported by the cuda target "
-                "yet; use cpu");
 
   std::string key;
   {

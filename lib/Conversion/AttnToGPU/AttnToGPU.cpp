@@ -25,6 +25,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include <cmath>
 #include <limits>
 
 #define DEBUG_TYPE "attn-to-gpu"
@@ -381,6 +382,351 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
   gpu::ReturnOp::create(b, loc);
 }
 
+/// Linear attention: one thread block per (head, batch), one thread per
+/// output column y. Each thread keeps its column of the state S[:, y] (f32,
+/// private); z and the current row's phi live in shared memory, computed
+/// cooperatively. Keys are folded one by one (all of them first, or, when
+/// causal, as the query index advances), so the cost is linear in L.
+struct LinearKernelBuilder {
+  LinearAttentionOp op;
+
+  LogicalResult run(gpu::GPUModuleOp kernels, int index);
+};
+
+LogicalResult LinearKernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
+  Location loc = op.getLoc();
+  OpBuilder b(op);
+  IndexMath m{b, loc};
+  const Layout layout = op.getLayout();
+  const AttentionDims dims = op.getDims();
+  const int64_t D = dims.headDim, Dv = dims.valueDim,
+                M = op.getNumFeatures();
+  const FeatureMap map = op.getFeatureMap();
+  const bool causal = op.getCausal();
+  const float c = static_cast<float>(std::pow(double(D), -0.25));
+  const float epsK = static_cast<float>(op.getKernelEpsOrDefault());
+  const float eps = static_cast<float>(op.getEpsOrDefault());
+
+  Value q = bufferizeOperand(b, loc, op.getQuery());
+  Value k = bufferizeOperand(b, loc, op.getKey());
+  Value v = bufferizeOperand(b, loc, op.getValue());
+  Value p = bufferizeOperand(b, loc, op.getProjection());
+  Value B = m.dim(q, 0), Hq = m.dim(q, storedDim(layout, 1));
+  auto outType = cast<RankedTensorType>(op.getOutput().getType());
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < 4; ++i)
+    if (outType.isDynamicDim(i))
+      sizes.push_back(m.dim(q, i));
+  Value out = allocResult(b, loc, outType, sizes);
+  Value outParam = memref::CastOp::create(
+      b, loc, unitInnerStrided(cast<MemRefType>(out.getType())), out);
+  SmallVector<Value> params = {q, k, v};
+  if (p)
+    params.push_back(p);
+  params.push_back(outParam);
+
+  std::string name =
+      (op->getParentOfType<func::FuncOp>().getSymName() + "_linear_" +
+       std::to_string(index))
+          .str();
+  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
+  Type f32 = b.getF32Type();
+  auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
+                                       gpu::AddressSpace::Workgroup);
+  auto priv = gpu::AddressSpaceAttr::get(b.getContext(),
+                                         gpu::AddressSpace::Private);
+  auto shared = [&](int64_t n) {
+    return MemRefType::get({n}, f32, AffineMap(), wg);
+  };
+  // phi, z, one row, a reduction slot per thread, softmax key statistics.
+  SmallVector<Type> workgroup = {shared(M), shared(M), shared(D), shared(Dv),
+                                 shared(D), shared(D)};
+  SmallVector<Type> privates = {MemRefType::get({M}, f32, AffineMap(), priv)};
+  auto fn = gpu::GPUFuncOp::create(
+      kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}),
+      workgroup, privates);
+  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+  fn.setKnownBlockSizeAttr(
+      kb.getDenseI32ArrayAttr({static_cast<int32_t>(Dv), 1, 1}));
+
+  Block &entry = fn.getBody().front();
+  Value kq = entry.getArgument(0), kk = entry.getArgument(1),
+        kv = entry.getArgument(2);
+  Value kp = p ? entry.getArgument(3) : Value();
+  Value kout = entry.getArgument(p ? 4 : 3);
+  auto wgs = fn.getWorkgroupAttributions();
+  Value phiS = wgs[0], zS = wgs[1], xS = wgs[2], redS = wgs[3],
+        colMax = wgs[4], colSum = wgs[5];
+  Value scol = fn.getPrivateAttributions()[0];
+
+  OpBuilder bb = OpBuilder::atBlockBegin(&entry);
+  OpBuilder &g = bb;
+  IndexMath km{g, loc};
+  auto cst = [&](float x) -> Value {
+    return arith::ConstantFloatOp::create(g, loc, cast<FloatType>(f32),
+                                          APFloat(x));
+  };
+  auto toF32 = [&](Value x) -> Value {
+    return x.getType() == f32 ? x : arith::ExtFOp::create(g, loc, f32, x);
+  };
+  auto loop = [&](Value lo, Value hi, Value step, ValueRange init,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto f = scf::ForOp::create(g, loc, lo, hi, step, init,
+                                [&](OpBuilder &, Location, Value iv,
+                                    ValueRange args) {
+                                  scf::YieldOp::create(g, loc, body(iv, args));
+                                });
+    return SmallVector<Value>(f.getResults());
+  };
+  auto ld = [&](Value buf, ValueRange at) -> Value {
+    return memref::LoadOp::create(g, loc, buf, at);
+  };
+  auto st = [&](Value x, Value buf, ValueRange at) {
+    memref::StoreOp::create(g, loc, x, buf, at);
+  };
+  auto barrier = [&] { gpu::BarrierOp::create(g, loc); };
+
+  Value hi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
+  Value bi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
+  Value tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
+  Value T = km.c(Dv);
+  Value Hqk = km.dim(kq, storedDim(layout, 1)),
+        Hkv = km.dim(kk, storedDim(layout, 1));
+  Value Lq = km.dim(kq, storedDim(layout, 2)),
+        Lk = km.dim(kk, storedDim(layout, 2));
+  Value kvh = km.div(hi, km.div(Hqk, Hkv));
+  Value off = km.sub(Lk, Lq);
+  auto at = [&](Value head, Value s, Value d) {
+    return storedIndex(layout, bi, head, s, d);
+  };
+  // Threads stride over [0, n).
+  auto strided = [&](int64_t n, function_ref<void(Value)> body) {
+    loop(tid, km.c(n), T, {}, [&](Value f, ValueRange) {
+      body(f);
+      return SmallVector<Value>{};
+    });
+  };
+  auto loadRowShared = [&](Value x, Value head, Value s) {
+    strided(D, [&](Value d) { st(toF32(ld(x, at(head, s, d))), xS, d); });
+    barrier();
+  };
+  /// c * row . P[f] (or c * row[f]) from the shared row.
+  auto projected = [&](Value f) -> Value {
+    if (!kp)
+      return arith::MulFOp::create(g, loc, cst(c), ld(xS, f));
+    Value dot = loop(km.c(0), km.c(D), km.c(1), {cst(0.0f)},
+                     [&](Value t, ValueRange acc) -> SmallVector<Value> {
+                       return {math::FmaOp::create(g, loc, ld(xS, t),
+                                                   toF32(ld(kp, {f, t})),
+                                                   acc[0])};
+                     })[0];
+    return arith::MulFOp::create(g, loc, cst(c), dot);
+  };
+  /// Max over the block of every thread's `partial`.
+  auto blockMax = [&](Value partial) -> Value {
+    st(partial, redS, tid);
+    barrier();
+    Value mx = loop(km.c(0), T, km.c(1), {cst(-kInf)},
+                    [&](Value t, ValueRange acc) -> SmallVector<Value> {
+                      return {arith::MaximumFOp::create(g, loc, acc[0],
+                                                        ld(redS, t))};
+                    })[0];
+    barrier();
+    return mx;
+  };
+
+  // Zero the state.
+  loop(km.c(0), km.c(M), km.c(1), {}, [&](Value f, ValueRange) {
+    st(cst(0.0f), scol, f);
+    return SmallVector<Value>{};
+  });
+  strided(M, [&](Value f) { st(cst(0.0f), zS, f); });
+  barrier();
+
+  // Key statistics that need every key first.
+  Value keyStab;
+  if (map == FeatureMap::favor_plus) {
+    Value partial = loop(km.c(0), Lk, km.c(1), {cst(-kInf)},
+                         [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                           loadRowShared(kk, kvh, j);
+                           Value mx = loop(tid, km.c(M), T, {acc[0]},
+                                           [&](Value f, ValueRange a)
+                                               -> SmallVector<Value> {
+                                             return {arith::MaximumFOp::create(
+                                                 g, loc, a[0], projected(f))};
+                                           })[0];
+                           barrier();
+                           return {mx};
+                         })[0];
+    keyStab = blockMax(partial);
+  }
+  bool keySoftmax = map == FeatureMap::softmax && !causal;
+  if (keySoftmax) {
+    strided(D, [&](Value d) {
+      Value mx = loop(km.c(0), Lk, km.c(1), {cst(-kInf)},
+                      [&](Value j, ValueRange a) -> SmallVector<Value> {
+                        return {arith::MaximumFOp::create(
+                            g, loc, a[0], toF32(ld(kk, at(kvh, j, d))))};
+                      })[0];
+      Value sum = loop(km.c(0), Lk, km.c(1), {cst(0.0f)},
+                       [&](Value j, ValueRange a) -> SmallVector<Value> {
+                         Value e = math::ExpOp::create(
+                             g, loc,
+                             arith::SubFOp::create(
+                                 g, loc, toF32(ld(kk, at(kvh, j, d))), mx));
+                         return {arith::AddFOp::create(g, loc, a[0], e)};
+                       })[0];
+      st(mx, colMax, d);
+      st(sum, colSum, d);
+    });
+    barrier();
+  }
+
+  // phiS = phi(the shared row), all threads.
+  auto phiRow = [&](bool isQuery) {
+    switch (map) {
+    case FeatureMap::elu_plus_one:
+      strided(M, [&](Value f) {
+        Value x = ld(xS, f);
+        Value pos = arith::CmpFOp::create(g, loc, arith::CmpFPredicate::OGT, x,
+                                          cst(0.0f));
+        st(arith::SelectOp::create(g, loc, pos,
+                                   arith::AddFOp::create(g, loc, x, cst(1.0f)),
+                                   math::ExpOp::create(g, loc, x)),
+           phiS, f);
+      });
+      break;
+    case FeatureMap::relu:
+      strided(M, [&](Value f) {
+        Value x = arith::MaximumFOp::create(g, loc, projected(f), cst(0.0f));
+        st(arith::AddFOp::create(g, loc, x, cst(epsK)), phiS, f);
+      });
+      break;
+    case FeatureMap::favor_plus: {
+      Value sq = loop(km.c(0), km.c(D), km.c(1), {cst(0.0f)},
+                      [&](Value t, ValueRange a) -> SmallVector<Value> {
+                        Value x = ld(xS, t);
+                        return {math::FmaOp::create(g, loc, x, x, a[0])};
+                      })[0];
+      Value diag = arith::MulFOp::create(g, loc, cst(c * c / 2.0f), sq);
+      Value stab = keyStab;
+      if (isQuery) {
+        Value partial = loop(tid, km.c(M), T, {cst(-kInf)},
+                             [&](Value f, ValueRange a) -> SmallVector<Value> {
+                               return {arith::MaximumFOp::create(
+                                   g, loc, a[0], projected(f))};
+                             })[0];
+        stab = blockMax(partial);
+      }
+      Value shift = arith::AddFOp::create(g, loc, diag, stab);
+      float norm = 1.0f / std::sqrt(static_cast<float>(M));
+      strided(M, [&](Value f) {
+        Value e = math::ExpOp::create(
+            g, loc, arith::SubFOp::create(g, loc, projected(f), shift));
+        st(arith::MulFOp::create(g, loc, cst(norm),
+                                 arith::AddFOp::create(g, loc, e, cst(epsK))),
+           phiS, f);
+      });
+      break;
+    }
+    case FeatureMap::softmax:
+      if (isQuery) {
+        Value mx = loop(km.c(0), km.c(D), km.c(1), {cst(-kInf)},
+                        [&](Value t, ValueRange a) -> SmallVector<Value> {
+                          return {arith::MaximumFOp::create(g, loc, a[0],
+                                                            ld(xS, t))};
+                        })[0];
+        Value sum = loop(km.c(0), km.c(D), km.c(1), {cst(0.0f)},
+                         [&](Value t, ValueRange a) -> SmallVector<Value> {
+                           Value e = math::ExpOp::create(
+                               g, loc, arith::SubFOp::create(g, loc,
+                                                             ld(xS, t), mx));
+                           return {arith::AddFOp::create(g, loc, a[0], e)};
+                         })[0];
+        strided(M, [&](Value f) {
+          Value e = math::ExpOp::create(
+              g, loc, arith::SubFOp::create(g, loc, ld(xS, f), mx));
+          st(arith::DivFOp::create(g, loc, e, sum), phiS, f);
+        });
+      } else if (keySoftmax) {
+        strided(M, [&](Value f) {
+          Value e = math::ExpOp::create(
+              g, loc,
+              arith::SubFOp::create(g, loc, ld(xS, f), ld(colMax, f)));
+          st(arith::DivFOp::create(g, loc, e, ld(colSum, f)), phiS, f);
+        });
+      } else {
+        strided(M, [&](Value f) {
+          st(math::ExpOp::create(g, loc, ld(xS, f)), phiS, f);
+        });
+      }
+      break;
+    }
+    barrier();
+  };
+
+  // Fold key j: S[:, y] += phi(k_j) v_j[y], z += phi(k_j).
+  auto addKeys = [&](Value lo, Value hiKey) {
+    loop(lo, hiKey, km.c(1), {}, [&](Value j, ValueRange) {
+      loadRowShared(kk, kvh, j);
+      phiRow(false);
+      Value vy = toF32(ld(kv, at(kvh, j, tid)));
+      loop(km.c(0), km.c(M), km.c(1), {}, [&](Value f, ValueRange) {
+        st(math::FmaOp::create(g, loc, ld(phiS, f), vy, ld(scol, f)), scol, f);
+        return SmallVector<Value>{};
+      });
+      strided(M, [&](Value f) {
+        st(arith::AddFOp::create(g, loc, ld(zS, f), ld(phiS, f)), zS, f);
+      });
+      barrier();
+      return SmallVector<Value>{};
+    });
+  };
+  if (!causal)
+    addKeys(km.c(0), Lk);
+
+  loop(km.c(0), Lq, km.c(1), {km.c(0)},
+       [&](Value i, ValueRange added) -> SmallVector<Value> {
+         Value next = added[0];
+         if (causal) {
+           next = km.max(added[0],
+                         km.min(Lk, km.add(km.add(i, off), km.c(1))));
+           addKeys(added[0], next);
+         }
+         loadRowShared(kq, hi, i);
+         phiRow(true);
+         Value den = loop(km.c(0), km.c(M), km.c(1), {cst(eps)},
+                          [&](Value f, ValueRange a) -> SmallVector<Value> {
+                            return {math::FmaOp::create(g, loc, ld(phiS, f),
+                                                        ld(zS, f), a[0])};
+                          })[0];
+         Value num = loop(km.c(0), km.c(M), km.c(1), {cst(0.0f)},
+                          [&](Value f, ValueRange a) -> SmallVector<Value> {
+                            return {math::FmaOp::create(g, loc, ld(phiS, f),
+                                                        ld(scol, f), a[0])};
+                          })[0];
+         // No visible key and eps = 0 would be 0/0: the row is 0.
+         Value zero = arith::CmpFOp::create(g, loc, arith::CmpFPredicate::OEQ,
+                                            den, cst(0.0f));
+         Value o = arith::SelectOp::create(
+             g, loc, zero, cst(0.0f), arith::DivFOp::create(g, loc, num, den));
+         Type outElem = cast<MemRefType>(kout.getType()).getElementType();
+         if (outElem != f32)
+           o = arith::TruncFOp::create(g, loc, outElem, o);
+         st(o, kout, at(hi, i, tid));
+         barrier(); // before the next row overwrites the shared row and phi
+         return {next};
+       });
+  gpu::ReturnOp::create(g, loc);
+
+  // Launch: (Hq, B) blocks of Dv threads.
+  gpu::LaunchFuncOp::create(b, loc, fn, gpu::KernelDim3{Hq, B, m.c(1)},
+                            gpu::KernelDim3{m.c(Dv), m.c(1), m.c(1)}, Value(),
+                            params);
+  replaceWithBuffers(b, op, out);
+  return success();
+}
+
 struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
   using Base::Base;
 
@@ -395,7 +741,9 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
     ModuleOp module = getOperation();
     SmallVector<AttentionOp> ops;
     module.walk([&](AttentionOp op) { ops.push_back(op); });
-    if (ops.empty())
+    SmallVector<LinearAttentionOp> linearOps;
+    module.walk([&](LinearAttentionOp op) { linearOps.push_back(op); });
+    if (ops.empty() && linearOps.empty())
       return;
     module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                     UnitAttr::get(&getContext()));
@@ -407,6 +755,9 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
     }
     for (auto [i, op] : llvm::enumerate(ops))
       if (failed(KernelBuilder{op, blockQ, blockKV}.run(kernels, i)))
+        return signalPassFailure();
+    for (auto [i, op] : llvm::enumerate(linearOps))
+      if (failed(LinearKernelBuilder{op}.run(kernels, i)))
         return signalPassFailure();
   }
 };
