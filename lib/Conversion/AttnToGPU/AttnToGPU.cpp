@@ -435,13 +435,18 @@ LogicalResult LinearKernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
                                        gpu::AddressSpace::Workgroup);
   auto priv = gpu::AddressSpaceAttr::get(b.getContext(),
                                          gpu::AddressSpace::Private);
+  // Sizes rounded up to 4 floats: NVPTX may combine neighbouring loads into
+  // 16-byte vector accesses, so every array must start 16-byte aligned
+  // (an odd m left the next array misaligned on an H100).
+  auto padded = [](int64_t n) { return (n + 3) / 4 * 4; };
   auto shared = [&](int64_t n) {
-    return MemRefType::get({n}, f32, AffineMap(), wg);
+    return MemRefType::get({padded(n)}, f32, AffineMap(), wg);
   };
   // phi, z, one row, a reduction slot per thread, softmax key statistics.
   SmallVector<Type> workgroup = {shared(M), shared(M), shared(D), shared(Dv),
                                  shared(D), shared(D)};
-  SmallVector<Type> privates = {MemRefType::get({M}, f32, AffineMap(), priv)};
+  SmallVector<Type> privates = {
+      MemRefType::get({padded(M)}, f32, AffineMap(), priv)};
   auto fn = gpu::GPUFuncOp::create(
       kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}),
       workgroup, privates);
