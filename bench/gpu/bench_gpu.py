@@ -92,6 +92,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runner", default=os.path.join(ROOT, "bundle", "attn-run"))
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--linear-only", action="store_true")
     args = ap.parse_args()
     print(f"# GPU benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}\n")
     print(f"Device: {torch.cuda.get_device_name()}; torch {torch.__version__}.\n")
@@ -99,6 +100,8 @@ def main():
     print("| id | mask | attn | SDPA flash | SDPA cuDNN | SDPA efficient | FlexAttention | attn / best peer |")
     print("|---|---|---|---|---|---|---|---|")
     shapes = SHAPES[:1] + SHAPES[3:5] if args.quick else SHAPES
+    if args.linear_only:
+        shapes = []
     for sid, B, Hq, Hkv, L, D in shapes:
         for causal in (False, True):
             pairs = L * (L + 1) // 2 if causal else L * L
@@ -117,7 +120,7 @@ def main():
             print(f"| {sid} | {'causal' if causal else 'none'} | {ours} | "
                   f"{tf(peers[0])} | {tf(peers[1])} | {tf(peers[2])} | {tf(peers[3])} | {ratio} |")
     # Sliding window and GQA rows of shapes.md.
-    for sid, spec, B, Hq, Hkv, L, D, pairs in [
+    for sid, spec, B, Hq, Hkv, L, D, pairs in [] if args.linear_only else [
             ("swa", "swa1024_bf16_d128.mlir", 4, 16, 16, 4096, 128,
              sum(min(i + 1, 1024) for i in range(4096))),
             ("gqa", "causal_bf16_d128.mlir", 2, 32, 8, 4096, 128, 4096 * 4097 // 2)]:
@@ -167,7 +170,7 @@ def main():
                   f"PyTorch {'einsum' if mode == 'noncausal' else 'chunked (64)'} "
                   f"{tp * 1e3:.2f} | | | | {f'{tp / t:.3f}x' if t else 'n/a'} |")
     # Decode: Lq = 1, GB/s of K and V read.
-    for Lk in (8192, 65536):
+    for Lk in () if args.linear_only else (8192, 65536):
         B, Hq, Hkv, D = 8, 32, 8, 128
         kv_bytes = 2 * B * Hkv * Lk * D * 2
         t, err = attn_time(args.runner, "full_bf16_d128.mlir", B, Hq, Hkv, 1, Lk, 20)
