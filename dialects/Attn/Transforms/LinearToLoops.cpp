@@ -48,22 +48,12 @@ struct Lowering {
   float c, epsK;
   Value proj; ///< P [M, D] or null
 
-  Value f32(float v) {
-    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
-  }
-  Value toF32(Value x) {
-    return x.getType().isF32() ? x
-                               : arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-  }
+  Value f32(float v) { return m.f32(v); }
+  Value toF32(Value x) { return m.toF32(x); }
   /// for (i = lo; i < hi; ++i) body(i, carried) -> carried
   SmallVector<Value> loop(Value lo, Value hi, ValueRange init,
                           function_ref<SmallVector<Value>(Value, ValueRange)> fn) {
-    auto f = scf::ForOp::create(b, loc, lo, hi, m.c(1), init,
-                                [&](OpBuilder &, Location, Value i,
-                                    ValueRange args) {
-                                  scf::YieldOp::create(b, loc, fn(i, args));
-                                });
-    return SmallVector<Value>(f.getResults());
+    return m.loop(lo, hi, m.c(1), init, fn);
   }
   SmallVector<Value> indexAt(Value bi, Value head, Value s, Value d) {
     if (layout == Layout::bshd)

@@ -9,6 +9,17 @@
 
 namespace mlir::attn {
 
+SmallVector<Value>
+IndexMath::loop(Value lo, Value hi, Value step, ValueRange init,
+                function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto f = scf::ForOp::create(b, loc, lo, hi, step, init,
+                              [&](OpBuilder &, Location, Value iv,
+                                  ValueRange args) {
+                                scf::YieldOp::create(b, loc, body(iv, args));
+                              });
+  return SmallVector<Value>(f.getResults());
+}
+
 /// memref type of `tensor` with dynamic strides and offset, the innermost
 /// stride 1 if `unitInner`. Any caller layout with contiguous rows binds
 /// without a copy.

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::attn {
@@ -54,6 +55,20 @@ struct IndexMath {
     Value v = memref::LoadOp::create(b, loc, memref, idx);
     return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
   }
+  /// An f32 constant, and `x` widened to f32 (f16/bf16) or unchanged.
+  Value f32(float v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
+  }
+  Value toF32(Value x) {
+    return x.getType().isF32()
+               ? x
+               : arith::ExtFOp::create(b, loc, b.getF32Type(), x).getResult();
+  }
+  /// scf.for from lo to hi by step carrying `init`; `body(iv, carried)`
+  /// returns the values to yield. Returns the loop's results.
+  SmallVector<Value>
+  loop(Value lo, Value hi, Value step, ValueRange init,
+       function_ref<SmallVector<Value>(Value, ValueRange)> body);
 };
 
 /// The op's operands as memrefs (null where absent).

@@ -195,20 +195,11 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
   Value qRow = fn.getPrivateAttributions()[0];
   Value accRow = fn.getPrivateAttributions()[1];
   Value sRow = fn.getPrivateAttributions()[2];
-  auto f32c = [&](float v) -> Value {
-    return arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
-                                          APFloat(v));
-  };
-  auto toF32 = [&](Value x) -> Value {
-    return x.getType() == f32 ? x : arith::ExtFOp::create(b, loc, f32, x);
-  };
+  auto f32c = [&](float v) { return m.f32(v); };
+  auto toF32 = [&](Value x) { return m.toF32(x); };
   auto forLoop = [&](Value lo, Value hi, Value step, ValueRange init,
                      function_ref<SmallVector<Value>(Value, ValueRange)> fn2) {
-    return scf::ForOp::create(
-        b, loc, lo, hi, step, init,
-        [&](OpBuilder &, Location, Value iv, ValueRange args) {
-          scf::YieldOp::create(b, loc, fn2(iv, args));
-        });
+    return m.loop(lo, hi, step, init, fn2);
   };
 
   Value bx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
@@ -295,7 +286,7 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
                             b, loc, kTile, ValueRange{j, d}));
                         return {math::FmaOp::create(b, loc, qd, kd, acc[0])};
                       });
-                  Value s = dot.getResult(0);
+                  Value s = dot[0];
                   Value key = m.add(k0, j);
                   if (bufs.bias)
                     s = arith::AddFOp::create(b, loc, s,
@@ -309,7 +300,7 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
                 });
             // new max; rows with nothing allowed yet subtract 0, not -inf.
             Value mNew =
-                arith::MaximumFOp::create(b, loc, state[0], scores.getResult(0));
+                arith::MaximumFOp::create(b, loc, state[0], scores[0]);
             Value none = arith::CmpFOp::create(
                 b, loc, arith::CmpFPredicate::OEQ, mNew, f32c(-kInf));
             Value mSafe = arith::SelectOp::create(b, loc, none, f32c(0.0f), mNew);
@@ -343,7 +334,7 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
                           });
                   return {arith::AddFOp::create(b, loc, l[0], p)};
                 });
-            scf::YieldOp::create(b, loc, ValueRange{mNew, sum.getResult(0)});
+            scf::YieldOp::create(b, loc, ValueRange{mNew, sum[0]});
           }
           // Nobody may overwrite the tiles before every row is done.
           gpu::BarrierOp::create(b, loc);
@@ -355,7 +346,7 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
   // out = acc / l (0 when no key was allowed), lse = max + log(l) or -inf.
   auto ifValid = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
   b.setInsertionPointToStart(ifValid.thenBlock());
-  Value mFinal = kvLoop.getResult(0), lFinal = kvLoop.getResult(1);
+  Value mFinal = kvLoop[0], lFinal = kvLoop[1];
   Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                       lFinal, f32c(0.0f));
   Value inv = arith::SelectOp::create(
@@ -467,21 +458,11 @@ LogicalResult LinearKernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   OpBuilder bb = OpBuilder::atBlockBegin(&entry);
   OpBuilder &g = bb;
   IndexMath km{g, loc};
-  auto cst = [&](float x) -> Value {
-    return arith::ConstantFloatOp::create(g, loc, cast<FloatType>(f32),
-                                          APFloat(x));
-  };
-  auto toF32 = [&](Value x) -> Value {
-    return x.getType() == f32 ? x : arith::ExtFOp::create(g, loc, f32, x);
-  };
+  auto cst = [&](float x) { return km.f32(x); };
+  auto toF32 = [&](Value x) { return km.toF32(x); };
   auto loop = [&](Value lo, Value hi, Value step, ValueRange init,
                   function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto f = scf::ForOp::create(g, loc, lo, hi, step, init,
-                                [&](OpBuilder &, Location, Value iv,
-                                    ValueRange args) {
-                                  scf::YieldOp::create(g, loc, body(iv, args));
-                                });
-    return SmallVector<Value>(f.getResults());
+    return km.loop(lo, hi, step, init, body);
   };
   auto ld = [&](Value buf, ValueRange at) -> Value {
     return memref::LoadOp::create(g, loc, buf, at);
