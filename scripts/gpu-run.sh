@@ -14,7 +14,7 @@ done
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$out/gpu.txt"
 status=0
 echo "== CUDA kernel tests"
-"$b/attn-unittests" --gtest_filter='CUDAKernel.*' 2>&1 | tee "$out/tests.log" | \
+"$b/attn-unittests" --gtest_filter='CUDA*' 2>&1 | tee "$out/tests.log" | \
   grep -E "^\[ *(OK|FAILED|PASSED|SKIPPED) " || status=1
 grep -q "FAILED" "$out/tests.log" && status=1
 echo "== examples on cuda"
