@@ -115,7 +115,7 @@ public:
       return fail("the kernel takes " + llvm::Twine(args.size()) +
                   " arguments, got " + llvm::Twine(given.size()));
     for (size_t i = 0; i < given.size(); ++i)
-      if (llvm::Error e = checkBuffer("argument", args[i], given[i], false))
+      if (llvm::Error e = checkBuffer("argument", args[i], given[i]))
         return std::move(e);
     return checkShapes(given);
   }
@@ -163,7 +163,7 @@ protected:
 
 private:
   llvm::Error checkBuffer(const char *what, const ArgType &decl,
-                          const TensorRef &t, bool isOutput) const;
+                          const TensorRef &t) const;
   llvm::Expected<std::vector<std::vector<int64_t>>>
   checkShapes(llvm::ArrayRef<TensorRef> given);
 
@@ -196,7 +196,7 @@ private:
 #endif // ATTN_CPU_JIT
 
 llvm::Error CheckedKernel::checkBuffer(const char *what, const ArgType &decl,
-                                   const TensorRef &t, bool isOutput) const {
+                                   const TensorRef &t) const {
   std::string label = std::string(what) + " '" + decl.name + "'";
   if (!t.data)
     return fail(label + " has a null data pointer");
@@ -225,7 +225,6 @@ llvm::Error CheckedKernel::checkBuffer(const char *what, const ArgType &decl,
     for (int64_t s : t.strides)
       if (s < 0)
         return fail(label + " has a negative stride");
-    (void)isOutput;
   }
   return llvm::Error::success();
 }
@@ -333,10 +332,10 @@ llvm::Error CheckedKernel::check(llvm::ArrayRef<TensorRef> given,
     return fail("the kernel has " + llvm::Twine(res.size()) +
                 " results, got " + llvm::Twine(outs.size()) + " buffers");
   for (size_t i = 0; i < given.size(); ++i)
-    if (llvm::Error e = checkBuffer("argument", args[i], given[i], false))
+    if (llvm::Error e = checkBuffer("argument", args[i], given[i]))
       return e;
   for (size_t i = 0; i < outs.size(); ++i)
-    if (llvm::Error e = checkBuffer("result", res[i], outs[i], true))
+    if (llvm::Error e = checkBuffer("result", res[i], outs[i]))
       return e;
   llvm::Expected<std::vector<std::vector<int64_t>>> expected =
       checkShapes(given);
