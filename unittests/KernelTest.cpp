@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/CUDADriver.h"
+#include "TargetVariants.h"
 #include "attn/HostTensor.h"
 #include "attn/JIT.h"
 #include "attn/Reference.h"
@@ -23,12 +24,7 @@ using namespace attn;
 
 namespace {
 
-/// One JIT for all cases, never destroyed: tearing an ExecutionEngine down
-/// during static destruction races LLVM's own global teardown.
-JIT &jit() {
-  static JIT *instance = new JIT;
-  return *instance;
-}
+using attn::test_support::jit;
 
 struct Sizes {
   int64_t B, Hq, Hkv, Lq, Lk;
@@ -95,16 +91,7 @@ AttentionSpec base(int64_t D, ElementType type = ElementType::F32) {
   return s;
 }
 
-/// Defines CPUKernel.Name and CUDAKernel.Name from one body over `t`.
-#define VARIANT(Name)                                                          \
-  void Name##Body(Target t);                                                   \
-  TEST(CPUKernel, Name) { Name##Body(Target::CPU); }                           \
-  TEST(CUDAKernel, Name) {                                                     \
-    if (auto chip = cuda::deviceChip(); !chip)                                 \
-      GTEST_SKIP() << llvm::toString(chip.takeError());                        \
-    Name##Body(Target::CUDA);                                                  \
-  }                                                                            \
-  void Name##Body(Target t)
+#define VARIANT(Name) TARGET_VARIANT(CPUKernel, CUDAKernel, Name)
 
 // Awkward square sizes and the head groupings of the issue.
 const Sizes kSquare[] = {{1, 2, 2, 1, 1},    {2, 8, 8, 7, 7},

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/CUDADriver.h"
+#include "TargetVariants.h"
 #include "attn/HostTensor.h"
 #include "attn/JIT.h"
 #include "attn/Reference.h"
@@ -19,10 +20,7 @@ using namespace attn;
 
 namespace {
 
-JIT &jit() {
-  static JIT *instance = new JIT; // never torn down during static destruction
-  return *instance;
-}
+using attn::test_support::jit;
 
 void checkLinear(Target target, LinearAttentionSpec spec,
                  llvm::ArrayRef<int64_t> lengths) {
@@ -60,17 +58,7 @@ void checkLinear(Target target, LinearAttentionSpec spec,
 
 const int64_t kLengths[] = {1, 7, 63, 64, 65, 1000};
 
-/// Defines CPULinearKernel.Name and CUDALinearKernel.Name (skipped with the
-/// driver's reason where there is no GPU) from one body over `t`.
-#define LINEAR_VARIANT(Name)                                                   \
-  void Name##Body(Target t);                                                   \
-  TEST(CPULinearKernel, Name) { Name##Body(Target::CPU); }                     \
-  TEST(CUDALinearKernel, Name) {                                               \
-    if (auto chip = cuda::deviceChip(); !chip)                                 \
-      GTEST_SKIP() << llvm::toString(chip.takeError());                        \
-    Name##Body(Target::CUDA);                                                  \
-  }                                                                            \
-  void Name##Body(Target t)
+#define LINEAR_VARIANT(Name) TARGET_VARIANT(CPULinearKernel, CUDALinearKernel, Name)
 
 LinearAttentionSpec linearSpec(FeatureMap map, bool causal, int64_t D,
                                int64_t m = 0,

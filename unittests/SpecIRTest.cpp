@@ -41,9 +41,10 @@ std::string print(mlir::Operation *op) {
 }
 
 /// Builds, prints, re-parses and reads the spec back from the parsed IR.
-AttentionSpec roundTrip(const AttentionSpec &spec) {
+template <typename OpT, typename SpecT, typename BuildFn>
+SpecT roundTripWith(const SpecT &spec, BuildFn build) {
   mlir::MLIRContext ctx;
-  auto module = buildAttentionModule(ctx, spec);
+  auto module = build(ctx, spec);
   if (!module) {
     ADD_FAILURE() << llvm::toString(module.takeError());
     return {};
@@ -53,22 +54,21 @@ AttentionSpec roundTrip(const AttentionSpec &spec) {
     ADD_FAILURE() << llvm::toString(reparsed.takeError());
     return {};
   }
-  return specFromOp(findOp<mlir::attn::AttentionOp>(**reparsed));
+  return specFromOp(findOp<OpT>(**reparsed));
+}
+
+AttentionSpec roundTrip(const AttentionSpec &spec) {
+  return roundTripWith<mlir::attn::AttentionOp>(
+      spec, [](mlir::MLIRContext &ctx, const AttentionSpec &s) {
+        return buildAttentionModule(ctx, s);
+      });
 }
 
 LinearAttentionSpec roundTrip(const LinearAttentionSpec &spec) {
-  mlir::MLIRContext ctx;
-  auto module = buildLinearAttentionModule(ctx, spec);
-  if (!module) {
-    ADD_FAILURE() << llvm::toString(module.takeError());
-    return {};
-  }
-  auto reparsed = parseSpecModule(ctx, print(**module));
-  if (!reparsed) {
-    ADD_FAILURE() << llvm::toString(reparsed.takeError());
-    return {};
-  }
-  return specFromOp(findOp<mlir::attn::LinearAttentionOp>(**reparsed));
+  return roundTripWith<mlir::attn::LinearAttentionOp>(
+      spec, [](mlir::MLIRContext &ctx, const LinearAttentionSpec &s) {
+        return buildLinearAttentionModule(ctx, s);
+      });
 }
 
 TEST(SpecIR, LlamaGqaCausalRoundTrips) {
