@@ -1,8 +1,12 @@
 //===- LinearKernelTest.cpp - linear attention on the CPU vs fp64 ---------===//
 //
-// Every feature map, causal and not, on each target, at L in {1, 7, 63, 64, 65, 1000},
-// D in {32, 64}, m in {D, D ln D}; f32 within 1e-4 and bf16 within 2e-2 of
-// the fp64 reference (issue 5's bounds), poisoned outputs.
+// Every feature map, causal and not, on each target, at L in {1, 7, 63, 64,
+// 65, 1000, 4096}, D in {32, 64, 128}, m in {D, D ln D} (the projected
+// maps at D = 128, m = D ln D stop at 1000: the CPU's scalar phi makes 4096
+// slow); f32 within 1e-4 and f16/bf16 within 2e-2 of the fp64 reference
+// (issue 5's bounds), poisoned outputs. HalfPrecisionChunks drives the
+// tensor-core kernel's edge cases on CUDA (on the CPU the same cases run
+// the loop lowering).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,19 +26,27 @@ namespace {
 
 using attn::test_support::jit;
 
+/// One (Lq, Lk) case: B=2, Hq=4, Hkv=2 (B=1, Hq=2, Hkv=1 from 4096 on).
+struct Case {
+  int64_t qLen, kvLen;
+};
+
 void checkLinear(Target target, LinearAttentionSpec spec,
-                 llvm::ArrayRef<int64_t> lengths) {
-  auto kernel = jit().compile(spec, target);
+                 llvm::ArrayRef<Case> cases, CompileOptions options = {}) {
+  auto kernel = jit().compile(spec, target, options);
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
   double tolerance = spec.elementType == ElementType::F32 ? 1e-4 : 2e-2;
   uint64_t seed = 3;
-  for (int64_t L : lengths) {
+  for (Case c : cases) {
     SCOPED_TRACE(testing::Message()
                  << toString(spec.featureMap) << (spec.causal ? " causal" : "")
-                 << " L=" << L << " D=" << spec.dims.headDim
-                 << " m=" << spec.numFeatures());
+                 << " Lq=" << c.qLen << " Lk=" << c.kvLen
+                 << " D=" << spec.dims.headDim << " m=" << spec.numFeatures()
+                 << " chunk=" << options.gpuLinearChunk);
     Dims d = spec.dims;
-    d.batch = 2, d.qHeads = 4, d.kvHeads = 2, d.qLen = L, d.kvLen = L;
+    bool big = std::max(c.qLen, c.kvLen) >= 4096;
+    d.batch = big ? 1 : 2, d.qHeads = big ? 2 : 4, d.kvHeads = big ? 1 : 2;
+    d.qLen = c.qLen, d.kvLen = c.kvLen;
     auto args = (*kernel)->arguments();
     std::vector<HostTensor> values = randomArguments(
         args, argumentShapes(args, d, spec.layout), d, seed++);
@@ -56,7 +68,15 @@ void checkLinear(Target target, LinearAttentionSpec spec,
   }
 }
 
-const int64_t kLengths[] = {1, 7, 63, 64, 65, 1000};
+/// Self-attention lengths of issue 5: {1, 7, 63, 64, 65, 1000, 4096}.
+std::vector<Case> selfLengths(bool withLong = true) {
+  std::vector<Case> cases;
+  for (int64_t L : {1, 7, 63, 64, 65, 1000})
+    cases.push_back({L, L});
+  if (withLong)
+    cases.push_back({4096, 4096});
+  return cases;
+}
 
 #define LINEAR_VARIANT(Name) TARGET_VARIANT(CPULinearKernel, CUDALinearKernel, Name)
 
@@ -72,42 +92,79 @@ LinearAttentionSpec linearSpec(FeatureMap map, bool causal, int64_t D,
   return s;
 }
 
+int64_t mLog(int64_t D) {
+  return static_cast<int64_t>(D * std::log(double(D)));
+}
+
 LINEAR_VARIANT(EluPlusOne) {
   for (bool causal : {false, true})
-    for (int64_t D : {32, 64})
-      checkLinear(t, linearSpec(FeatureMap::EluPlusOne, causal, D), kLengths);
+    for (int64_t D : {32, 64, 128})
+      checkLinear(t, linearSpec(FeatureMap::EluPlusOne, causal, D),
+                  selfLengths());
 }
 
 LINEAR_VARIANT(ReluWithAndWithoutProjection) {
-  for (bool causal : {false, true}) {
-    checkLinear(t, linearSpec(FeatureMap::Relu, causal, 32), kLengths);
-    checkLinear(t, linearSpec(FeatureMap::Relu, causal, 32, 111), kLengths);
-  }
+  for (bool causal : {false, true})
+    for (int64_t D : {32, 64, 128}) {
+      checkLinear(t, linearSpec(FeatureMap::Relu, causal, D), selfLengths());
+      for (int64_t m : {D, mLog(D)})
+        checkLinear(t, linearSpec(FeatureMap::Relu, causal, D, m),
+                    selfLengths(/*withLong=*/D < 128));
+    }
 }
 
 LINEAR_VARIANT(FavorPlus) {
   for (bool causal : {false, true})
-    for (int64_t D : {32, 64}) {
-      int64_t mLog = static_cast<int64_t>(D * std::log(double(D)));
-      checkLinear(t, linearSpec(FeatureMap::FavorPlus, causal, D, D), kLengths);
-      checkLinear(t, linearSpec(FeatureMap::FavorPlus, causal, D, mLog),
-                  kLengths);
-    }
+    for (int64_t D : {32, 64, 128})
+      for (int64_t m : {D, mLog(D)})
+        checkLinear(t, linearSpec(FeatureMap::FavorPlus, causal, D, m),
+                    selfLengths(/*withLong=*/D < 128 || m == D));
 }
 
 LINEAR_VARIANT(Softmax) {
   for (bool causal : {false, true})
-    checkLinear(t, linearSpec(FeatureMap::Softmax, causal, 32), kLengths);
+    for (int64_t D : {32, 64, 128})
+      checkLinear(t, linearSpec(FeatureMap::Softmax, causal, D),
+                  selfLengths());
 }
 
 LINEAR_VARIANT(BFloat16AndBSHD) {
   LinearAttentionSpec s =
       linearSpec(FeatureMap::FavorPlus, true, 64, 128, ElementType::BF16);
   s.layout = Layout::BSHD;
-  checkLinear(t, s, kLengths);
+  checkLinear(t, s, selfLengths());
   checkLinear(t, linearSpec(FeatureMap::EluPlusOne, false, 32, 0,
                          ElementType::F16),
-              kLengths);
+              selfLengths());
+}
+
+/// The chunked tensor-core kernel on CUDA (elementwise maps, f16/bf16):
+/// every chunk size, D and Dv not equal, keys before the first chunk
+/// (Lk > Lq), queries that see no key (Lk < Lq, causal), GQA, BSHD.
+LINEAR_VARIANT(HalfPrecisionChunks) {
+  const std::vector<Case> cross = {{1, 1},     {7, 7},     {65, 65},
+                                   {100, 37},  {37, 100},  {1000, 1000},
+                                   {129, 300}, {300, 129}, {4096, 4096}};
+  for (FeatureMap map : {FeatureMap::EluPlusOne, FeatureMap::Relu})
+    for (bool causal : {false, true})
+      for (ElementType type : {ElementType::BF16, ElementType::F16})
+        for (int64_t D : {32, 64, 128}) {
+          LinearAttentionSpec s = linearSpec(map, causal, D, 0, type);
+          s.dims.valueDim = D == 64 ? 40 : D;
+          if (D == 32)
+            s.layout = Layout::BSHD;
+          checkLinear(t, s, cross);
+        }
+  for (int64_t chunk : {16, 32, 64}) { // 128 is the default
+    CompileOptions o;
+    o.gpuLinearChunk = chunk;
+    o.gpuLinearValueTile = chunk == 32 ? 32 : 8;
+    for (bool causal : {false, true})
+      checkLinear(t,
+                  linearSpec(FeatureMap::EluPlusOne, causal, 64, 0,
+                             ElementType::BF16),
+                  cross, o);
+  }
 }
 
 } // namespace

@@ -20,6 +20,12 @@ class BufferizationDialect;
 namespace gpu {
 class GPUDialect;
 }
+namespace LLVM {
+class LLVMDialect;
+}
+namespace NVVM {
+class NVVMDialect;
+}
 namespace math {
 class MathDialect;
 }
@@ -28,6 +34,9 @@ class MemRefDialect;
 }
 namespace scf {
 class SCFDialect;
+}
+namespace vector {
+class VectorDialect;
 }
 } // namespace mlir
 

@@ -36,6 +36,10 @@ struct CompileOptions {
   bool parallel = true; ///< OpenMP threads over (batch, head, q-block)
   int64_t gpuBlockQ = 128; ///< cuda: query rows (threads) per block
   int64_t gpuBlockKV = 32; ///< cuda: keys per shared-memory tile
+  /// cuda, linear attention on tensor cores: queries/keys per chunk (16,
+  /// 32, ..., 128) and value columns per thread block.
+  int64_t gpuLinearChunk = 128;
+  int64_t gpuLinearValueTile = 64;
 };
 
 class Kernel {

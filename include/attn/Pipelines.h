@@ -45,6 +45,14 @@ struct GPUPipelineOptions
   Option<int64_t> blockKV{*this, "block-kv",
                           llvm::cl::desc("keys per shared-memory tile"),
                           llvm::cl::init(32)};
+  Option<int64_t> linearChunk{
+      *this, "linear-chunk",
+      llvm::cl::desc("linear attention: queries and keys per chunk"),
+      llvm::cl::init(128)};
+  Option<int64_t> linearValueTile{
+      *this, "linear-value-tile",
+      llvm::cl::desc("linear attention: value columns per thread block"),
+      llvm::cl::init(64)};
   Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80, sm_90, ..."),
                            llvm::cl::init("sm_90")};
   Option<std::string> format{

@@ -17,15 +17,32 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     softmax) and writes O and the LSE. Kernel parameters are, in order, the
     op's operands and then its results, all memrefs with unit innermost
     stride, so the runtime can bind caller buffers of any outer strides.
+
+    `attn.linear_attention` with an elementwise feature map (elu+1, relu
+    without projection) and f16/bf16 inputs becomes a chunked scan on tensor
+    cores (`nvvm.mma.sync` m16n8k16, bf16 operands, f32 state): grid
+    (Dv / linear-value-tile, Hq, B), linear-chunk / 16 warps; per chunk of
+    `linear-chunk` queries, phi(Q) S plus (causal) the masked intra-chunk
+    product phi(Q) phi(K)^T V, then S += phi(K)^T V. Other linear specs (f32,
+    FAVOR+, projected relu, softmax map, or `tensor-cores=false`) use one
+    block per (head, batch) and one thread per value column, exact in f32.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", "128", "query rows (threads) per block">,
     Option<"blockKV", "block-kv", "int64_t", "32", "keys per shared-memory tile">,
+    Option<"linearChunk", "linear-chunk", "int64_t", "128",
+           "linear attention: queries and keys per chunk (16 per warp)">,
+    Option<"linearValueTile", "linear-value-tile", "int64_t", "64",
+           "linear attention: value columns per thread block">,
+    Option<"tensorCores", "tensor-cores", "bool", "true",
+           "use mma.sync (sm_80+) where the kernel supports it">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+    "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"];
 }
 
 #endif // ATTN_CONVERSION_PASSES_TD

@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #if ATTN_CPU_JIT
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -473,11 +474,13 @@ public:
              std::string name, std::vector<ArgType> args,
              std::vector<ArgType> results, cuda::Function fn,
              std::vector<unsigned> operandArgs, int64_t blockThreads,
-             mlir::attn::Layout layout, bool linear)
+             int64_t gridX, int64_t rowAlignment, mlir::attn::Layout layout,
+             bool linear)
       : CheckedKernel(std::move(ctx), std::move(spec), std::move(name),
                       std::move(args), std::move(results)),
         fn(fn), operandArgs(std::move(operandArgs)), blockQ(blockThreads),
-        layout(layout), linear(linear) {}
+        gridX(gridX), rowAlignment(rowAlignment), layout(layout),
+        linear(linear) {}
 
 private:
   struct Launch;
@@ -496,8 +499,11 @@ private:
   cuda::Function fn;
   /// Function argument feeding each kernel operand parameter.
   std::vector<unsigned> operandArgs;
-  /// Threads per block: block-q rows (softmax) or Dv columns (linear).
-  int64_t blockQ;
+  /// Threads per block, and (linear) blocks per (head, batch); read from
+  /// the lowered gpu.launch_func.
+  int64_t blockQ, gridX;
+  /// Bytes to which buffers and their rows must be aligned (1: any).
+  int64_t rowAlignment;
   mlir::attn::Layout layout;
   bool linear;
 };
@@ -565,10 +571,10 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
 void CUDAKernel::setGrid(Launch &l, llvm::ArrayRef<int64_t> q) const {
   bool bhsd = layout == mlir::attn::Layout::bhsd;
   int64_t B = q[0], Hq = bhsd ? q[1] : q[2], Lq = bhsd ? q[2] : q[1];
-  if (linear) { // a whole sequence per block; nothing to do without queries
-    l.grid[0] = Lq > 0 ? static_cast<unsigned>(Hq) : 0;
-    l.grid[1] = static_cast<unsigned>(B);
-    l.grid[2] = 1;
+  if (linear) { // whole sequences per block; nothing to do without queries
+    l.grid[0] = Lq > 0 ? static_cast<unsigned>(gridX) : 0;
+    l.grid[1] = static_cast<unsigned>(Hq);
+    l.grid[2] = static_cast<unsigned>(B);
     return;
   }
   l.grid[0] = static_cast<unsigned>((Lq + blockQ - 1) / blockQ);
@@ -616,17 +622,28 @@ llvm::Error CUDAKernel::launchOnDevice(llvm::ArrayRef<TensorRef> given,
                                        llvm::ArrayRef<TensorRef> outs,
                                        void *stream) {
   Launch l;
-  auto addParam = [&](const TensorRef &t) {
+  auto addParam = [&](const TensorRef &t) -> llvm::Error {
     std::vector<int64_t> strides =
         t.strides.empty() ? TensorRef::contiguousStrides(t.shape) : t.strides;
     if (!t.shape.empty() && t.shape.back() <= 1)
       strides.back() = 1;
+    // The kernel loads rows in rowAlignment-byte pieces.
+    int64_t bytes = static_cast<int64_t>(sizeOf(t.dtype));
+    bool aligned = reinterpret_cast<uintptr_t>(t.data) % rowAlignment == 0;
+    for (size_t i = 0; i + 1 < strides.size(); ++i)
+      aligned &= (strides[i] * bytes) % rowAlignment == 0;
+    if (!aligned)
+      return fail("cuda: this kernel needs device buffers and row strides "
+                  "aligned to " + std::to_string(rowAlignment) + " bytes");
     appendDescriptor(l.words, t.data, t.shape, strides);
+    return llvm::Error::success();
   };
   for (unsigned argIndex : operandArgs)
-    addParam(given[argIndex]);
+    if (llvm::Error e = addParam(given[argIndex]))
+      return e;
   for (const TensorRef &o : outs)
-    addParam(o);
+    if (llvm::Error e = addParam(o))
+      return e;
   setGrid(l, given[operandArgs[0]].shape);
   return go(l, stream);
 }
@@ -679,33 +696,44 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   if (ret.getOperands() != ValueRange(op->getResults()))
     return fail("cuda: '" + name + "' must return the results of its "
                 "attn op, in order");
-  // Softmax attention: (q-blocks, Hq, B) blocks of block-q threads; linear
-  // attention: (Hq, B) blocks of Dv threads.
   auto linear = dyn_cast<mlir::attn::LinearAttentionOp>(op);
   mlir::attn::Layout layout =
       linear ? linear.getLayout()
              : cast<mlir::attn::AttentionOp>(op).getLayout();
-  int64_t blockThreads =
-      linear ? linear.getDims().valueDim : options.gpuBlockQ;
 
   DiagnosticCapture diags(ctx.get());
   PassManager pm(ctx.get());
   GPUPipelineOptions pipelineOptions;
   pipelineOptions.blockQ = options.gpuBlockQ;
   pipelineOptions.blockKV = options.gpuBlockKV;
+  pipelineOptions.linearChunk = options.gpuLinearChunk;
+  pipelineOptions.linearValueTile = options.gpuLinearValueTile;
   pipelineOptions.chip = *chip;
   buildGPUPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("lowering '" + name + "' for cuda failed: " + diags.text);
 
+  // Softmax attention: (q-blocks, Hq, B) blocks; linear attention:
+  // (gridX, Hq, B) blocks. Threads per block and gridX are constants of the
+  // launch the pipeline built.
   std::string ptx, kernelName;
+  std::optional<int64_t> blockThreads, gridX = 1;
+  int64_t rowAlignment = 1;
   module->walk([&](gpu::BinaryOp binary) {
     for (Attribute object : binary.getObjects())
       ptx = cast<gpu::ObjectAttr>(object).getObject().getValue().str();
   });
   module->walk([&](gpu::LaunchFuncOp launch) {
     kernelName = launch.getKernelName().getValue().str();
+    blockThreads = getConstantIntValue(launch.getBlockSizeX());
+    if (linear)
+      gridX = getConstantIntValue(launch.getGridSizeX());
+    if (auto a = launch->getAttrOfType<IntegerAttr>("attn.row_alignment"))
+      rowAlignment = a.getInt();
   });
+  if (!blockThreads || !gridX)
+    return fail("cuda: the kernel launch of '" + name +
+                "' has a dynamic block size");
   if (ptx.empty() || kernelName.empty())
     return fail("cuda: the GPU pipeline produced no kernel for '" + name + "'");
   auto cuModule = cuda::loadModule(ptx);
@@ -716,8 +744,8 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
     return cuFn.takeError();
   return std::make_shared<CUDAKernel>(
       std::move(ctx), std::move(spec), std::move(name), std::move(argTypes),
-      std::move(resultTypes), *cuFn, std::move(operandArgs), blockThreads,
-      layout, static_cast<bool>(linear));
+      std::move(resultTypes), *cuFn, std::move(operandArgs), *blockThreads,
+      *gridX, rowAlignment, layout, static_cast<bool>(linear));
 }
 
 /// Lowers the spec with attn-cpu-pipeline and JIT-compiles it.
@@ -895,7 +923,8 @@ JIT::compile(llvm::StringRef mlirText, Target target,
     os << "|" << toString(target) << "|" << options.blockQ << "|"
        << options.blockKV << "|" << options.vectorWidth << "|"
        << options.parallel << "|" << options.gpuBlockQ << "|"
-       << options.gpuBlockKV;
+       << options.gpuBlockKV << "|" << options.gpuLinearChunk << "|"
+       << options.gpuLinearValueTile;
   }
   {
     std::lock_guard<std::mutex> lock(impl->mutex);

@@ -16,9 +16,13 @@
 namespace attn {
 
 void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &o) {
+  // mma.sync with bf16 operands needs sm_80 or newer.
+  unsigned sm = 0;
+  llvm::StringRef(o.chip.getValue()).drop_front(3).getAsInteger(10, sm);
   std::string text = llvm::formatv(
       "attn-materialize-defaults,"
-      "attn-to-gpu{{block-q={0} block-kv={1}},"
+      "attn-to-gpu{{block-q={0} block-kv={1} linear-chunk={5} "
+      "linear-value-tile={6} tensor-cores={7}},"
       "canonicalize,cse,"
       // sm_90 needs PTX 8.0 (the default PTX 6.0 aborts). exp and log
       // become libdevice calls (__nv_expf), linked into the module.
@@ -28,7 +32,8 @@ void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &o) {
       "reconcile-unrealized-casts),"
       "gpu-module-to-binary{{format={3}}",
       o.blockQ.getValue(), o.blockKV.getValue(), o.chip.getValue(),
-      o.format.getValue(), o.libdevice.getValue());
+      o.format.getValue(), o.libdevice.getValue(), o.linearChunk.getValue(),
+      o.linearValueTile.getValue(), sm >= 80 ? "true" : "false");
   if (mlir::failed(mlir::parsePassPipeline(text, pm)))
     llvm::report_fatal_error("attn-gpu-pipeline: invalid pipeline text");
 }

@@ -1,6 +1,6 @@
 // RUN: attn-opt %s --attn-to-gpu | FileCheck %s
 
-// Linear attention: (Hq, B) blocks of Dv threads, one output column each; the
+// Linear attention (FAVOR+, not on tensor cores): (1, Hq, B) blocks of Dv threads, one output column each; the
 // column of the state S lives in private memory, z / phi / the current row in
 // shared memory; FAVOR+ first reduces the key stabilizer across the block.
 // CHECK-LABEL: func.func @favor(

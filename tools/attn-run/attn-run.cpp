@@ -71,6 +71,14 @@ static cl::opt<int64_t> blockQ("block-q", cl::desc("query rows per tile"),
                                cl::init(64));
 static cl::opt<int64_t> blockKV("block-kv", cl::desc("keys per tile"),
                                 cl::init(64));
+static cl::opt<int64_t> linearChunk(
+    "linear-chunk",
+    cl::desc("cuda linear attention: queries/keys per chunk (16..128)"),
+    cl::init(128));
+static cl::opt<int64_t> linearValueTile(
+    "linear-value-tile",
+    cl::desc("cuda linear attention: value columns per thread block"),
+    cl::init(64));
 static cl::opt<bool> serial("serial", cl::desc("one thread"));
 static cl::opt<double> checkBudget(
     "check-budget",
@@ -102,6 +110,8 @@ int main(int argc, char **argv) {
   CompileOptions options;
   options.blockQ = blockQ;
   options.blockKV = blockKV;
+  options.gpuLinearChunk = linearChunk;
+  options.gpuLinearValueTile = linearValueTile;
   options.parallel = !serial;
   auto kernel = jit.compile((*file)->getBuffer(), *target, options, funcName);
   if (!kernel)

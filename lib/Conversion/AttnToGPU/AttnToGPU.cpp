@@ -12,6 +12,8 @@
 
 #include "attn/Conversion.h"
 
+#include "KernelUtils.h"
+
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/MaskLogic.h"
 
@@ -19,9 +21,12 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -41,30 +46,6 @@ using namespace mlir::attn;
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-/// The stored index of logical dim (0 B, 1 H, 2 S, 3 D) in `layout`.
-int64_t storedDim(Layout layout, int64_t logical) {
-  if (layout == Layout::bshd && (logical == 1 || logical == 2))
-    return 3 - logical;
-  return logical;
-}
-
-/// Indices of logical (b, h, s, d) in `layout`.
-SmallVector<Value> storedIndex(Layout layout, Value b, Value h, Value s,
-                               Value d) {
-  if (layout == Layout::bshd)
-    return {b, s, h, d};
-  return {b, h, s, d};
-}
-
-/// memref type with dynamic offset and strides but a unit innermost stride.
-MemRefType unitInnerStrided(MemRefType t) {
-  SmallVector<int64_t> strides(t.getRank(), ShapedType::kDynamic);
-  strides.back() = 1;
-  return MemRefType::get(
-      t.getShape(), t.getElementType(),
-      StridedLayoutAttr::get(t.getContext(), ShapedType::kDynamic, strides));
-}
 
 struct KernelBuilder {
   AttentionOp op;
@@ -472,8 +453,8 @@ LogicalResult LinearKernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   };
   auto barrier = [&] { gpu::BarrierOp::create(g, loc); };
 
-  Value hi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
-  Value bi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
+  Value hi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
+  Value bi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
   Value tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
   Value T = km.c(Dv);
   Value Hqk = km.dim(kq, storedDim(layout, 1)),
@@ -705,8 +686,8 @@ LogicalResult LinearKernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
        });
   gpu::ReturnOp::create(g, loc);
 
-  // Launch: (Hq, B) blocks of Dv threads.
-  gpu::LaunchFuncOp::create(b, loc, fn, gpu::KernelDim3{Hq, B, m.c(1)},
+  // Launch: (1, Hq, B) blocks of Dv threads.
+  gpu::LaunchFuncOp::create(b, loc, fn, gpu::KernelDim3{m.c(1), Hq, B},
                             gpu::KernelDim3{m.c(Dv), m.c(1), m.c(1)}, Value(),
                             params);
   replaceWithBuffers(b, op, out);
@@ -722,6 +703,16 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
           << "attn-to-gpu: block sizes must be positive, got block-q = "
           << static_cast<int64_t>(blockQ)
           << " and block-kv = " << static_cast<int64_t>(blockKV);
+      return signalPassFailure();
+    }
+    if (linearChunk < 16 || linearChunk > 128 || linearChunk % 16 ||
+        linearValueTile < 8) {
+      getOperation()->emitError()
+          << "attn-to-gpu: linear-chunk must be one of 16, 32, ..., 128 and "
+             "linear-value-tile at least 8, got linear-chunk = "
+          << static_cast<int64_t>(linearChunk)
+          << " and linear-value-tile = "
+          << static_cast<int64_t>(linearValueTile);
       return signalPassFailure();
     }
     ModuleOp module = getOperation();
@@ -742,9 +733,15 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
     for (auto [i, op] : llvm::enumerate(ops))
       if (failed(KernelBuilder{op, blockQ, blockKV}.run(kernels, i)))
         return signalPassFailure();
-    for (auto [i, op] : llvm::enumerate(linearOps))
-      if (failed(LinearKernelBuilder{op}.run(kernels, i)))
+    ChunkedLinearOptions chunked{linearChunk, linearValueTile};
+    for (auto [i, op] : llvm::enumerate(linearOps)) {
+      bool onTensorCores =
+          tensorCores && chunkedLinearUnsupported(op, chunked).empty();
+      if (failed(onTensorCores
+                     ? buildChunkedLinearKernel(op, kernels, i, chunked)
+                     : LinearKernelBuilder{op}.run(kernels, i)))
         return signalPassFailure();
+    }
   }
 };
 

@@ -1,0 +1,60 @@
+//===- KernelUtils.h - helpers shared by the attn GPU kernels ---*- C++ -*-===//
+//
+// Internal to AttnToGPU: indexing of BHSD/BSHD buffers and the parameter
+// memref type, used by the softmax and both linear-attention kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOGPU_KERNELUTILS_H
+#define ATTN_CONVERSION_ATTNTOGPU_KERNELUTILS_H
+
+#include "Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace mlir::attn {
+
+/// The stored index of logical dim (0 B, 1 H, 2 S, 3 D) in `layout`.
+inline int64_t storedDim(Layout layout, int64_t logical) {
+  if (layout == Layout::bshd && (logical == 1 || logical == 2))
+    return 3 - logical;
+  return logical;
+}
+
+/// Indices of logical (b, h, s, d) in `layout`.
+inline SmallVector<Value> storedIndex(Layout layout, Value b, Value h, Value s,
+                                      Value d) {
+  if (layout == Layout::bshd)
+    return {b, s, h, d};
+  return {b, h, s, d};
+}
+
+/// memref type with dynamic offset and strides but a unit innermost stride.
+inline MemRefType unitInnerStrided(MemRefType t) {
+  SmallVector<int64_t> strides(t.getRank(), ShapedType::kDynamic);
+  strides.back() = 1;
+  return MemRefType::get(
+      t.getShape(), t.getElementType(),
+      StridedLayoutAttr::get(t.getContext(), ShapedType::kDynamic, strides));
+}
+
+/// Tiling of the tensor-core linear-attention kernel.
+struct ChunkedLinearOptions {
+  int64_t chunk;      // keys and queries per chunk; 16 per warp
+  int64_t valueTile;  // value columns per thread block
+};
+
+/// Why `op` cannot use the tensor-core chunked kernel, or "" if it can.
+std::string chunkedLinearUnsupported(LinearAttentionOp op,
+                                     const ChunkedLinearOptions &o);
+
+/// Replaces `op` by a launch of the tensor-core chunked kernel, added to
+/// `kernels` as `<func>_linear_<index>`. Grid (Dv / value tile, Hq, B).
+LogicalResult buildChunkedLinearKernel(LinearAttentionOp op,
+                                       gpu::GPUModuleOp kernels, int index,
+                                       const ChunkedLinearOptions &o);
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_ATTNTOGPU_KERNELUTILS_H

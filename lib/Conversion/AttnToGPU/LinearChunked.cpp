@@ -1,0 +1,685 @@
+//===- LinearChunked.cpp - linear attention as a chunked scan on tensor cores//
+//
+// attn.linear_attention with an elementwise feature map (elu+1, relu without
+// projection) and f16/bf16 inputs, on tensor cores: mma.sync m16n8k16 with
+// bf16 operands and f32 accumulation (bf16 also for f16 inputs: the state
+// sums up to L products and would overflow f16's range).
+//
+// A thread block owns `valueTile` (NV) value columns of one (batch, head);
+// grid (Dv / NV, Hq, B), W = chunk / 16 warps, warp w owning rows
+// [16w, 16w + 16) of a chunk of C queries. The state S [D x NV] lives in
+// f32 registers (its 16-row tiles spread over the warps) and, as bf16 for the
+// next product, in shared memory; z = sum phi(k) is f32 in shared memory.
+//
+//   non-causal: S = sum_c phi(K_c)^T V_c, z = sum_j phi(k_j); then per chunk
+//               O_c = phi(Q_c) S / (phi(Q_c) z + eps).
+//   causal:     chunk c of queries sees the keys shifted by off = Lk - Lq;
+//               O_c = [phi(Q_c) S + tril(phi(Q_c) phi(K_c)^T) V_c] / (...),
+//               then S += phi(K_c)^T V_c (keys before the first chunk, when
+//               off > 0, are folded in first, like the non-causal state).
+//
+// phi(K_c) and V_c are staged in shared memory as packed bf16 pairs (i32
+// words, rows padded by 16 bytes so fragment loads hit distinct banks);
+// phi(Q_c) goes straight from global memory into the A fragments. Keys and
+// rows out of range are zero, so they add nothing to S, z or O.
+//
+// Fragment layouts (PTX ISA, mma.m16n8k16, g = lane / 4, t = lane % 4):
+//   A 16x16: a0 (g, 2t..2t+1)  a1 (g+8, 2t..)  a2 (g, 2t+8..)  a3 (g+8, 2t+8..)
+//   B 16x8:  b0 (2t..2t+1, g)  b1 (2t+8.., g)
+//   C 16x8:  c0 c1 (g, 2t / 2t+1)  c2 c3 (g+8, 2t / 2t+1)
+// so a C tile pair is the A operand of the next product without shuffles.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelUtils.h"
+
+#include "Attn/Transforms/MaskLogic.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <array>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+using Frag = std::array<Value, 4>;
+
+/// The multiple of 8 dividing `dv` (dv % 8 == 0) closest to `want`, the
+/// larger on a tie.
+int64_t valueTileFor(int64_t dv, int64_t want) {
+  int64_t best = 8;
+  for (int64_t nv = 8; nv <= dv; nv += 8)
+    if (dv % nv == 0 && std::abs(nv - want) <= std::abs(best - want))
+      best = nv;
+  return best;
+}
+
+class ChunkedBuilder {
+public:
+  ChunkedBuilder(LinearAttentionOp op, OpBuilder &g, const ChunkedLinearOptions &o)
+      : op(op), g(g), loc(op.getLoc()), m{g, loc}, layout(op.getLayout()),
+        D(op.getDims().headDim), Dv(op.getDims().valueDim), C(o.chunk),
+        W(o.chunk / 16), NV(valueTileFor(Dv, o.valueTile)) {}
+
+  int64_t valueTile() const { return NV; }
+  int64_t threads() const { return 32 * W; }
+  void build(gpu::GPUFuncOp fn);
+
+private:
+  // Scalars and packed bf16 pairs.
+  Value i32c(int32_t v) {
+    return arith::ConstantIntOp::create(g, loc, g.getI32Type(), v);
+  }
+  Value toBF16(Value x) {
+    return arith::TruncFOp::create(g, loc, g.getBF16Type(), m.toF32(x));
+  }
+  Value bits(Value bf16) {
+    Value h = arith::BitcastOp::create(g, loc, g.getI16Type(), bf16);
+    return arith::ExtUIOp::create(g, loc, g.getI32Type(), h);
+  }
+  /// (lo, hi) f32 -> one word of two bf16, lo in the low half.
+  Value pack(Value lo, Value hi) {
+    Value h = arith::ShLIOp::create(g, loc, bits(toBF16(hi)), i32c(16));
+    return arith::OrIOp::create(g, loc, bits(toBF16(lo)), h);
+  }
+  /// The bf16 at bit `shift` (0 or 16) of `word`, as f32.
+  Value unpack(Value word, Value shift) {
+    Value s = arith::ShRUIOp::create(g, loc, word, shift);
+    Value h = arith::TruncIOp::create(g, loc, g.getI16Type(), s);
+    return m.toF32(arith::BitcastOp::create(g, loc, g.getBF16Type(), h));
+  }
+  /// The halves at `shift` of w0 and w1 as one word (w0's low).
+  Value repack(Value w0, Value w1, Value shift) {
+    Value lo = arith::AndIOp::create(
+        g, loc, arith::ShRUIOp::create(g, loc, w0, shift), i32c(0xFFFF));
+    Value hi = arith::ShLIOp::create(
+        g, loc, arith::ShRUIOp::create(g, loc, w1, shift), i32c(16));
+    return arith::OrIOp::create(g, loc, lo, hi);
+  }
+  Value f32(float v) { return m.f32(v); }
+  Frag zeros() { return {f32(0), f32(0), f32(0), f32(0)}; }
+
+  /// d = a * b + c on one warp, a: 4 words, b: 2 words, c/d: 4 f32.
+  Frag mma(ArrayRef<Value> a, ArrayRef<Value> b, const Frag &c) {
+    Type f = g.getF32Type();
+    auto type = LLVM::LLVMStructType::getLiteral(g.getContext(), {f, f, f, f});
+    auto op = NVVM::MmaOp::create(
+        g, loc, type, a, b, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
+        std::nullopt,
+        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                      NVVM::MMATypes::bf16},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    Frag d;
+    for (int64_t i = 0; i < 4; ++i)
+      d[i] = LLVM::ExtractValueOp::create(g, loc, op.getRes(), i);
+    return d;
+  }
+
+  /// scf.if with results; both branches return the values to yield.
+  SmallVector<Value> ifElse(Value cond, TypeRange types,
+                            function_ref<SmallVector<Value>()> then,
+                            function_ref<SmallVector<Value>()> otherwise) {
+    auto ifOp = scf::IfOp::create(g, loc, types, cond, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(g);
+    g.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(g, loc, then());
+    g.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(g, loc, otherwise());
+    return SmallVector<Value>(ifOp.getResults());
+  }
+  /// Threads of the block stride over [0, n).
+  void strided(int64_t n, function_ref<void(Value)> body) {
+    m.loop(tid, m.c(n), m.c(threads()), {}, [&](Value e, ValueRange) {
+      body(e);
+      return SmallVector<Value>{};
+    });
+  }
+  Value sumOverQuad(Value x) { // over the 4 lanes of a group (same g)
+    for (int32_t o : {1, 2})
+      x = arith::AddFOp::create(
+          g, loc, x,
+          gpu::ShuffleOp::create(g, loc, x, o, 32, gpu::ShuffleMode::XOR)
+              .getShuffleResult());
+    return x;
+  }
+  /// Threads of the block take elements tid, tid + T, ... of [0, n):
+  /// unrolled into straight-line code where T divides n (the loads of all
+  /// iterations in flight together), a loop otherwise.
+  void forThreads(int64_t n, function_ref<void(Value)> body) {
+    if (n % threads())
+      return strided(n, body);
+    for (int64_t i = 0; i < n / threads(); ++i)
+      body(m.add(tid, m.c(i * threads())));
+  }
+  /// n consecutive elements at `idx` (innermost dim), as f32, in one load.
+  /// The kernel requires 16-byte aligned rows (checked by the runtime).
+  SmallVector<Value> loadVector(Value buf, ValueRange idx, int64_t n) {
+    Type elem = cast<MemRefType>(buf.getType()).getElementType();
+    Value vec = vector::LoadOp::create(
+        g, loc, VectorType::get({n}, elem), buf, idx, /*nontemporal=*/false,
+        llvm::MaybeAlign(n * elem.getIntOrFloatBitWidth() / 8));
+    SmallVector<Value> x;
+    for (int64_t i = 0; i < n; ++i)
+      x.push_back(m.toF32(vector::ExtractOp::create(g, loc, vec, i)));
+    return x;
+  }
+  void barrier() { gpu::BarrierOp::create(g, loc); }
+
+  Value phi(Value x);
+  void stageChunk(Value ks, Value keyEnd);
+  SmallVector<Value> updateState(ValueRange S);
+  void writeState(ValueRange S);
+  void outputChunk(Value qs, bool intra);
+
+  LinearAttentionOp op;
+  OpBuilder &g;
+  Location loc;
+  IndexMath m;
+  Layout layout;
+  const int64_t D, Dv, C, W, NV;
+
+  // Kernel values, set by build().
+  Value q, k, v, out, bi, hi, kvh, col0, Lq, Lk, tid, warp, gq, tq, halfShift;
+  Value KsW, VtW, StW, zS;
+  int64_t mtPerWarp = 0;
+};
+
+Value ChunkedBuilder::phi(Value x) {
+  if (op.getFeatureMap() == FeatureMap::elu_plus_one) {
+    Value pos = arith::CmpFOp::create(g, loc, arith::CmpFPredicate::OGT, x,
+                                      f32(0.0f));
+    // exp as ex2(x log2 e): accurate far beyond the bf16 it is rounded to.
+    Value e = math::Exp2Op::create(
+        g, loc, arith::MulFOp::create(g, loc, x, f32(1.4426950408889634f)));
+    return arith::SelectOp::create(
+        g, loc, pos, arith::AddFOp::create(g, loc, x, f32(1.0f)), e);
+  }
+  // relu without projection: max(D^-1/4 x, 0) + kernel_eps
+  float c = static_cast<float>(std::pow(double(D), -0.25));
+  float epsK = static_cast<float>(op.getKernelEpsOrDefault());
+  Value r = arith::MaximumFOp::create(
+      g, loc, arith::MulFOp::create(g, loc, f32(c), x), f32(0.0f));
+  return arith::AddFOp::create(g, loc, r, f32(epsK));
+}
+
+/// phi(K) rows [ks, ks + C) into KsW[j][d / 2] and V's columns into
+/// VtW[col][j / 2]; keys outside [0, keyEnd) are zero. Straight-line code
+/// with clamped, unguarded 16-byte loads, so that a thread's loads are all
+/// in flight at once (a branch per load serialized them on memory latency).
+void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
+  auto stage = [&](bool load) {
+    Value last = m.sub(keyEnd, m.c(1));
+    /// 8 elements of row `key` from column d (f32), 0 for keys out of range.
+    auto read8 = [&](Value buf, Value key, Value d, bool isKey) {
+      SmallVector<Value> x(8, f32(0.0f));
+      if (!load)
+        return x;
+      Value ok = m.andI(m.le(m.c(0), key), m.lt(key, keyEnd));
+      Value at = m.min(m.max(key, m.c(0)), last);
+      x = loadVector(buf, storedIndex(layout, bi, kvh, at, d), 8);
+      for (Value &e : x)
+        e = arith::SelectOp::create(g, loc, ok, isKey ? phi(e) : e, f32(0.0f));
+      return x;
+    };
+    forThreads(C * D / 8, [&](Value e) { // 8 elements of one key
+      Value j = m.div(e, m.c(D / 8));
+      Value seg = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 8));
+      SmallVector<Value> x =
+          read8(k, m.add(ks, j), m.mul(seg, m.c(8)), /*isKey=*/true);
+      for (int64_t i = 0; i < 4; ++i)
+        memref::StoreOp::create(g, loc, pack(x[2 * i], x[2 * i + 1]), KsW,
+                                ValueRange{j, m.add(m.mul(seg, m.c(4)),
+                                                    m.c(i))});
+    });
+    forThreads(C / 2 * NV / 8, [&](Value e) { // 8 columns of two keys
+      Value jp = m.div(e, m.c(NV / 8));
+      Value seg = g.createOrFold<arith::RemUIOp>(loc, e, m.c(NV / 8));
+      Value key = m.add(ks, m.mul(jp, m.c(2)));
+      Value d = m.add(col0, m.mul(seg, m.c(8)));
+      SmallVector<Value> x0 = read8(v, key, d, false),
+                         x1 = read8(v, m.add(key, m.c(1)), d, false);
+      for (int64_t i = 0; i < 8; ++i)
+        memref::StoreOp::create(g, loc, pack(x0[i], x1[i]), VtW,
+                                ValueRange{m.add(m.mul(seg, m.c(8)), m.c(i)),
+                                           jp});
+    });
+  };
+  // No key at all (causal, Lk = 0): zeros without touching K or V.
+  auto ifOp = scf::IfOp::create(g, loc, m.lt(m.c(0), keyEnd), true);
+  OpBuilder::InsertionGuard guard(g);
+  g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  stage(true);
+  g.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+  stage(false);
+}
+
+/// S += phi(K_c)^T V_c: warp w owns the 16-row tiles w, w + W, ... of S,
+/// each NV / 8 column tiles plus z's. A = phi(K)^T is read across rows of
+/// KsW: two words give one pair.
+SmallVector<Value> ChunkedBuilder::updateState(ValueRange S) {
+  const int64_t MT = D / 16, NT = NV / 8 + 1, per = NT * 4; // + z's tile
+  SmallVector<Value> next;
+  for (int64_t i = 0; i < mtPerWarp; ++i) {
+    Value mt = m.add(warp, m.c(W * i));
+    auto compute = [&]() -> SmallVector<Value> {
+      SmallVector<Frag> acc(NT);
+      for (int64_t nt = 0; nt < NT; ++nt)
+        for (int64_t e = 0; e < 4; ++e)
+          acc[nt][e] = S[i * per + nt * 4 + e];
+      // rows d0 = 16 mt + g and d0 + 8: words 8 mt + g/2 (+4), half g % 2
+      Value w0 = m.add(m.mul(mt, m.c(8)), m.div(gq, m.c(2)));
+      Value w1 = m.add(w0, m.c(4));
+      for (int64_t kk = 0; kk < C / 16; ++kk) {
+        Value j0 = m.add(m.c(16 * kk), m.mul(tq, m.c(2)));
+        auto pair = [&](Value j, Value w) {
+          Value x0 = memref::LoadOp::create(g, loc, KsW, ValueRange{j, w});
+          Value x1 = memref::LoadOp::create(g, loc, KsW,
+                                            ValueRange{m.add(j, m.c(1)), w});
+          return repack(x0, x1, halfShift);
+        };
+        Value j8 = m.add(j0, m.c(8));
+        Value a[4] = {pair(j0, w0), pair(j0, w1), pair(j8, w0), pair(j8, w1)};
+        for (int64_t nt = 0; nt < NT; ++nt) {
+          Value c = m.add(m.c(8 * nt), gq);
+          Value b[2] = {
+              memref::LoadOp::create(g, loc, VtW,
+                                     ValueRange{c, m.add(m.c(8 * kk), tq)}),
+              memref::LoadOp::create(
+                  g, loc, VtW, ValueRange{c, m.add(m.c(8 * kk + 4), tq)})};
+          acc[nt] = mma(a, b, acc[nt]);
+        }
+      }
+      SmallVector<Value> r;
+      for (const Frag &f : acc)
+        r.append(f.begin(), f.end());
+      return r;
+    };
+    ValueRange mine = S.slice(i * per, per);
+    if (MT % W == 0) {
+      next.append(compute());
+    } else {
+      SmallVector<Type> types(per, g.getF32Type());
+      next.append(ifElse(m.lt(mt, m.c(MT)), types, compute,
+                         [&] { return SmallVector<Value>(mine); }));
+    }
+  }
+  return next;
+}
+
+/// StW[col][d / 2] = bf16 pairs (S[d][col], S[d+1][col]) and zS = z (f32).
+/// A thread holds (d, col) and (d, col + 1); lanes g and g ^ 1 swap one
+/// value each so the even lane writes column col and the odd one col + 1.
+void ChunkedBuilder::writeState(ValueRange S) {
+  const int64_t MT = D / 16, NT = NV / 8, per = (NT + 1) * 4;
+  Value odd = m.eq(g.createOrFold<arith::RemUIOp>(loc, gq, m.c(2)), m.c(1));
+  for (int64_t i = 0; i < mtPerWarp; ++i) {
+    Value mt = m.add(warp, m.c(W * i));
+    auto write = [&] {
+      Value word = m.add(m.mul(mt, m.c(8)), m.div(gq, m.c(2)));
+      for (int64_t nt = 0; nt < NT; ++nt)
+        for (int64_t h = 0; h < 2; ++h) { // rows d and d + 8
+          Value c0 = S[i * per + nt * 4 + 2 * h],
+                c1 = S[i * per + nt * 4 + 2 * h + 1];
+          Value give = arith::SelectOp::create(g, loc, odd, c0, c1);
+          Value got = gpu::ShuffleOp::create(g, loc, give, 4, 32,
+                                             gpu::ShuffleMode::XOR)
+                          .getShuffleResult();
+          Value lo = arith::SelectOp::create(g, loc, odd, got, c0);
+          Value hiV = arith::SelectOp::create(g, loc, odd, c1, got);
+          Value col = m.add(m.add(m.c(8 * nt), m.mul(tq, m.c(2))),
+                            arith::SelectOp::create(g, loc, odd, m.c(1), m.c(0)));
+          memref::StoreOp::create(g, loc, pack(lo, hiV), StW,
+                                  ValueRange{col, m.add(word, m.c(4 * h))});
+        }
+      // z[d] is column 0 of the last tile: c0 and c2 of the lanes t = 0.
+      Value d = m.add(m.mul(mt, m.c(16)), gq);
+      auto ifOp = scf::IfOp::create(g, loc, m.eq(tq, m.c(0)), false);
+      OpBuilder::InsertionGuard guard(g);
+      g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      memref::StoreOp::create(g, loc, S[i * per + NT * 4], zS, d);
+      memref::StoreOp::create(g, loc, S[i * per + NT * 4 + 2], zS,
+                              m.add(d, m.c(8)));
+    };
+    if (MT % W == 0) {
+      write();
+    } else {
+      auto ifOp = scf::IfOp::create(g, loc, m.lt(mt, m.c(MT)), false);
+      OpBuilder::InsertionGuard guard(g);
+      g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      write();
+    }
+  }
+}
+
+/// O rows [qs + 16w, +16) of this warp: phi(Q) S (+ the masked intra-chunk
+/// product when `intra`), divided by phi(Q) z (+ masked row sums) + eps.
+void ChunkedBuilder::outputChunk(Value qs, bool intra) {
+  const int64_t KT = D / 16, NT = NV / 8;
+  Value r0 = m.add(m.add(qs, m.mul(warp, m.c(16))), gq);
+  Value r1 = m.add(r0, m.c(8));
+  Value ok0 = m.lt(r0, Lq), ok1 = m.lt(r1, Lq);
+
+  // A fragments of phi(Q): per row, words (d = 16kk + 2t, +8) for each kk.
+  // Rows past Lq read row Lq - 1 (Lq > 0 inside the loop) and count as 0.
+  auto rowWords = [&](Value r, Value ok) {
+    Value at = m.min(r, m.sub(Lq, m.c(1)));
+    SmallVector<Value> w;
+    for (int64_t kk = 0; kk < KT; ++kk)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value d = m.add(m.c(16 * kk + 8 * h), m.mul(tq, m.c(2)));
+        SmallVector<Value> x =
+            loadVector(q, storedIndex(layout, bi, hi, at, d), 2);
+        auto phiOr0 = [&](Value e) -> Value {
+          return arith::SelectOp::create(g, loc, ok, phi(e), f32(0.0f));
+        };
+        w.push_back(pack(phiOr0(x[0]), phiOr0(x[1])));
+      }
+    return w;
+  };
+  SmallVector<Value> q0 = rowWords(r0, ok0), q1 = rowWords(r1, ok1);
+  auto aFrag = [&](int64_t kk) {
+    return SmallVector<Value>{q0[2 * kk], q1[2 * kk], q0[2 * kk + 1],
+                              q1[2 * kk + 1]};
+  };
+
+  // phi(Q) S and phi(Q) z.
+  SmallVector<Frag> acc(NT, zeros());
+  for (int64_t kk = 0; kk < KT; ++kk) {
+    SmallVector<Value> a = aFrag(kk);
+    for (int64_t nt = 0; nt < NT; ++nt) {
+      Value c = m.add(m.c(8 * nt), gq);
+      Value b[2] = {
+          memref::LoadOp::create(g, loc, StW,
+                                 ValueRange{c, m.add(m.c(8 * kk), tq)}),
+          memref::LoadOp::create(g, loc, StW,
+                                 ValueRange{c, m.add(m.c(8 * kk + 4), tq)})};
+      acc[nt] = mma(a, b, acc[nt]);
+    }
+  }
+  Value lo = i32c(0), hiShift = i32c(16);
+  Value den0 = f32(0.0f), den1 = f32(0.0f);
+  for (int64_t kk = 0; kk < KT; ++kk)
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t e = 0; e < 2; ++e) {
+        Value d = m.add(m.c(16 * kk + 8 * h + e), m.mul(tq, m.c(2)));
+        Value z = memref::LoadOp::create(g, loc, zS, d);
+        Value sh = e ? hiShift : lo;
+        den0 = math::FmaOp::create(g, loc, unpack(q0[2 * kk + h], sh), z, den0);
+        den1 = math::FmaOp::create(g, loc, unpack(q1[2 * kk + h], sh), z, den1);
+      }
+
+  if (intra) {
+    // P = tril(phi(Q_c) phi(K_c)^T), key tiles of 8 up to this warp's
+    // diagonal (tile n is needed by warp w iff 8n <= 16w + 15).
+    Value rowL0 = m.add(m.mul(warp, m.c(16)), gq), rowL1 = m.add(rowL0, m.c(8));
+    SmallVector<Frag> P;
+    SmallVector<Type> four(4, g.getF32Type());
+    for (int64_t n = 0; n < C / 8; ++n) {
+      auto tile = [&]() -> SmallVector<Value> {
+        Frag s = zeros();
+        Value key = m.add(m.c(8 * n), gq);
+        for (int64_t kk = 0; kk < KT; ++kk) {
+          Value b[2] = {
+              memref::LoadOp::create(g, loc, KsW,
+                                     ValueRange{key, m.add(m.c(8 * kk), tq)}),
+              memref::LoadOp::create(
+                  g, loc, KsW, ValueRange{key, m.add(m.c(8 * kk + 4), tq)})};
+          s = mma(aFrag(kk), b, s);
+        }
+        Value col = m.add(m.c(8 * n), m.mul(tq, m.c(2)));
+        Value col1 = m.add(col, m.c(1));
+        Value keep[4] = {m.le(col, rowL0), m.le(col1, rowL0), m.le(col, rowL1),
+                         m.le(col1, rowL1)};
+        SmallVector<Value> r;
+        for (int64_t e = 0; e < 4; ++e)
+          r.push_back(arith::SelectOp::create(g, loc, keep[e], s[e], f32(0)));
+        return r;
+      };
+      SmallVector<Value> t;
+      if (8 * n <= 15)
+        t = tile();
+      else
+        t = ifElse(m.le(m.c(n), m.add(m.mul(warp, m.c(2)), m.c(1))), four, tile,
+                   [&] {
+                     Frag z = zeros();
+                     return SmallVector<Value>(z.begin(), z.end());
+                   });
+      P.push_back({t[0], t[1], t[2], t[3]});
+      den0 = arith::AddFOp::create(
+          g, loc, den0, arith::AddFOp::create(g, loc, t[0], t[1]));
+      den1 = arith::AddFOp::create(
+          g, loc, den1, arith::AddFOp::create(g, loc, t[2], t[3]));
+    }
+    // O += P V_c, key steps of 16 up to the diagonal (kk <= w).
+    SmallVector<Type> types(4 * NT, g.getF32Type());
+    for (int64_t kk = 0; kk < C / 16; ++kk) {
+      auto step = [&]() -> SmallVector<Value> {
+        const Frag &p0 = P[2 * kk], &p1 = P[2 * kk + 1];
+        Value a[4] = {pack(p0[0], p0[1]), pack(p0[2], p0[3]),
+                      pack(p1[0], p1[1]), pack(p1[2], p1[3])};
+        SmallVector<Value> r;
+        for (int64_t nt = 0; nt < NT; ++nt) {
+          Value c = m.add(m.c(8 * nt), gq);
+          Value b[2] = {
+              memref::LoadOp::create(g, loc, VtW,
+                                     ValueRange{c, m.add(m.c(8 * kk), tq)}),
+              memref::LoadOp::create(
+                  g, loc, VtW, ValueRange{c, m.add(m.c(8 * kk + 4), tq)})};
+          Frag f = mma(a, b, acc[nt]);
+          r.append(f.begin(), f.end());
+        }
+        return r;
+      };
+      SmallVector<Value> r;
+      if (kk == 0)
+        r = step();
+      else
+        r = ifElse(m.le(m.c(kk), warp), types, step, [&] {
+          SmallVector<Value> same;
+          for (const Frag &f : acc)
+            same.append(f.begin(), f.end());
+          return same;
+        });
+      for (int64_t nt = 0; nt < NT; ++nt)
+        acc[nt] = {r[4 * nt], r[4 * nt + 1], r[4 * nt + 2], r[4 * nt + 3]};
+    }
+  }
+
+  // o = num / (den + eps); a row that sees nothing (den + eps = 0) is 0.
+  float eps = static_cast<float>(op.getEpsOrDefault());
+  Type outElem = cast<MemRefType>(out.getType()).getElementType();
+  auto store = [&](Value r, Value ok, Value den, int64_t first) {
+    den = arith::AddFOp::create(g, loc, sumOverQuad(den), f32(eps));
+    Value zero = arith::CmpFOp::create(g, loc, arith::CmpFPredicate::OEQ, den,
+                                       f32(0.0f));
+    Value inv = arith::SelectOp::create(
+        g, loc, zero, f32(0.0f),
+        arith::DivFOp::create(g, loc, f32(1.0f), den));
+    auto ifOp = scf::IfOp::create(g, loc, ok, false);
+    OpBuilder::InsertionGuard guard(g);
+    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    for (int64_t nt = 0; nt < NT; ++nt)
+      for (int64_t e = 0; e < 2; ++e) {
+        Value col =
+            m.add(m.add(col0, m.c(8 * nt + e)), m.mul(tq, m.c(2)));
+        Value x = arith::MulFOp::create(g, loc, acc[nt][first + e], inv);
+        if (outElem != g.getF32Type())
+          x = arith::TruncFOp::create(g, loc, outElem, x);
+        memref::StoreOp::create(g, loc, x, out,
+                                storedIndex(layout, bi, hi, r, col));
+      }
+  };
+  store(r0, ok0, den0, 0);
+  store(r1, ok1, den1, 2);
+}
+
+void ChunkedBuilder::build(gpu::GPUFuncOp fn) {
+  Block &entry = fn.getBody().front();
+  q = entry.getArgument(0);
+  k = entry.getArgument(1);
+  v = entry.getArgument(2);
+  out = entry.getArgument(3);
+  auto wgs = fn.getWorkgroupAttributions();
+  KsW = wgs[0];
+  VtW = wgs[1];
+  StW = wgs[2];
+  zS = wgs[3];
+  mtPerWarp = (D / 16 + W - 1) / W;
+
+  Value bx = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
+  hi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
+  bi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
+  tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
+  col0 = m.mul(bx, m.c(NV));
+  warp = m.div(tid, m.c(32));
+  Value lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
+  gq = m.div(lane, m.c(4));
+  tq = g.createOrFold<arith::RemUIOp>(loc, lane, m.c(4));
+  halfShift = arith::MulIOp::create(
+      g, loc,
+      arith::IndexCastOp::create(g, loc, g.getI32Type(),
+                                 g.createOrFold<arith::RemUIOp>(loc, gq, m.c(2))),
+      i32c(16));
+  Value Hq = m.dim(q, storedDim(layout, 1)), Hkv = m.dim(k, storedDim(layout, 1));
+  Lq = m.dim(q, storedDim(layout, 2));
+  Lk = m.dim(k, storedDim(layout, 2));
+  kvh = m.div(hi, m.div(Hq, Hkv));
+  Value off = m.sub(Lk, Lq);
+  const bool causal = op.getCausal();
+
+  // Rows NV.. of VtW: a column of ones (0x3F80 is bf16 1.0) and zeros, so
+  // that the state's extra column tile accumulates z = sum_j phi(k_j) on the
+  // tensor cores, in f32 like S. Staging never overwrites them.
+  strided(8 * (C / 2 + 4), [&](Value e) {
+    Value r = m.div(e, m.c(C / 2 + 4));
+    Value col = g.createOrFold<arith::RemUIOp>(loc, e, m.c(C / 2 + 4));
+    Value word = arith::SelectOp::create(g, loc, m.eq(r, m.c(0)),
+                                         i32c(0x3F803F80), i32c(0));
+    memref::StoreOp::create(g, loc, word, VtW,
+                            ValueRange{m.add(r, m.c(NV)), col});
+  });
+  SmallVector<Value> S(mtPerWarp * (NV / 8 + 1) * 4, f32(0.0f));
+
+  // Keys every query sees: all of them, or (causal) those before the first
+  // chunk's shifted window when Lk > Lq.
+  Value prefixEnd = causal ? m.min(m.max(off, m.c(0)), Lk) : Lk;
+  S = m.loop(m.c(0), prefixEnd, m.c(C), S,
+             [&](Value ks, ValueRange s) -> SmallVector<Value> {
+               barrier();
+               stageChunk(ks, prefixEnd);
+               barrier();
+               return updateState(s);
+             });
+  barrier();
+  writeState(S);
+  barrier();
+
+  if (!causal) {
+    m.loop(m.c(0), Lq, m.c(C), {}, [&](Value qs, ValueRange) {
+      outputChunk(qs, /*intra=*/false);
+      return SmallVector<Value>{};
+    });
+  } else {
+    m.loop(m.c(0), Lq, m.c(C), S,
+           [&](Value qs, ValueRange s) -> SmallVector<Value> {
+             barrier();
+             stageChunk(m.add(qs, off), Lk);
+             barrier();
+             outputChunk(qs, /*intra=*/true);
+             SmallVector<Value> next = updateState(s);
+             barrier(); // every warp has read S and z of the previous chunk
+             writeState(next);
+             return next;
+           });
+  }
+  gpu::ReturnOp::create(g, loc);
+}
+
+} // namespace
+
+std::string mlir::attn::chunkedLinearUnsupported(LinearAttentionOp op,
+                                                 const ChunkedLinearOptions &o) {
+  const AttentionDims dims = op.getDims();
+  Type elem = op.getQuery().getType().getElementType();
+  if (op.getFeatureMap() != FeatureMap::elu_plus_one &&
+      !(op.getFeatureMap() == FeatureMap::relu && !op.getProjection()))
+    return "the feature map is not elementwise";
+  if (!elem.isF16() && !elem.isBF16())
+    return "f32 inputs keep the exact f32 kernel";
+  if (dims.headDim % 16 || dims.valueDim % 8)
+    return "D must be a multiple of 16 and Dv of 8";
+  if (o.chunk < 16 || o.chunk > 128 || o.chunk % 16)
+    return "the chunk must be 16, 32, ..., 128";
+  return "";
+}
+
+LogicalResult mlir::attn::buildChunkedLinearKernel(
+    LinearAttentionOp op, gpu::GPUModuleOp kernels, int index,
+    const ChunkedLinearOptions &o) {
+  Location loc = op.getLoc();
+  OpBuilder b(op);
+  IndexMath m{b, loc};
+  const Layout layout = op.getLayout();
+  const AttentionDims dims = op.getDims();
+  const int64_t D = dims.headDim, C = o.chunk;
+
+  Value q = bufferizeOperand(b, loc, op.getQuery());
+  Value k = bufferizeOperand(b, loc, op.getKey());
+  Value v = bufferizeOperand(b, loc, op.getValue());
+  Value B = m.dim(q, 0), Hq = m.dim(q, storedDim(layout, 1));
+  auto outType = cast<RankedTensorType>(op.getOutput().getType());
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < 4; ++i)
+    if (outType.isDynamicDim(i))
+      sizes.push_back(m.dim(q, i));
+  Value outBuf = allocResult(b, loc, outType, sizes);
+  Value outParam = memref::CastOp::create(
+      b, loc, unitInnerStrided(cast<MemRefType>(outBuf.getType())), outBuf);
+  SmallVector<Value> params = {q, k, v, outParam};
+
+  std::string name =
+      (op->getParentOfType<func::FuncOp>().getSymName() + "_linear_" +
+       std::to_string(index))
+          .str();
+  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
+  OpBuilder body(kb.getContext());
+  ChunkedBuilder cb(op, body, o);
+  const int64_t NV = cb.valueTile();
+  auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
+                                       gpu::AddressSpace::Workgroup);
+  Type i32 = b.getI32Type();
+  // Rows padded by 4 words (16 bytes) so that fragment loads spread over
+  // the banks.
+  SmallVector<Type> workgroup = {
+      MemRefType::get({C, D / 2 + 4}, i32, AffineMap(), wg),     // phi(K)
+      MemRefType::get({NV + 8, C / 2 + 4}, i32, AffineMap(), wg), // V^T, 1
+      MemRefType::get({NV, D / 2 + 4}, i32, AffineMap(), wg),    // S^T bf16
+      MemRefType::get({D}, b.getF32Type(), AffineMap(), wg)};   // z
+  auto fn = gpu::GPUFuncOp::create(
+      kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}),
+      workgroup, {});
+  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+  fn.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
+      {static_cast<int32_t>(cb.threads()), 1, 1}));
+  body.setInsertionPointToStart(&fn.getBody().front());
+  cb.build(fn);
+
+  auto launch = gpu::LaunchFuncOp::create(
+      b, loc, fn, gpu::KernelDim3{m.c(dims.valueDim / NV), Hq, B},
+      gpu::KernelDim3{m.c(cb.threads()), m.c(1), m.c(1)}, Value(), params);
+  // Rows are read 16 bytes at a time: the runtime checks that every buffer
+  // and row start is aligned that much.
+  launch->setAttr("attn.row_alignment", b.getI64IntegerAttr(16));
+  replaceWithBuffers(b, op, outBuf);
+  return success();
+}

@@ -1,0 +1,74 @@
+// RUN: attn-opt %s --split-input-file --attn-to-gpu | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-to-gpu="linear-chunk=32 linear-value-tile=16" | FileCheck %s --check-prefix=SMALL
+// RUN: attn-opt %s --split-input-file --attn-to-gpu="tensor-cores=false" | FileCheck %s --check-prefix=SCALAR
+// RUN: not attn-opt %s --split-input-file --attn-to-gpu="linear-chunk=40" 2>&1 | FileCheck %s --check-prefix=BADCHUNK
+
+// elu+1 in bf16 runs as a chunked scan on tensor cores: grid (Dv / 64, Hq, B)
+// of 8 warps (chunk 128); phi(K) [128 keys x (64 + 4) words], V^T with a
+// ones row for z [(64 + 8) x (64 + 4) words], the bf16 state [64 x 68 words]
+// and z in shared memory; 16-byte loads; mma.sync m16n8k16 on bf16 pairs.
+// CHECK-LABEL: func.func @elu_causal(
+// CHECK:         gpu.launch_func @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB:.+]], %{{.+}}, %{{.+}}) threads in (%[[T:.+]], %{{.+}}, %{{.+}}) args({{.*}}) {attn.row_alignment = 16 : i64}
+// CHECK:       gpu.func @elu_causal_linear_0(
+// CHECK-SAME:      workgroup(%{{.+}} : memref<128x68xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<72x68xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<64x68xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>
+// Keys before the first chunk (Lk > Lq) fold into the state first.
+// CHECK:         scf.for
+// CHECK:           vector.load %{{.+}} {alignment = 16 : i64} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<8xbf16>
+// CHECK:           math.exp2
+// CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// Then chunk by chunk: phi(Q) S, the masked intra-chunk product, S update.
+// CHECK:         scf.for
+// CHECK:           gpu.barrier
+// CHECK:           vector.load %{{.+}} {alignment = 4 : i64} : {{.*}}, vector<2xbf16>
+// CHECK:           nvvm.mma.sync
+// CHECK:           arith.cmpi sle
+// CHECK:           gpu.shuffle  xor
+// CHECK:           gpu.barrier
+// CHECK:         gpu.return
+// SMALL-LABEL: func.func @elu_causal(
+// SMALL:         gpu.launch_func {{.*}} threads in (%[[T:.+]], %{{.+}}, %{{.+}})
+// SMALL:       gpu.func @elu_causal_linear_0(
+// SMALL-SAME:      workgroup(%{{.+}} : memref<32x68xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<24x20xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x68xi32, #gpu.address_space<workgroup>>
+// SMALL-SAME:      known_block_size = array<i32: 64, 1, 1>
+// SCALAR-LABEL: func.func @elu_causal(
+// SCALAR:       gpu.func @elu_causal_linear_0(
+// SCALAR-NOT:     nvvm.mma.sync
+// SCALAR:         gpu.return
+// BADCHUNK: error: attn-to-gpu: linear-chunk must be one of 16, 32, ..., 128 and linear-value-tile at least 8, got linear-chunk = 40 and linear-value-tile = 64
+func.func @elu_causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
+  %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<elu_plus_one>, causal}
+      : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
+  return %o : tensor<?x?x?x128xbf16>
+}
+
+// -----
+
+// f32 and projected feature maps keep the exact scalar kernel.
+// CHECK-LABEL: func.func @elu_f32(
+// CHECK:       gpu.func @elu_f32_linear_0(
+// CHECK-NOT:     nvvm.mma.sync
+// CHECK:         gpu.return
+func.func @elu_f32(%q: tensor<1x2x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x64xf32>) -> tensor<1x2x?x64xf32> {
+  %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<elu_plus_one>}
+      : tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32> -> tensor<1x2x?x64xf32>
+  return %o : tensor<1x2x?x64xf32>
+}
+
+// -----
+
+// relu without projection in f16, non-causal, Dv = 40 (value tile 40, the
+// multiple of 8 dividing 40 closest to 64): the
+// state pass, then phi(Q) S / phi(Q) z per chunk with no intra-chunk part.
+// CHECK-LABEL: func.func @relu_f16(
+// CHECK:       gpu.func @relu_f16_linear_0(
+// CHECK-SAME:      memref<48x68xi32, #gpu.address_space<workgroup>>
+// CHECK:         arith.maximumf
+// CHECK:         nvvm.mma.sync
+// CHECK-NOT:     arith.cmpi sle
+// CHECK:         gpu.return
+func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tensor<2x2x?x40xf16>) -> tensor<2x4x?x40xf16> {
+  %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<relu>}
+      : tensor<2x4x?x32xf16>, tensor<2x2x?x32xf16>, tensor<2x2x?x40xf16> -> tensor<2x4x?x40xf16>
+  return %o : tensor<2x4x?x40xf16>
+}
