@@ -45,7 +45,9 @@ void checkLinear(Target target, LinearAttentionSpec spec,
                  << " chunk=" << options.gpuLinearChunk);
     Dims d = spec.dims;
     bool big = std::max(c.qLen, c.kvLen) >= 4096;
-    d.batch = big ? 1 : 2, d.qHeads = big ? 2 : 4, d.kvHeads = big ? 1 : 2;
+    d.batch = big ? 1 : 2;
+    if (spec.dims.qHeads == kDynamic) // mixed heads pin them in the spec
+      d.qHeads = big ? 2 : 4, d.kvHeads = big ? 1 : 2;
     d.qLen = c.qLen, d.kvLen = c.kvLen;
     auto args = (*kernel)->arguments();
     std::vector<HostTensor> values = randomArguments(
@@ -136,6 +138,24 @@ LINEAR_VARIANT(BFloat16AndBSHD) {
   checkLinear(t, linearSpec(FeatureMap::EluPlusOne, false, 32, 0,
                          ElementType::F16),
               selfLengths());
+}
+
+/// Performer's mixed heads: local sliding-window softmax heads and FAVOR+
+/// (or, in bf16, elu+1 on tensor cores) heads from one spec and function.
+LINEAR_VARIANT(MixedHeads) {
+  const std::vector<Case> cases = {{1, 1},     {7, 7},     {65, 65},
+                                   {300, 300}, {100, 160}, {1000, 1000}};
+  LinearAttentionSpec favor =
+      linearSpec(FeatureMap::FavorPlus, true, 64, 64);
+  favor.dims.qHeads = 8, favor.dims.kvHeads = 4;
+  favor.localHeads = 4, favor.localWindow = 31;
+  checkLinear(t, favor, cases);
+  LinearAttentionSpec elu =
+      linearSpec(FeatureMap::EluPlusOne, true, 64, 0, ElementType::BF16);
+  elu.dims.qHeads = elu.dims.kvHeads = 6;
+  elu.localHeads = 2, elu.localWindow = 100;
+  elu.layout = Layout::BSHD;
+  checkLinear(t, elu, cases);
 }
 
 /// The chunked tensor-core kernel on CUDA (elementwise maps, f16/bf16):

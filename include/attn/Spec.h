@@ -88,6 +88,11 @@ struct LinearAttentionSpec {
   int64_t numRandomFeatures = 0; ///< m of the projection, 0 for none
   std::optional<double> eps;       ///< 1e-6 when unset
   std::optional<double> kernelEps; ///< 1e-3 relu, 1e-6 favor_plus when unset
+  /// Performer's mixed heads: the first localHeads query heads (0: none) use
+  /// causal sliding-window softmax attention over the localWindow keys
+  /// before each query and itself; needs static dims.qHeads / kvHeads.
+  int64_t localHeads = 0;
+  int64_t localWindow = 0;
 
   double epsOrDefault() const;
   double kernelEpsOrDefault() const;

@@ -10,6 +10,7 @@
 
 #include "attn/Conversion.h"
 #include "attn/Pipelines.h"
+#include "LaunchPlan.h"
 #include "Registration.h"
 #include "attn/CUDADriver.h"
 #include "attn/SpecIR.h"
@@ -21,6 +22,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #if ATTN_CPU_JIT
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #endif
@@ -465,64 +467,70 @@ llvm::Error loadOpenMPRuntime() {
   return llvm::Error::success();
 }
 #endif // ATTN_CPU_JIT
-/// A CUDA kernel: PTX from attn-gpu-pipeline loaded through the driver.
-/// Parameters are the attn op's operands, then its results, each a memref
-/// descriptor (allocated, aligned, offset, sizes, strides).
+/// A CUDA kernel: PTX from attn-gpu-pipeline loaded through the driver and
+/// the launches of the lowered host function (LaunchPlan.h), run in order.
+/// Parameters are memref descriptors (allocated, aligned, offset, sizes,
+/// strides) of views of the function's arguments and results.
 class CUDAKernel final : public CheckedKernel {
 public:
+  struct Step {
+    jit::LaunchStep plan;
+    cuda::Function fn;
+  };
+
   CUDAKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
              std::string name, std::vector<ArgType> args,
-             std::vector<ArgType> results, cuda::Function fn,
-             std::vector<unsigned> operandArgs, int64_t blockThreads,
-             int64_t gridX, int64_t rowAlignment, mlir::attn::Layout layout,
-             bool linear)
+             std::vector<ArgType> results, OwningOpRef<ModuleOp> lowered,
+             std::vector<Step> steps)
       : CheckedKernel(std::move(ctx), std::move(spec), std::move(name),
                       std::move(args), std::move(results)),
-        fn(fn), operandArgs(std::move(operandArgs)), blockQ(blockThreads),
-        gridX(gridX), rowAlignment(rowAlignment), layout(layout),
-        linear(linear) {}
+        lowered(std::move(lowered)), steps(std::move(steps)) {}
+
+  /// A device buffer of an argument or result.
+  struct Bound {
+    char *data;
+    std::vector<int64_t> shape, strides;
+    size_t elem;
+  };
 
 private:
-  struct Launch;
-  llvm::Expected<std::unique_ptr<Launch>>
+  /// Device copies of a run's host buffers.
+  struct Copies {
+    std::vector<cuda::DevicePtr> owned;
+    std::vector<Bound> args, outs;
+    ~Copies() {
+      for (cuda::DevicePtr p : owned)
+        cuda::free(p);
+    }
+  };
+  llvm::Expected<std::unique_ptr<Copies>>
   prepare(llvm::ArrayRef<TensorRef> given, llvm::ArrayRef<TensorRef> outs);
-  llvm::Error go(Launch &l, void *stream = nullptr);
+  llvm::Error go(llvm::ArrayRef<Bound> args, llvm::ArrayRef<Bound> outs,
+                 void *stream = nullptr);
   llvm::Error launch(llvm::ArrayRef<TensorRef> given,
                      llvm::ArrayRef<TensorRef> outs, void *stream) override;
-  llvm::Error launchOnDevice(llvm::ArrayRef<TensorRef> given,
-                             llvm::ArrayRef<TensorRef> outs, void *stream);
-  void setGrid(Launch &l, llvm::ArrayRef<int64_t> queryShape) const;
   llvm::Expected<double> timeLaunches(llvm::ArrayRef<TensorRef> given,
                                       llvm::ArrayRef<TensorRef> outs,
                                       int64_t repeats) override;
 
-  cuda::Function fn;
-  /// Function argument feeding each kernel operand parameter.
-  std::vector<unsigned> operandArgs;
-  /// Threads per block, and (linear) blocks per (head, batch); read from
-  /// the lowered gpu.launch_func.
-  int64_t blockQ, gridX;
-  /// Bytes to which buffers and their rows must be aligned (1: any).
-  int64_t rowAlignment;
-  mlir::attn::Layout layout;
-  bool linear;
+  /// The lowered module, whose host function the steps refer to.
+  OwningOpRef<ModuleOp> lowered;
+  std::vector<Step> steps;
 };
 
-/// Device copies of a run's buffers and the kernel's parameter words.
-struct CUDAKernel::Launch {
-  std::vector<cuda::DevicePtr> owned, outs;
-  std::vector<int64_t> words;
-  unsigned grid[3] = {0, 0, 0};
-  ~Launch() {
-    for (cuda::DevicePtr p : owned)
-      cuda::free(p);
-  }
-};
+/// A caller's buffer as bound to the kernel (contiguous strides if none).
+static CUDAKernel::Bound bind(const TensorRef &t) {
+  std::vector<int64_t> strides =
+      t.strides.empty() ? TensorRef::contiguousStrides(t.shape) : t.strides;
+  if (!t.shape.empty() && t.shape.back() <= 1)
+    strides.back() = 1;
+  return {static_cast<char *>(t.data), t.shape, strides, sizeOf(t.dtype)};
+}
 
-llvm::Expected<std::unique_ptr<CUDAKernel::Launch>>
+llvm::Expected<std::unique_ptr<CUDAKernel::Copies>>
 CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
                     llvm::ArrayRef<TensorRef> outs) {
-  auto l = std::make_unique<Launch>();
+  auto c = std::make_unique<Copies>();
   auto bytesOf = [](const TensorRef &t) {
     size_t n = sizeOf(t.dtype);
     for (int64_t d : t.shape)
@@ -533,63 +541,88 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
     return t.strides.empty() ||
            t.strides == TensorRef::contiguousStrides(t.shape);
   };
-  auto addParam = [&](cuda::DevicePtr p, const TensorRef &t) {
-    appendDescriptor(l->words, reinterpret_cast<void *>(p), t.shape,
-                     TensorRef::contiguousStrides(t.shape));
-  };
-  // Host buffers go through contiguous device copies.
-  for (unsigned argIndex : operandArgs) {
-    const TensorRef &t = given[argIndex];
+  // Host buffers go through contiguous device copies; outputs are NaN until
+  // written, so rows the kernel misses cannot look right.
+  auto copy = [&](const TensorRef &t, bool isOut) -> llvm::Expected<Bound> {
     if (!contiguous(t))
-      return fail("cuda: argument '" + args[argIndex].name +
-                  "' must be contiguous");
-    auto p = cuda::alloc(bytesOf(t));
+      return fail("cuda: host buffers must be contiguous");
+    auto p = cuda::alloc(std::max<size_t>(bytesOf(t), 1));
     if (!p)
       return p.takeError();
-    l->owned.push_back(*p);
-    if (llvm::Error e = cuda::copyToDevice(*p, t.data, bytesOf(t)))
+    c->owned.push_back(*p);
+    llvm::Error e = isOut ? cuda::fill(*p, 0xFF, bytesOf(t))
+                          : cuda::copyToDevice(*p, t.data, bytesOf(t));
+    if (e)
       return std::move(e);
-    addParam(*p, t);
+    TensorRef device = t;
+    device.data = reinterpret_cast<void *>(*p);
+    return bind(device);
+  };
+  for (const TensorRef &t : given) {
+    auto b = copy(t, false);
+    if (!b)
+      return b.takeError();
+    c->args.push_back(std::move(*b));
   }
-  for (const TensorRef &o : outs) {
-    if (!contiguous(o))
-      return fail("cuda: result buffers must be contiguous");
-    auto p = cuda::alloc(bytesOf(o));
-    if (!p)
-      return p.takeError();
-    l->owned.push_back(*p);
-    l->outs.push_back(*p);
-    // NaN until written: rows the kernel misses cannot look right.
-    if (llvm::Error e = cuda::fill(*p, 0xFF, bytesOf(o)))
-      return std::move(e);
-    addParam(*p, o);
+  for (const TensorRef &t : outs) {
+    auto b = copy(t, true);
+    if (!b)
+      return b.takeError();
+    c->outs.push_back(std::move(*b));
   }
-  setGrid(*l, given[operandArgs[0]].shape);
-  return l;
+  return c;
 }
 
-void CUDAKernel::setGrid(Launch &l, llvm::ArrayRef<int64_t> q) const {
-  bool bhsd = layout == mlir::attn::Layout::bhsd;
-  int64_t B = q[0], Hq = bhsd ? q[1] : q[2], Lq = bhsd ? q[2] : q[1];
-  if (linear) { // whole sequences per block; nothing to do without queries
-    l.grid[0] = Lq > 0 ? static_cast<unsigned>(gridX) : 0;
-    l.grid[1] = static_cast<unsigned>(Hq);
-    l.grid[2] = static_cast<unsigned>(B);
-    return;
+llvm::Error CUDAKernel::go(llvm::ArrayRef<Bound> args,
+                           llvm::ArrayRef<Bound> outs, void *stream) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const Bound &b : args)
+    shapes.push_back(b.shape);
+  for (const Step &step : steps) {
+    unsigned grid[3];
+    bool empty = false;
+    for (int i = 0; i < 3; ++i) {
+      auto g = jit::evaluate(step.plan.grid[i], shapes);
+      if (!g)
+        return g.takeError();
+      if (*g < 0 || *g > std::numeric_limits<int32_t>::max())
+        return fail("cuda: grid size " + llvm::Twine(*g) + " out of range");
+      grid[i] = static_cast<unsigned>(*g);
+      empty |= *g == 0;
+    }
+    if (empty)
+      continue; // nothing to compute
+    std::vector<int64_t> words;
+    for (const jit::ParamSource &p : step.plan.params) {
+      const Bound &base = p.isResult ? outs[p.index] : args[p.index];
+      auto shape = jit::shapeOf(p.value, shapes);
+      if (!shape)
+        return shape.takeError();
+      char *data = base.data;
+      for (size_t i = 0; i < p.offsets.size(); ++i)
+        data += p.offsets[i] * base.strides[i] * base.elem;
+      // Kernels that load rows in pieces need aligned starts and rows.
+      int64_t align = step.plan.rowAlignment;
+      bool aligned = reinterpret_cast<uintptr_t>(data) % align == 0;
+      for (size_t i = 0; i + 1 < base.strides.size(); ++i)
+        aligned &= (base.strides[i] * static_cast<int64_t>(base.elem)) %
+                       align == 0;
+      if (!aligned)
+        return fail("cuda: kernel " + step.plan.kernel +
+                    " needs device buffers and row strides aligned to " +
+                    llvm::Twine(align) + " bytes");
+      appendDescriptor(words, data, *shape, base.strides);
+    }
+    std::vector<void *> params;
+    for (int64_t &w : words)
+      params.push_back(&w);
+    if (llvm::Error e =
+            cuda::launch(step.fn, grid[0], grid[1], grid[2],
+                         static_cast<unsigned>(step.plan.blockThreads),
+                         params.data(), stream))
+      return e;
   }
-  l.grid[0] = static_cast<unsigned>((Lq + blockQ - 1) / blockQ);
-  l.grid[1] = static_cast<unsigned>(Hq);
-  l.grid[2] = static_cast<unsigned>(B);
-}
-
-llvm::Error CUDAKernel::go(Launch &l, void *stream) {
-  if (!l.grid[0] || !l.grid[1] || !l.grid[2])
-    return llvm::Error::success(); // nothing to compute
-  std::vector<void *> params;
-  for (int64_t &w : l.words)
-    params.push_back(&w);
-  return cuda::launch(fn, l.grid[0], l.grid[1], l.grid[2], blockQ,
-                      params.data(), stream);
+  return llvm::Error::success();
 }
 
 llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
@@ -597,14 +630,20 @@ llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
   size_t onDevice = 0, total = given.size() + outs.size();
   for (const TensorRef &t : llvm::concat<const TensorRef>(given, outs))
     onDevice += t.memory == Memory::Device;
-  if (onDevice == total)
-    return launchOnDevice(given, outs, stream);
+  if (onDevice == total) {
+    std::vector<Bound> args, results;
+    for (const TensorRef &t : given)
+      args.push_back(bind(t));
+    for (const TensorRef &t : outs)
+      results.push_back(bind(t));
+    return go(args, results, stream);
+  }
   if (onDevice != 0)
     return fail("cuda: buffers must be all on the host or all on the device");
-  auto l = prepare(given, outs);
-  if (!l)
-    return l.takeError();
-  if (llvm::Error e = go(**l))
+  auto c = prepare(given, outs);
+  if (!c)
+    return c.takeError();
+  if (llvm::Error e = go((*c)->args, (*c)->outs))
     return e;
   if (llvm::Error e = cuda::synchronize())
     return e;
@@ -612,54 +651,26 @@ llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
     size_t bytes = sizeOf(outs[i].dtype);
     for (int64_t d : outs[i].shape)
       bytes *= d;
-    if (llvm::Error e = cuda::copyToHost(outs[i].data, (*l)->outs[i], bytes))
+    if (llvm::Error e = cuda::copyToHost(
+            outs[i].data, reinterpret_cast<cuda::DevicePtr>((*c)->outs[i].data),
+            bytes))
       return e;
   }
   return llvm::Error::success();
 }
 
-llvm::Error CUDAKernel::launchOnDevice(llvm::ArrayRef<TensorRef> given,
-                                       llvm::ArrayRef<TensorRef> outs,
-                                       void *stream) {
-  Launch l;
-  auto addParam = [&](const TensorRef &t) -> llvm::Error {
-    std::vector<int64_t> strides =
-        t.strides.empty() ? TensorRef::contiguousStrides(t.shape) : t.strides;
-    if (!t.shape.empty() && t.shape.back() <= 1)
-      strides.back() = 1;
-    // The kernel loads rows in rowAlignment-byte pieces.
-    int64_t bytes = static_cast<int64_t>(sizeOf(t.dtype));
-    bool aligned = reinterpret_cast<uintptr_t>(t.data) % rowAlignment == 0;
-    for (size_t i = 0; i + 1 < strides.size(); ++i)
-      aligned &= (strides[i] * bytes) % rowAlignment == 0;
-    if (!aligned)
-      return fail("cuda: this kernel needs device buffers and row strides "
-                  "aligned to " + std::to_string(rowAlignment) + " bytes");
-    appendDescriptor(l.words, t.data, t.shape, strides);
-    return llvm::Error::success();
-  };
-  for (unsigned argIndex : operandArgs)
-    if (llvm::Error e = addParam(given[argIndex]))
-      return e;
-  for (const TensorRef &o : outs)
-    if (llvm::Error e = addParam(o))
-      return e;
-  setGrid(l, given[operandArgs[0]].shape);
-  return go(l, stream);
-}
-
 llvm::Expected<double> CUDAKernel::timeLaunches(llvm::ArrayRef<TensorRef> given,
                                                 llvm::ArrayRef<TensorRef> outs,
                                                 int64_t repeats) {
-  auto l = prepare(given, outs);
-  if (!l)
-    return l.takeError();
+  auto c = prepare(given, outs);
+  if (!c)
+    return c.takeError();
   for (int w = 0; w < 3; ++w) // warm-up
-    if (llvm::Error e = go(**l))
+    if (llvm::Error e = go((*c)->args, (*c)->outs))
       return std::move(e);
   std::vector<double> times;
   for (int64_t r = 0; r < std::max<int64_t>(1, repeats); ++r) {
-    auto ms = cuda::timeMs([&] { return go(**l); });
+    auto ms = cuda::timeMs([&] { return go((*c)->args, (*c)->outs); });
     if (!ms)
       return ms.takeError();
     times.push_back(*ms / 1e3);
@@ -677,30 +688,6 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   if (!chip)
     return chip.takeError();
 
-  // Kernel parameters follow the op's operands: map each to its argument.
-  auto fn = cast<func::FuncOp>(module->lookupSymbol(name));
-  Operation *op = nullptr;
-  fn.walk([&](Operation *o) {
-    if (isa<mlir::attn::AttentionOp, mlir::attn::LinearAttentionOp>(o))
-      op = o;
-  });
-  std::vector<unsigned> operandArgs;
-  for (Value v : op->getOperands()) {
-    auto arg = dyn_cast<BlockArgument>(v);
-    if (!arg || arg.getOwner()->getParentOp() != fn)
-      return fail("cuda: every operand of " + op->getName().getStringRef() +
-                  " must be an argument of '" + name + "'");
-    operandArgs.push_back(arg.getArgNumber());
-  }
-  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
-  if (ret.getOperands() != ValueRange(op->getResults()))
-    return fail("cuda: '" + name + "' must return the results of its "
-                "attn op, in order");
-  auto linear = dyn_cast<mlir::attn::LinearAttentionOp>(op);
-  mlir::attn::Layout layout =
-      linear ? linear.getLayout()
-             : cast<mlir::attn::AttentionOp>(op).getLayout();
-
   DiagnosticCapture diags(ctx.get());
   PassManager pm(ctx.get());
   GPUPipelineOptions pipelineOptions;
@@ -713,39 +700,29 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   if (failed(pm.run(*module)))
     return fail("lowering '" + name + "' for cuda failed: " + diags.text);
 
-  // Softmax attention: (q-blocks, Hq, B) blocks; linear attention:
-  // (gridX, Hq, B) blocks. Threads per block and gridX are constants of the
-  // launch the pipeline built.
-  std::string ptx, kernelName;
-  std::optional<int64_t> blockThreads, gridX = 1;
-  int64_t rowAlignment = 1;
+  std::string ptx;
   module->walk([&](gpu::BinaryOp binary) {
     for (Attribute object : binary.getObjects())
       ptx = cast<gpu::ObjectAttr>(object).getObject().getValue().str();
   });
-  module->walk([&](gpu::LaunchFuncOp launch) {
-    kernelName = launch.getKernelName().getValue().str();
-    blockThreads = getConstantIntValue(launch.getBlockSizeX());
-    if (linear)
-      gridX = getConstantIntValue(launch.getGridSizeX());
-    if (auto a = launch->getAttrOfType<IntegerAttr>("attn.row_alignment"))
-      rowAlignment = a.getInt();
-  });
-  if (!blockThreads || !gridX)
-    return fail("cuda: the kernel launch of '" + name +
-                "' has a dynamic block size");
-  if (ptx.empty() || kernelName.empty())
+  auto plan = jit::planLaunches(cast<func::FuncOp>(module->lookupSymbol(name)));
+  if (!plan)
+    return plan.takeError();
+  if (ptx.empty())
     return fail("cuda: the GPU pipeline produced no kernel for '" + name + "'");
   auto cuModule = cuda::loadModule(ptx);
   if (!cuModule)
     return cuModule.takeError();
-  auto cuFn = cuda::getFunction(*cuModule, kernelName);
-  if (!cuFn)
-    return cuFn.takeError();
+  std::vector<CUDAKernel::Step> steps;
+  for (jit::LaunchStep &s : *plan) {
+    auto cuFn = cuda::getFunction(*cuModule, s.kernel);
+    if (!cuFn)
+      return cuFn.takeError();
+    steps.push_back({std::move(s), *cuFn});
+  }
   return std::make_shared<CUDAKernel>(
       std::move(ctx), std::move(spec), std::move(name), std::move(argTypes),
-      std::move(resultTypes), *cuFn, std::move(operandArgs), *blockThreads,
-      *gridX, rowAlignment, layout, static_cast<bool>(linear));
+      std::move(resultTypes), std::move(module), std::move(steps));
 }
 
 /// Lowers the spec with attn-cpu-pipeline and JIT-compiles it.
@@ -796,6 +773,15 @@ compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
       ExecutionEngine::create(*module, engineOptions, std::move(*engineTM));
   if (!engine)
     return engine.takeError();
+  // Copies between strided buffers (e.g. the head slices of mixed heads)
+  // lower to a call of MLIR's runtime support library.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("memrefCopy")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   auto entry = (*engine)->lookupPacked("_mlir_ciface_" + name);
   if (!entry)
     return entry.takeError();

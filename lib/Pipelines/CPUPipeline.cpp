@@ -16,7 +16,7 @@ namespace attn {
 
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &o) {
   std::string text = llvm::formatv(
-      "attn-materialize-defaults,"
+      "attn-split-mixed-heads,attn-materialize-defaults,"
       "attn-tile{{block-q={0} block-kv={1}},attn-linear-to-loops,{4}"
       "attn-online-softmax{{vector-width={2}},"
       "attn-lower-tile-matmul{{vector-width={2}},"

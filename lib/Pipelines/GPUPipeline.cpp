@@ -20,7 +20,7 @@ void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &o) {
   unsigned sm = 0;
   llvm::StringRef(o.chip.getValue()).drop_front(3).getAsInteger(10, sm);
   std::string text = llvm::formatv(
-      "attn-materialize-defaults,"
+      "attn-split-mixed-heads,attn-materialize-defaults,"
       "attn-to-gpu{{block-q={0} block-kv={1} linear-chunk={5} "
       "linear-value-tile={6} tensor-cores={7}},"
       "canonicalize,cse,"

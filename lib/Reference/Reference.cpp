@@ -484,6 +484,78 @@ private:
 
 } // namespace
 
+namespace {
+/// Heads [h0, h0 + count) of a Q/K/V/O tensor stored in `layout`.
+RefTensor sliceHeads(const RefTensor &t, Layout layout, int64_t h0,
+                     int64_t count) {
+  std::vector<int64_t> shape = t.shape;
+  shape[layout == Layout::BHSD ? 1 : 2] = count;
+  RefTensor r(shape);
+  const int64_t B = shape[0], L = shape[layout == Layout::BHSD ? 2 : 1],
+                D = shape[3];
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < count; ++h)
+      for (int64_t s = 0; s < L; ++s)
+        for (int64_t x = 0; x < D; ++x)
+          r.data[qkvOffset(r, layout, b, h, s, x)] =
+              t.data[qkvOffset(t, layout, b, h0 + h, s, x)];
+  return r;
+}
+
+/// Writes `part` into heads [h0, ...) of `t`.
+void putHeads(RefTensor &t, const RefTensor &part, Layout layout, int64_t h0) {
+  const bool bhsd = layout == Layout::BHSD;
+  const int64_t B = part.shape[0], H = part.shape[bhsd ? 1 : 2],
+                L = part.shape[bhsd ? 2 : 1], D = part.shape[3];
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t s = 0; s < L; ++s)
+        for (int64_t x = 0; x < D; ++x)
+          t.data[qkvOffset(t, layout, b, h0 + h, s, x)] =
+              part.data[qkvOffset(part, layout, b, h, s, x)];
+}
+
+/// Performer's mixed heads: local causal sliding-window softmax attention
+/// on the first heads, the feature map on the others.
+llvm::Expected<RefTensor> mixedHeads(const LinearAttentionSpec &spec,
+                                     const LinearAttentionInputs &in,
+                                     const Dims &d) {
+  const int64_t n = spec.localHeads, group = d.qHeads / d.kvHeads;
+  if (n <= 0 || n >= d.qHeads || n % group)
+    return fail("local heads " + llvm::Twine(n) + " must be in [1, Hq - 1] "
+                "and a multiple of Hq / Hkv = " + llvm::Twine(group));
+  const Layout l = spec.layout;
+  AttentionSpec local;
+  local.layout = l;
+  local.causal = Causal::BottomRight;
+  local.window = Window{spec.localWindow, 0};
+  AttentionInputs localIn{sliceHeads(in.q, l, 0, n),
+                          sliceHeads(in.k, l, 0, n / group),
+                          sliceHeads(in.v, l, 0, n / group)};
+  auto localOut = referenceAttention(local, localIn);
+  if (!localOut)
+    return localOut.takeError();
+
+  LinearAttentionSpec rest = spec;
+  rest.localHeads = rest.localWindow = 0;
+  rest.dims.qHeads = rest.dims.kvHeads = kDynamic;
+  LinearAttentionInputs restIn{
+      sliceHeads(in.q, l, n, d.qHeads - n),
+      sliceHeads(in.k, l, n / group, d.kvHeads - n / group),
+      sliceHeads(in.v, l, n / group, d.kvHeads - n / group), in.projection};
+  auto restOut = referenceLinearAttention(rest, restIn);
+  if (!restOut)
+    return restOut.takeError();
+
+  std::vector<int64_t> shape = restOut->shape;
+  shape[l == Layout::BHSD ? 1 : 2] = d.qHeads;
+  RefTensor out(shape);
+  putHeads(out, localOut->out, l, 0);
+  putHeads(out, *restOut, l, n);
+  return out;
+}
+} // namespace
+
 llvm::Expected<RefTensor>
 referenceLinearAttention(const LinearAttentionSpec &spec,
                          const LinearAttentionInputs &in) {
@@ -492,6 +564,8 @@ referenceLinearAttention(const LinearAttentionSpec &spec,
   if (!maybeDims)
     return maybeDims.takeError();
   const Dims d = *maybeDims;
+  if (spec.localHeads)
+    return mixedHeads(spec, in, d);
 
   const bool needsP = spec.featureMap == FeatureMap::FavorPlus;
   const bool allowsP = needsP || spec.featureMap == FeatureMap::Relu;

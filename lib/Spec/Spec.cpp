@@ -51,7 +51,8 @@ bool LinearAttentionSpec::operator==(const LinearAttentionSpec &o) const {
   return dims == o.dims && elementType == o.elementType && layout == o.layout &&
          featureMap == o.featureMap && causal == o.causal &&
          numRandomFeatures == o.numRandomFeatures && eps == o.eps &&
-         kernelEps == o.kernelEps;
+         kernelEps == o.kernelEps && localHeads == o.localHeads &&
+         localWindow == o.localWindow;
 }
 
 const char *toString(ElementType t) {

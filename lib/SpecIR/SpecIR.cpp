@@ -219,6 +219,10 @@ buildLinearAttentionFunc(OpBuilder &b, Location loc,
             spec.causal ? b.getUnitAttr() : UnitAttr(),
             spec.eps ? b.getF64FloatAttr(*spec.eps) : FloatAttr(),
             spec.kernelEps ? b.getF64FloatAttr(*spec.kernelEps) : FloatAttr(),
+            spec.localHeads ? b.getI64IntegerAttr(spec.localHeads)
+                            : IntegerAttr(),
+            spec.localHeads ? b.getI64IntegerAttr(spec.localWindow)
+                            : IntegerAttr(),
             ir::LayoutAttr::get(ctx, toMLIR(spec.layout)));
         return SmallVector<Value>{op.getOutput()};
       });
@@ -285,6 +289,10 @@ LinearAttentionSpec specFromOp(ir::LinearAttentionOp op) {
     s.eps = eps->convertToDouble();
   if (std::optional<APFloat> eps = op.getKernelEps())
     s.kernelEps = eps->convertToDouble();
+  if (std::optional<uint64_t> n = op.getLocalHeads()) {
+    s.localHeads = static_cast<int64_t>(*n);
+    s.localWindow = static_cast<int64_t>(op.getLocalWindow().value_or(0));
+  }
   return s;
 }
 

@@ -400,5 +400,30 @@ LogicalResult LinearAttentionOp::verify() {
                          map == FeatureMap::softmax))
     return emitOpError() << "kernel_eps applies to relu and favor_plus, not "
                          << stringifyFeatureMap(map);
+
+  // Performer's mixed heads.
+  std::optional<uint64_t> local = getLocalHeads(), window = getLocalWindow();
+  if (local.has_value() != window.has_value())
+    return emitOpError() << "local_heads and local_window go together";
+  if (local) {
+    if (ShapedType::isDynamic(d.qHeads) || ShapedType::isDynamic(d.kvHeads))
+      return emitOpError() << "local_heads needs static head counts, got Hq = "
+                           << dimStr(d.qHeads)
+                           << " and Hkv = " << dimStr(d.kvHeads);
+    int64_t n = static_cast<int64_t>(*local);
+    if (n <= 0 || n >= d.qHeads)
+      return emitOpError() << "local_heads = " << n
+                           << " must be in [1, Hq - 1 = " << d.qHeads - 1
+                           << "]";
+    int64_t group = d.qHeads / d.kvHeads;
+    if (n % group)
+      return emitOpError() << "local_heads = " << n
+                           << " must be a multiple of the group size Hq / Hkv = "
+                           << group;
+    if (static_cast<int64_t>(*window) < 0)
+      return emitOpError() << "local_window = "
+                           << static_cast<int64_t>(*window)
+                           << " must be non-negative";
+  }
   return success();
 }

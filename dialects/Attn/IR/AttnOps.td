@@ -116,6 +116,14 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [Pure]> {
       (`exp` when causal); no projection.
     `eps` defaults to 1e-6; `kernel_eps` to 1e-3 (relu) or 1e-6 (favor_plus).
 
+    Performer's mixed heads: with `local_heads = n` and `local_window = w`
+    the first `n` query heads (and their `n / (Hq / Hkv)` key/value heads)
+    use local attention instead, causal (bottom-right) sliding-window softmax
+    attention over the keys `i + (Lk - Lq) - w <= j <= i + (Lk - Lq)` with
+    scale 1/sqrt(D), as `attn.attention` computes it; the other heads use the
+    feature map. Head counts must be static, `0 < n < Hq`, and `n` a multiple
+    of `Hq / Hkv`.
+
     ```mlir
     %o = attn.linear_attention %q, %k, %v projection(%p : tensor<256x64xf32>)
         {feature_map = #attn.feature_map<favor_plus>, causal}
@@ -133,6 +141,8 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [Pure]> {
     UnitAttr:$causal,
     OptionalAttr<F64Attr>:$eps,
     OptionalAttr<F64Attr>:$kernel_eps,
+    OptionalAttr<I64Attr>:$local_heads,
+    OptionalAttr<I64Attr>:$local_window,
     DefaultValuedAttr<Attn_LayoutAttr, "::mlir::attn::Layout::bhsd">:$layout
   );
   let results = (outs Attn_FloatTensor:$output);

@@ -28,6 +28,9 @@ class VectorDialect;
 namespace math {
 class MathDialect;
 }
+namespace tensor {
+class TensorDialect;
+}
 } // namespace mlir
 
 namespace mlir::attn {

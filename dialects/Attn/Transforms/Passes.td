@@ -16,6 +16,20 @@ def AttnMaterializeDefaults : Pass<"attn-materialize-defaults"> {
   let dependentDialects = ["::mlir::attn::AttnDialect"];
 }
 
+def AttnSplitMixedHeads : Pass<"attn-split-mixed-heads"> {
+  let summary = "Split Performer's mixed heads into attention and linear ops";
+  let description = [{
+    An `attn.linear_attention` with `local_heads = n, local_window = w`
+    becomes an `attn.attention` (causal bottom-right, window (w, 0)) over
+    query heads [0, n) and the matching key/value heads, and an
+    `attn.linear_attention` over the other heads, on `tensor.extract_slice`s
+    of the operands; `tensor.insert_slice` puts both outputs into one result.
+    Both pipelines run it first, so each op is then lowered as usual within
+    the same function.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def AttnTile : Pass<"attn-tile"> {
   let summary = "Tile attn.attention into q-block x kv-block loops";
   let description = [{

@@ -856,3 +856,43 @@ func.func @linear_eps_f32(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
   %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, eps = 1.0e-6 : f32} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
+
+// -----
+
+func.func @mixed_window_alone(%q: tensor<2x8x16x64xf32>, %p: tensor<32x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op local_heads and local_window go together}}
+  %o = attn.linear_attention %q, %q, %q projection(%p : tensor<32x64xf32>) {feature_map = #attn.feature_map<favor_plus>, local_window = 16} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @mixed_dynamic_heads(%q: tensor<2x?x16x64xf32>) -> tensor<2x?x16x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op local_heads needs static head counts, got Hq = ? and Hkv = ?}}
+  %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, local_heads = 2, local_window = 16} : tensor<2x?x16x64xf32>, tensor<2x?x16x64xf32>, tensor<2x?x16x64xf32> -> tensor<2x?x16x64xf32>
+  return %o : tensor<2x?x16x64xf32>
+}
+
+// -----
+
+func.func @mixed_all_heads(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op local_heads = 8 must be in [1, Hq - 1 = 7]}}
+  %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, local_heads = 8, local_window = 16} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @mixed_split_group(%q: tensor<2x8x16x64xf32>, %kv: tensor<2x2x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op local_heads = 2 must be a multiple of the group size Hq / Hkv = 4}}
+  %o = attn.linear_attention %q, %kv, %kv {feature_map = #attn.feature_map<elu_plus_one>, local_heads = 2, local_window = 16} : tensor<2x8x16x64xf32>, tensor<2x2x16x64xf32>, tensor<2x2x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @mixed_negative_window(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op local_window = -1 must be non-negative}}
+  %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, local_heads = 4, local_window = -1} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}

@@ -482,3 +482,11 @@ func.func @linear_bf16_dynamic(%q: tensor<?x4x?x128xbf16>, %k: tensor<?x1x?x128x
   %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<elu_plus_one>} : tensor<?x4x?x128xbf16>, tensor<?x1x?x128xbf16>, tensor<?x1x?x128xbf16> -> tensor<?x4x?x128xbf16>
   return %o : tensor<?x4x?x128xbf16>
 }
+
+// Performer's mixed heads: 4 local sliding-window heads, 4 FAVOR+ heads.
+// CHECK-LABEL: func.func @linear_mixed_heads(
+// CHECK:         attn.linear_attention %{{.+}}, %{{.+}}, %{{.+}} projection(%{{.+}} : tensor<128x64xf32>) {causal, feature_map = #attn.feature_map<favor_plus>, local_heads = 4 : i64, local_window = 255 : i64} : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>{{$}}
+func.func @linear_mixed_heads(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>, %p: tensor<128x64xf32>) -> tensor<?x8x?x64xf32> {
+  %o = attn.linear_attention %q, %k, %v projection(%p : tensor<128x64xf32>) {feature_map = #attn.feature_map<favor_plus>, causal, local_heads = 4, local_window = 255} : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}

@@ -1,0 +1,57 @@
+//===- LaunchPlan.h - the host side of a lowered GPU function ---*- C++ -*-===//
+//
+// The CUDA runtime does not execute the host half of a lowered function; it
+// reads it: each gpu.launch_func in order, its grid as index arithmetic over
+// the argument shapes, and each kernel parameter as a view (static offsets)
+// of a function argument or result. That covers what attn-to-gpu emits:
+// operands bound directly or as head slices (Performer's mixed heads), and
+// results allocated per op and returned or inserted into a returned tensor.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_JIT_LAUNCHPLAN_H
+#define ATTN_JIT_LAUNCHPLAN_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace attn::jit {
+
+/// A kernel parameter: a view of argument or result `index`, starting at
+/// `offsets` with the shape of `value` (unit steps, the buffer's strides).
+struct ParamSource {
+  bool isResult = false;
+  unsigned index = 0;
+  std::vector<int64_t> offsets;
+  mlir::Value value;
+};
+
+struct LaunchStep {
+  std::string kernel;
+  int64_t blockThreads = 0;
+  mlir::Value grid[3];
+  std::vector<ParamSource> params;
+  /// Bytes to which each parameter's start and rows must be aligned.
+  int64_t rowAlignment = 1;
+};
+
+/// Shapes of the function's arguments, for evaluating sizes.
+using ArgShapes = llvm::ArrayRef<std::vector<int64_t>>;
+
+/// The launches of `fn`, in order, or why they cannot be read.
+llvm::Expected<std::vector<LaunchStep>> planLaunches(mlir::func::FuncOp fn);
+
+/// The value of index (or integer) `v` given the argument shapes.
+llvm::Expected<int64_t> evaluate(mlir::Value v, ArgShapes shapes);
+
+/// The shape of tensor or memref `v` given the argument shapes.
+llvm::Expected<std::vector<int64_t>> shapeOf(mlir::Value v, ArgShapes shapes);
+
+} // namespace attn::jit
+
+#endif // ATTN_JIT_LAUNCHPLAN_H

@@ -1,0 +1,97 @@
+//===- LaunchPlanTest.cpp - reading a lowered host function ---------------===//
+//
+// The CUDA runtime binds kernel parameters and grids by reading the host
+// side of attn-to-gpu's output (lib/JIT/LaunchPlan.h). Checked here without
+// a GPU: Performer's mixed heads lower to two launches over head slices of
+// the same arguments and of the one result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../lib/JIT/LaunchPlan.h"
+#include "../lib/JIT/Registration.h"
+
+#include "attn/SpecIR.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include "gtest/gtest.h"
+
+using namespace mlir;
+
+namespace {
+
+constexpr const char *kMixed = R"mlir(
+func.func @mixed(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x4x?x64xbf16>, %v: tensor<?x4x?x64xbf16>) -> tensor<?x8x?x64xbf16> {
+  %o = attn.linear_attention %q, %k, %v
+      {feature_map = #attn.feature_map<elu_plus_one>, causal, local_heads = 2, local_window = 31}
+      : tensor<?x8x?x64xbf16>, tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return %o : tensor<?x8x?x64xbf16>
+}
+)mlir";
+
+TEST(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
+  DialectRegistry registry;
+  ::attn::registerJITDialects(registry);
+  ::attn::registerJITPasses();
+  MLIRContext ctx(registry);
+  auto module = ::attn::parseSpecModule(ctx, kMixed);
+  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
+  // The host half as the GPU pipeline leaves it (kernels need no GPU here).
+  PassManager pm(&ctx);
+  ASSERT_TRUE(succeeded(parsePassPipeline(
+      "attn-split-mixed-heads,attn-materialize-defaults,attn-to-gpu,"
+      "canonicalize,cse",
+      pm)));
+  ASSERT_TRUE(succeeded(pm.run(**module)));
+
+  auto fn = cast<func::FuncOp>((**module).lookupSymbol("mixed"));
+  auto plan = ::attn::jit::planLaunches(fn);
+  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
+  ASSERT_EQ(plan->size(), 2u);
+  const int64_t B = 3, L = 1000;
+  std::vector<std::vector<int64_t>> shapes = {
+      {B, 8, L, 64}, {B, 4, L, 64}, {B, 4, L, 64}};
+  auto grid = [&](const ::attn::jit::LaunchStep &s) {
+    std::vector<int64_t> g;
+    for (Value v : s.grid) {
+      auto x = ::attn::jit::evaluate(v, shapes);
+      EXPECT_TRUE(static_cast<bool>(x)) << llvm::toString(x.takeError());
+      g.push_back(x ? *x : -1);
+    }
+    return g;
+  };
+
+  // Local heads: softmax attention over q heads [0, 2), kv heads [0, 1).
+  const ::attn::jit::LaunchStep &local = (*plan)[0];
+  EXPECT_EQ(grid(local), (std::vector<int64_t>{(L + 127) / 128, 2, B}));
+  ASSERT_EQ(local.params.size(), 4u);
+  for (unsigned i = 0; i < 3; ++i) {
+    EXPECT_FALSE(local.params[i].isResult);
+    EXPECT_EQ(local.params[i].index, i);
+    EXPECT_EQ(local.params[i].offsets, (std::vector<int64_t>{0, 0, 0, 0}));
+  }
+  EXPECT_TRUE(local.params[3].isResult);
+  auto q0 = ::attn::jit::shapeOf(local.params[0].value, shapes);
+  ASSERT_TRUE(static_cast<bool>(q0));
+  EXPECT_EQ(*q0, (std::vector<int64_t>{B, 2, L, 64}));
+
+  // The rest: linear attention on q heads [2, 8) and kv heads [1, 4),
+  // written at head 2 of the result; 16-byte row loads.
+  const ::attn::jit::LaunchStep &rest = (*plan)[1];
+  EXPECT_EQ(grid(rest), (std::vector<int64_t>{1, 6, B}));
+  EXPECT_EQ(rest.rowAlignment, 16);
+  ASSERT_EQ(rest.params.size(), 4u);
+  EXPECT_EQ(rest.params[0].offsets, (std::vector<int64_t>{0, 2, 0, 0}));
+  EXPECT_EQ(rest.params[1].offsets, (std::vector<int64_t>{0, 1, 0, 0}));
+  EXPECT_EQ(rest.params[2].offsets, (std::vector<int64_t>{0, 1, 0, 0}));
+  EXPECT_TRUE(rest.params[3].isResult);
+  EXPECT_EQ(rest.params[3].index, 0u);
+  EXPECT_EQ(rest.params[3].offsets, (std::vector<int64_t>{0, 2, 0, 0}));
+  auto o = ::attn::jit::shapeOf(rest.params[3].value, shapes);
+  ASSERT_TRUE(static_cast<bool>(o));
+  EXPECT_EQ(*o, (std::vector<int64_t>{B, 6, L, 64}));
+}
+
+} // namespace
