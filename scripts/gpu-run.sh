@@ -29,14 +29,23 @@ python3 "$root/bench/gpu/check_vs_torch.py" --runner "$b/attn-run" 2>&1 | \
   tee "$out/vs_torch.md" || status=1
 if command -v compute-sanitizer >/dev/null; then
   echo "== compute-sanitizer memcheck"
-  for spec in mha_lse llama_gqa_causal longformer_global key_padding; do
+  for spec in mha_lse llama_gqa_causal longformer_global key_padding \
+      performer_mixed_heads; do
     compute-sanitizer --tool memcheck --error-exitcode 3 "$b/attn-run" \
       "$root/examples/$spec.mlir" --target cuda --batch 1 --heads 8 \
       --kv-heads 8 --q-len 130 --kv-len 130 2>&1 | tail -2
   done 2>&1 | tee "$out/memcheck.log"
+  # The tensor-core linear kernel, causal with Lk > Lq and not, bf16.
+  for mode in causal noncausal; do
+    compute-sanitizer --tool memcheck --error-exitcode 3 "$b/attn-run" \
+      "$root/bench/specs/linear_elu_${mode}_bf16_d128.mlir" --target cuda \
+      --batch 2 --heads 4 --kv-heads 4 --q-len 200 --kv-len 333 2>&1 | tail -2
+  done 2>&1 | tee -a "$out/memcheck.log"
 fi
-if [ "${ATTN_GPU_BENCH:-1}" = 1 ]; then
-  echo "== benchmark"
-  python3 "$root/bench/gpu/bench_gpu.py" --runner "$b/attn-run" 2>&1 | tee "$out/bench.md"
-fi
+case "${ATTN_GPU_BENCH:-1}" in
+  1) echo "== benchmark"
+     python3 "$root/bench/gpu/bench_gpu.py" --runner "$b/attn-run" 2>&1 | tee "$out/bench.md" ;;
+  linear) echo "== linear attention benchmark"
+     python3 "$root/bench/gpu/bench_gpu.py" --linear-only --runner "$b/attn-run" 2>&1 | tee "$out/bench-linear.md" ;;
+esac
 exit $status
