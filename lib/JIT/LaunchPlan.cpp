@@ -39,19 +39,18 @@ llvm::Expected<std::vector<int64_t>> values(ArrayRef<OpFoldResult> sizes,
   return out;
 }
 
-/// Static offsets of a slice with unit strides, or an error.
-llvm::Expected<std::vector<int64_t>> staticOffsets(OffsetSizeAndStrideOpInterface op) {
-  std::vector<int64_t> offsets;
-  for (auto [off, stride] :
-       llvm::zip(op.getMixedOffsets(), op.getMixedStrides())) {
+/// Adds the offsets of slice `op` (static, unit strides) to `p`.
+llvm::Error addOffsets(OffsetSizeAndStrideOpInterface op, ParamSource &p) {
+  for (auto [i, off, stride] : llvm::enumerate(op.getMixedOffsets(),
+                                               op.getMixedStrides())) {
     std::optional<int64_t> o = getConstantIntValue(off),
                            s = getConstantIntValue(stride);
     if (!o || s != 1)
       return fail("cuda: kernel parameters may only be slices with static "
                   "offsets and unit strides");
-    offsets.push_back(*o);
+    p.offsets[i] += *o;
   }
-  return offsets;
+  return llvm::Error::success();
 }
 
 /// Follows a result buffer `t` (a to_tensor of the kernel's allocation) to
@@ -71,13 +70,9 @@ llvm::Error traceResult(Value t, ParamSource &p) {
     }
     if (auto insert = dyn_cast<tensor::InsertSliceOp>(next)) {
       // Inserted at some offsets, or the tensor others are inserted into.
-      if (insert.getSource() == t) {
-        auto offsets = staticOffsets(insert);
-        if (!offsets)
-          return offsets.takeError();
-        for (size_t i = 0; i < offsets->size(); ++i)
-          p.offsets[i] += (*offsets)[i];
-      }
+      if (insert.getSource() == t)
+        if (llvm::Error e = addOffsets(insert, p))
+          return e;
       t = insert.getResult();
       continue;
     }
@@ -113,11 +108,8 @@ llvm::Expected<ParamSource> trace(Value v, func::FuncOp fn) {
     } else if (auto s = dyn_cast<tensor::ExtractSliceOp>(def)) {
       if (s.getSourceType().getRank() != s.getType().getRank())
         break;
-      auto offsets = staticOffsets(s);
-      if (!offsets)
-        return offsets.takeError();
-      for (size_t i = 0; i < offsets->size(); ++i)
-        p.offsets[i] += (*offsets)[i];
+      if (llvm::Error e = addOffsets(s, p))
+        return std::move(e);
       v = s.getSource();
     } else if (isa<memref::AllocOp>(def)) {
       Value tensor;

@@ -379,23 +379,12 @@ LogicalResult LinearKernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   const float epsK = static_cast<float>(op.getKernelEpsOrDefault());
   const float eps = static_cast<float>(op.getEpsOrDefault());
 
-  Value q = bufferizeOperand(b, loc, op.getQuery());
-  Value k = bufferizeOperand(b, loc, op.getKey());
-  Value v = bufferizeOperand(b, loc, op.getValue());
-  Value p = bufferizeOperand(b, loc, op.getProjection());
-  Value B = m.dim(q, 0), Hq = m.dim(q, storedDim(layout, 1));
-  auto outType = cast<RankedTensorType>(op.getOutput().getType());
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < 4; ++i)
-    if (outType.isDynamicDim(i))
-      sizes.push_back(m.dim(q, i));
-  Value out = allocResult(b, loc, outType, sizes);
-  Value outParam = memref::CastOp::create(
-      b, loc, unitInnerStrided(cast<MemRefType>(out.getType())), out);
-  SmallVector<Value> params = {q, k, v};
+  LinearOperands ops = bufferizeLinear(b, op);
+  Value p = ops.projection;
+  SmallVector<Value> params = {ops.q, ops.k, ops.v};
   if (p)
     params.push_back(p);
-  params.push_back(outParam);
+  params.push_back(ops.outParam);
 
   std::string name =
       (op->getParentOfType<func::FuncOp>().getSymName() + "_linear_" +
@@ -687,10 +676,11 @@ LogicalResult LinearKernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   gpu::ReturnOp::create(g, loc);
 
   // Launch: (1, Hq, B) blocks of Dv threads.
-  gpu::LaunchFuncOp::create(b, loc, fn, gpu::KernelDim3{m.c(1), Hq, B},
+  gpu::LaunchFuncOp::create(b, loc, fn,
+                            gpu::KernelDim3{m.c(1), ops.heads, ops.batch},
                             gpu::KernelDim3{m.c(Dv), m.c(1), m.c(1)}, Value(),
                             params);
-  replaceWithBuffers(b, op, out);
+  replaceWithBuffers(b, op, ops.out);
   return success();
 }
 

@@ -39,6 +39,13 @@ inline MemRefType unitInnerStrided(MemRefType t) {
       StridedLayoutAttr::get(t.getContext(), ShapedType::kDynamic, strides));
 }
 
+/// Host side of a linear-attention launch: the operands as buffers, the
+/// output allocated (and cast to the kernel's parameter type), B and Hq.
+struct LinearOperands {
+  Value q, k, v, projection, out, outParam, batch, heads;
+};
+LinearOperands bufferizeLinear(OpBuilder &b, LinearAttentionOp op);
+
 /// Tiling of the tensor-core linear-attention kernel.
 struct ChunkedLinearOptions {
   int64_t chunk;      // keys and queries per chunk; 16 per warp

@@ -108,6 +108,14 @@ private:
   Value f32(float v) { return m.f32(v); }
   Frag zeros() { return {f32(0), f32(0), f32(0), f32(0)}; }
 
+  /// B fragment of k-step kk from `buf` holding B^T as word pairs along k:
+  /// words 8 kk + t and 8 kk + 4 + t of row `row` (n = row).
+  SmallVector<Value> bFrag(Value buf, Value row, int64_t kk) {
+    return {memref::LoadOp::create(g, loc, buf,
+                                   ValueRange{row, m.add(m.c(8 * kk), tq)}),
+            memref::LoadOp::create(
+                g, loc, buf, ValueRange{row, m.add(m.c(8 * kk + 4), tq)})};
+  }
   /// d = a * b + c on one warp, a: 4 words, b: 2 words, c/d: 4 f32.
   Frag mma(ArrayRef<Value> a, ArrayRef<Value> b, const Frag &c) {
     Type f = g.getF32Type();
@@ -290,13 +298,7 @@ SmallVector<Value> ChunkedBuilder::updateState(ValueRange S) {
         Value j8 = m.add(j0, m.c(8));
         Value a[4] = {pair(j0, w0), pair(j0, w1), pair(j8, w0), pair(j8, w1)};
         for (int64_t nt = 0; nt < NT; ++nt) {
-          Value c = m.add(m.c(8 * nt), gq);
-          Value b[2] = {
-              memref::LoadOp::create(g, loc, VtW,
-                                     ValueRange{c, m.add(m.c(8 * kk), tq)}),
-              memref::LoadOp::create(
-                  g, loc, VtW, ValueRange{c, m.add(m.c(8 * kk + 4), tq)})};
-          acc[nt] = mma(a, b, acc[nt]);
+          acc[nt] = mma(a, bFrag(VtW, m.add(m.c(8 * nt), gq), kk), acc[nt]);
         }
       }
       SmallVector<Value> r;
@@ -397,13 +399,7 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
   for (int64_t kk = 0; kk < KT; ++kk) {
     SmallVector<Value> a = aFrag(kk);
     for (int64_t nt = 0; nt < NT; ++nt) {
-      Value c = m.add(m.c(8 * nt), gq);
-      Value b[2] = {
-          memref::LoadOp::create(g, loc, StW,
-                                 ValueRange{c, m.add(m.c(8 * kk), tq)}),
-          memref::LoadOp::create(g, loc, StW,
-                                 ValueRange{c, m.add(m.c(8 * kk + 4), tq)})};
-      acc[nt] = mma(a, b, acc[nt]);
+      acc[nt] = mma(a, bFrag(StW, m.add(m.c(8 * nt), gq), kk), acc[nt]);
     }
   }
   Value lo = i32c(0), hiShift = i32c(16);
@@ -429,12 +425,7 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
         Frag s = zeros();
         Value key = m.add(m.c(8 * n), gq);
         for (int64_t kk = 0; kk < KT; ++kk) {
-          Value b[2] = {
-              memref::LoadOp::create(g, loc, KsW,
-                                     ValueRange{key, m.add(m.c(8 * kk), tq)}),
-              memref::LoadOp::create(
-                  g, loc, KsW, ValueRange{key, m.add(m.c(8 * kk + 4), tq)})};
-          s = mma(aFrag(kk), b, s);
+          s = mma(aFrag(kk), bFrag(KsW, key, kk), s);
         }
         Value col = m.add(m.c(8 * n), m.mul(tq, m.c(2)));
         Value col1 = m.add(col, m.c(1));
@@ -469,13 +460,7 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
                       pack(p1[0], p1[1]), pack(p1[2], p1[3])};
         SmallVector<Value> r;
         for (int64_t nt = 0; nt < NT; ++nt) {
-          Value c = m.add(m.c(8 * nt), gq);
-          Value b[2] = {
-              memref::LoadOp::create(g, loc, VtW,
-                                     ValueRange{c, m.add(m.c(8 * kk), tq)}),
-              memref::LoadOp::create(
-                  g, loc, VtW, ValueRange{c, m.add(m.c(8 * kk + 4), tq)})};
-          Frag f = mma(a, b, acc[nt]);
+          Frag f = mma(a, bFrag(VtW, m.add(m.c(8 * nt), gq), kk), acc[nt]);
           r.append(f.begin(), f.end());
         }
         return r;
@@ -629,23 +614,11 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   Location loc = op.getLoc();
   OpBuilder b(op);
   IndexMath m{b, loc};
-  const Layout layout = op.getLayout();
   const AttentionDims dims = op.getDims();
   const int64_t D = dims.headDim, C = o.chunk;
 
-  Value q = bufferizeOperand(b, loc, op.getQuery());
-  Value k = bufferizeOperand(b, loc, op.getKey());
-  Value v = bufferizeOperand(b, loc, op.getValue());
-  Value B = m.dim(q, 0), Hq = m.dim(q, storedDim(layout, 1));
-  auto outType = cast<RankedTensorType>(op.getOutput().getType());
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < 4; ++i)
-    if (outType.isDynamicDim(i))
-      sizes.push_back(m.dim(q, i));
-  Value outBuf = allocResult(b, loc, outType, sizes);
-  Value outParam = memref::CastOp::create(
-      b, loc, unitInnerStrided(cast<MemRefType>(outBuf.getType())), outBuf);
-  SmallVector<Value> params = {q, k, v, outParam};
+  LinearOperands ops = bufferizeLinear(b, op);
+  SmallVector<Value> params = {ops.q, ops.k, ops.v, ops.outParam};
 
   std::string name =
       (op->getParentOfType<func::FuncOp>().getSymName() + "_linear_" +
@@ -675,11 +648,11 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   cb.build(fn);
 
   auto launch = gpu::LaunchFuncOp::create(
-      b, loc, fn, gpu::KernelDim3{m.c(dims.valueDim / NV), Hq, B},
+      b, loc, fn, gpu::KernelDim3{m.c(dims.valueDim / NV), ops.heads, ops.batch},
       gpu::KernelDim3{m.c(cb.threads()), m.c(1), m.c(1)}, Value(), params);
   // Rows are read 16 bytes at a time: the runtime checks that every buffer
   // and row start is aligned that much.
   launch->setAttr("attn.row_alignment", b.getI64IntegerAttr(16));
-  replaceWithBuffers(b, op, outBuf);
+  replaceWithBuffers(b, op, ops.out);
   return success();
 }
