@@ -29,8 +29,11 @@ llvm::Expected<std::string> deviceChip();
 
 llvm::Expected<Module> loadModule(llvm::StringRef image); ///< PTX or cubin
 llvm::Expected<Function> getFunction(Module module, llvm::StringRef name);
+/// Lets `fn` take up to `bytes` of dynamic shared memory (above 48 KB).
+llvm::Error allowDynamicSharedMemory(Function fn, unsigned bytes);
 llvm::Error launch(Function fn, unsigned gridX, unsigned gridY, unsigned gridZ,
-                   unsigned blockX, void **params, void *stream = nullptr);
+                   unsigned blockX, void **params, void *stream = nullptr,
+                   unsigned sharedBytes = 0);
 llvm::Error synchronize();
 
 llvm::Expected<DevicePtr> alloc(size_t bytes);

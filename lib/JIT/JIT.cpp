@@ -619,7 +619,8 @@ llvm::Error CUDAKernel::go(llvm::ArrayRef<Bound> args,
     if (llvm::Error e =
             cuda::launch(step.fn, grid[0], grid[1], grid[2],
                          static_cast<unsigned>(step.plan.blockThreads),
-                         params.data(), stream))
+                         params.data(), stream,
+                         static_cast<unsigned>(step.plan.sharedBytes)))
       return e;
   }
   return llvm::Error::success();
@@ -718,6 +719,10 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
     auto cuFn = cuda::getFunction(*cuModule, s.kernel);
     if (!cuFn)
       return cuFn.takeError();
+    if (s.sharedBytes > 48 * 1024)
+      if (llvm::Error e = cuda::allowDynamicSharedMemory(
+              *cuFn, static_cast<unsigned>(s.sharedBytes)))
+        return std::move(e);
     steps.push_back({std::move(s), *cuFn});
   }
   return std::make_shared<CUDAKernel>(

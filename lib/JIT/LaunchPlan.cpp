@@ -252,6 +252,15 @@ llvm::Expected<std::vector<LaunchStep>> planLaunches(func::FuncOp fn) {
     step.grid[2] = launch.getGridSizeZ();
     if (auto a = launch->getAttrOfType<IntegerAttr>("attn.row_alignment"))
       step.rowAlignment = a.getInt();
+    if (Value shared = launch.getDynamicSharedMemorySize()) {
+      std::optional<int64_t> bytes = getConstantIntValue(shared);
+      if (!bytes) {
+        error = fail("cuda: kernel " + step.kernel +
+                     " needs a static dynamic shared memory size");
+        return;
+      }
+      step.sharedBytes = *bytes;
+    }
     for (Value operand : launch.getKernelOperands()) {
       auto p = trace(operand, fn);
       if (!p) {

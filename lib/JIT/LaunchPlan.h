@@ -38,6 +38,8 @@ struct LaunchStep {
   std::vector<ParamSource> params;
   /// Bytes to which each parameter's start and rows must be aligned.
   int64_t rowAlignment = 1;
+  /// Dynamic shared memory per block.
+  int64_t sharedBytes = 0;
 };
 
 /// Shapes of the function's arguments, for evaluating sizes.

@@ -28,6 +28,7 @@ struct Api {
   CUresult (*cuCtxSynchronize)();
   CUresult (*cuModuleLoadData)(Module *, const void *);
   CUresult (*cuModuleGetFunction)(Function *, Module, const char *);
+  CUresult (*cuFuncSetAttribute)(Function, int, int);
   CUresult (*cuLaunchKernel)(Function, unsigned, unsigned, unsigned, unsigned,
                              unsigned, unsigned, unsigned, void *, void **,
                              void **);
@@ -81,6 +82,7 @@ Api &api() {
     bind(a.cuModuleLoadData, {"cuModuleLoadData"});
     bind(a.cuModuleGetFunction, {"cuModuleGetFunction"});
     bind(a.cuLaunchKernel, {"cuLaunchKernel"});
+    bind(a.cuFuncSetAttribute, {"cuFuncSetAttribute"});
     bind(a.cuMemAlloc, {"cuMemAlloc_v2"});
     bind(a.cuMemFree, {"cuMemFree_v2"});
     bind(a.cuMemcpyHtoD, {"cuMemcpyHtoD_v2"});
@@ -162,12 +164,22 @@ llvm::Expected<Function> getFunction(Module module, llvm::StringRef name) {
   return f;
 }
 
-llvm::Error launch(Function fn, unsigned gridX, unsigned gridY, unsigned gridZ,
-                   unsigned blockX, void **params, void *stream) {
+llvm::Error allowDynamicSharedMemory(Function fn, unsigned bytes) {
   if (llvm::Error e = ensureContext())
     return e;
-  return check(api().cuLaunchKernel(fn, gridX, gridY, gridZ, blockX, 1, 1, 0,
-                                    stream, params, nullptr),
+  constexpr int kMaxDynamicSharedSizeBytes = 8; // CUfunction_attribute
+  return check(api().cuFuncSetAttribute(fn, kMaxDynamicSharedSizeBytes,
+                                        static_cast<int>(bytes)),
+               "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
+}
+
+llvm::Error launch(Function fn, unsigned gridX, unsigned gridY, unsigned gridZ,
+                   unsigned blockX, void **params, void *stream,
+                   unsigned sharedBytes) {
+  if (llvm::Error e = ensureContext())
+    return e;
+  return check(api().cuLaunchKernel(fn, gridX, gridY, gridZ, blockX, 1, 1,
+                                    sharedBytes, stream, params, nullptr),
                "cuLaunchKernel");
 }
 

@@ -6,12 +6,18 @@
 // elu+1 in bf16 runs as a chunked scan on tensor cores: grid (Dv / 64, Hq, B)
 // of 8 warps (chunk 128); phi(K) [128 keys x (64 + 4) words], V^T with a
 // ones row for z [(64 + 8) x (64 + 4) words], the bf16 state [64 x 68 words]
-// and z in shared memory; 16-byte loads; mma.sync m16n8k16 on bf16 pairs.
+// and z carved from 72320 bytes of dynamic shared memory (more than static
+// shared memory may hold); 16-byte loads; mma.sync m16n8k16 on bf16 pairs.
 // CHECK-LABEL: func.func @elu_causal(
-// CHECK:         gpu.launch_func @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB:.+]], %{{.+}}, %{{.+}}) threads in (%[[T:.+]], %{{.+}}, %{{.+}}) args({{.*}}) {attn.row_alignment = 16 : i64}
+// CHECK:         %[[SHARED:.+]] = arith.constant 72320 : i32
+// CHECK:         gpu.launch_func @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB:.+]], %{{.+}}, %{{.+}}) threads in (%[[T:.+]], %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SHARED]] args({{.*}}) {attn.row_alignment = 16 : i64}
 // CHECK:       gpu.func @elu_causal_linear_0(
-// CHECK-SAME:      workgroup(%{{.+}} : memref<128x68xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<72x68xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<64x68xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>)
 // CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>
+// CHECK:         %[[DYN:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x68xi32, #gpu.address_space<workgroup>>
+// CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<72x68xi32, #gpu.address_space<workgroup>>
+// CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x68xi32, #gpu.address_space<workgroup>>
+// CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128xf32, #gpu.address_space<workgroup>>
 // Keys before the first chunk (Lk > Lq) fold into the state first.
 // CHECK:         scf.for
 // CHECK:           vector.load %{{.+}} {alignment = 16 : i64} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<8xbf16>
@@ -29,8 +35,10 @@
 // SMALL-LABEL: func.func @elu_causal(
 // SMALL:         gpu.launch_func {{.*}} threads in (%[[T:.+]], %{{.+}}, %{{.+}})
 // SMALL:       gpu.func @elu_causal_linear_0(
-// SMALL-SAME:      workgroup(%{{.+}} : memref<32x68xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<24x20xi32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16x68xi32, #gpu.address_space<workgroup>>
 // SMALL-SAME:      known_block_size = array<i32: 64, 1, 1>
+// SMALL:         memref.view {{.*}} to memref<32x68xi32, #gpu.address_space<workgroup>>
+// SMALL:         memref.view {{.*}} to memref<24x20xi32, #gpu.address_space<workgroup>>
+// SMALL:         memref.view {{.*}} to memref<16x68xi32, #gpu.address_space<workgroup>>
 // SCALAR-LABEL: func.func @elu_causal(
 // SCALAR:       gpu.func @elu_causal_linear_0(
 // SCALAR-NOT:     nvvm.mma.sync
@@ -62,7 +70,7 @@ func.func @elu_f32(%q: tensor<1x2x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tenso
 // state pass, then phi(Q) S / phi(Q) z per chunk with no intra-chunk part.
 // CHECK-LABEL: func.func @relu_f16(
 // CHECK:       gpu.func @relu_f16_linear_0(
-// CHECK-SAME:      memref<48x68xi32, #gpu.address_space<workgroup>>
+// CHECK:         memref.view {{.*}} to memref<48x68xi32, #gpu.address_space<workgroup>>
 // CHECK:         arith.maximumf
 // CHECK:         nvvm.mma.sync
 // CHECK-NOT:     arith.cmpi sle

@@ -44,6 +44,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <array>
+#include <functional>
+#include <numeric>
 #include <cmath>
 
 using namespace mlir;
@@ -72,6 +74,26 @@ public:
 
   int64_t valueTile() const { return NV; }
   int64_t threads() const { return 32 * W; }
+  /// Shared memory, carved from the dynamic allocation (above 48 KB at the
+  /// default tiles, which static shared memory cannot hold). Rows are
+  /// padded by 4 words (16 bytes) so fragment loads spread over the banks.
+  struct SharedArray {
+    SmallVector<int64_t, 2> shape;
+    bool isF32;
+  };
+  SmallVector<SharedArray> sharedArrays() const {
+    return {{{C, D / 2 + 4}, false},      // phi(K), bf16 pairs along d
+            {{NV + 8, C / 2 + 4}, false}, // V^T and the ones row for z
+            {{NV, D / 2 + 4}, false},     // S^T in bf16
+            {{D}, true}};                 // z
+  }
+  int64_t sharedBytes() const {
+    int64_t bytes = 0;
+    for (const SharedArray &a : sharedArrays())
+      bytes += 4 * std::accumulate(a.shape.begin(), a.shape.end(), int64_t(1),
+                                   std::multiplies<int64_t>());
+    return bytes;
+  }
   void build(gpu::GPUFuncOp fn);
 
 private:
@@ -514,11 +536,27 @@ void ChunkedBuilder::build(gpu::GPUFuncOp fn) {
   k = entry.getArgument(1);
   v = entry.getArgument(2);
   out = entry.getArgument(3);
-  auto wgs = fn.getWorkgroupAttributions();
-  KsW = wgs[0];
-  VtW = wgs[1];
-  StW = wgs[2];
-  zS = wgs[3];
+  auto wg = gpu::AddressSpaceAttr::get(g.getContext(),
+                                       gpu::AddressSpace::Workgroup);
+  Value dynamic = gpu::DynamicSharedMemoryOp::create(
+      g, loc, MemRefType::get({ShapedType::kDynamic}, g.getI8Type(),
+                              AffineMap(), wg));
+  // MLIR declares the dynamic base as a zero-length shared global (PTX: one
+  // byte of static shared memory, 16-aligned); the block's window is that
+  // plus the launch's dynamic bytes, so [base, base + sharedBytes()) is ours.
+  SmallVector<Value> arrays;
+  int64_t offset = 0; // every size is a multiple of 16 bytes
+  for (const SharedArray &a : sharedArrays()) {
+    Type elem = a.isF32 ? Type(g.getF32Type()) : Type(g.getI32Type());
+    auto type = MemRefType::get(a.shape, elem, AffineMap(), wg);
+    arrays.push_back(memref::ViewOp::create(g, loc, type, dynamic,
+                                            m.c(offset), ValueRange{}));
+    offset += 4 * type.getNumElements();
+  }
+  KsW = arrays[0];
+  VtW = arrays[1];
+  StW = arrays[2];
+  zS = arrays[3];
   mtPerWarp = (D / 16 + W - 1) / W;
 
   Value bx = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
@@ -615,8 +653,6 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   OpBuilder b(op);
   IndexMath m{b, loc};
   const AttentionDims dims = op.getDims();
-  const int64_t D = dims.headDim, C = o.chunk;
-
   LinearOperands ops = bufferizeLinear(b, op);
   SmallVector<Value> params = {ops.q, ops.k, ops.v, ops.outParam};
 
@@ -628,28 +664,19 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   OpBuilder body(kb.getContext());
   ChunkedBuilder cb(op, body, o);
   const int64_t NV = cb.valueTile();
-  auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
-                                       gpu::AddressSpace::Workgroup);
-  Type i32 = b.getI32Type();
-  // Rows padded by 4 words (16 bytes) so that fragment loads spread over
-  // the banks.
-  SmallVector<Type> workgroup = {
-      MemRefType::get({C, D / 2 + 4}, i32, AffineMap(), wg),     // phi(K)
-      MemRefType::get({NV + 8, C / 2 + 4}, i32, AffineMap(), wg), // V^T, 1
-      MemRefType::get({NV, D / 2 + 4}, i32, AffineMap(), wg),    // S^T bf16
-      MemRefType::get({D}, b.getF32Type(), AffineMap(), wg)};   // z
   auto fn = gpu::GPUFuncOp::create(
-      kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}),
-      workgroup, {});
+      kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}));
   fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
   fn.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
       {static_cast<int32_t>(cb.threads()), 1, 1}));
   body.setInsertionPointToStart(&fn.getBody().front());
   cb.build(fn);
 
+  Value shared = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                              cb.sharedBytes());
   auto launch = gpu::LaunchFuncOp::create(
       b, loc, fn, gpu::KernelDim3{m.c(dims.valueDim / NV), ops.heads, ops.batch},
-      gpu::KernelDim3{m.c(cb.threads()), m.c(1), m.c(1)}, Value(), params);
+      gpu::KernelDim3{m.c(cb.threads()), m.c(1), m.c(1)}, shared, params);
   // Rows are read 16 bytes at a time: the runtime checks that every buffer
   // and row start is aligned that much.
   launch->setAttr("attn.row_alignment", b.getI64IntegerAttr(16));
