@@ -20,7 +20,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #if ATTN_CPU_JIT
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -543,9 +542,10 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
   };
   // Host buffers go through contiguous device copies; outputs are NaN until
   // written, so rows the kernel misses cannot look right.
-  auto copy = [&](const TensorRef &t, bool isOut) -> llvm::Expected<Bound> {
+  auto copy = [&](const TensorRef &t, bool isOut,
+                  const std::string &name) -> llvm::Expected<Bound> {
     if (!contiguous(t))
-      return fail("cuda: host buffers must be contiguous");
+      return fail("cuda: host buffer '" + name + "' must be contiguous");
     auto p = cuda::alloc(std::max<size_t>(bytesOf(t), 1));
     if (!p)
       return p.takeError();
@@ -558,14 +558,14 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
     device.data = reinterpret_cast<void *>(*p);
     return bind(device);
   };
-  for (const TensorRef &t : given) {
-    auto b = copy(t, false);
+  for (auto [i, t] : llvm::enumerate(given)) {
+    auto b = copy(t, false, args[i].name);
     if (!b)
       return b.takeError();
     c->args.push_back(std::move(*b));
   }
-  for (const TensorRef &t : outs) {
-    auto b = copy(t, true);
+  for (auto [i, t] : llvm::enumerate(outs)) {
+    auto b = copy(t, true, res[i].name);
     if (!b)
       return b.takeError();
     c->outs.push_back(std::move(*b));
