@@ -17,11 +17,17 @@
 // CHECK:               arith.cmpf ogt
 // CHECK:               math.exp
 // CHECK:               arith.select
-// z += phi; S += phi v^T
-// CHECK:               math.fma
-// Output pass over queries, den = phi . z + eps, 0 where den == 0.
+// z += phi; S[f, :] += phi[f] v_j, 16 value columns per vector FMA
+// CHECK:               vector.broadcast %{{.+}} : f32 to vector<16xf32>
+// CHECK:               %[[SROW:.+]] = vector.load %[[S]][%{{.+}}, %{{.+}}] : memref<32x32xf32>, vector<16xf32>
+// CHECK:               %[[UPD:.+]] = math.fma %{{.+}}, %{{.+}}, %[[SROW]] : vector<16xf32>
+// CHECK:               vector.store %[[UPD]], %[[S]][%{{.+}}, %{{.+}}] : memref<32x32xf32>, vector<16xf32>
+// Output pass over queries, den = phi . z + eps, 0 where den == 0;
+// num = phi(q)^T S in two vector accumulators, row by row of S.
 // CHECK:             scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (index) {
 // CHECK:               arith.cmpf oeq
+// CHECK:               scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (vector<16xf32>, vector<16xf32>) {
+// CHECK:                 math.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
 // CHECK:               memref.store %{{.+}}, %[[OUT]]
 // CHECK:         bufferization.to_tensor %[[OUT]] restrict writable
 func.func @elu_noncausal(%q: tensor<?x8x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>) -> tensor<?x8x?x32xf32> {

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
 #include <cmath>
@@ -61,8 +62,9 @@ struct Lowering {
     return {bi, head, s, d};
   }
   /// row[t] = x[b, head, s, t] as f32.
-  void loadRow(Value x, Value bi, Value head, Value s, Value row) {
-    loop(m.c(0), m.c(D), {}, [&](Value t, ValueRange) {
+  void loadRow(Value x, Value bi, Value head, Value s, Value row,
+               int64_t n = -1) {
+    loop(m.c(0), m.c(n < 0 ? D : n), {}, [&](Value t, ValueRange) {
       Value v = memref::LoadOp::create(b, loc, x, indexAt(bi, head, s, t));
       memref::StoreOp::create(b, loc, toF32(v), row, t);
       return SmallVector<Value>{};
@@ -214,7 +216,13 @@ LogicalResult Lowering::run() {
     return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32t));
   };
   Value S = scratch({M, Dv}), z = scratch({M}), phi = scratch({M}),
-        row = scratch({D});
+        row = scratch({D}), vrow = scratch({Dv});
+  // Rows of S and v are processed W columns at a time (vector FMAs).
+  const int64_t W = Dv % 16 == 0 ? 16 : Dv % 8 == 0 ? 8 : Dv % 4 == 0 ? 4 : 1;
+  auto vecType = VectorType::get({W}, f32t);
+  auto vload = [&](Value buf, ValueRange at) -> Value {
+    return vector::LoadOp::create(b, loc, vecType, buf, at);
+  };
   linalg::FillOp::create(b, loc, ValueRange{f32(0.0f)}, ValueRange{S});
   linalg::FillOp::create(b, loc, ValueRange{f32(0.0f)}, ValueRange{z});
 
@@ -262,19 +270,18 @@ LogicalResult Lowering::run() {
     loop(lo, hiKey, {}, [&](Value j, ValueRange) {
       loadRow(k, bi, kvh, j, row);
       featureMap(row, phi, /*isQuery=*/false, keyStab, colMax, colSum);
+      loadRow(v, bi, kvh, j, vrow, Dv);
       loop(m.c(0), m.c(M), {}, [&](Value f, ValueRange) {
         Value pk = memref::LoadOp::create(b, loc, phi, f);
         Value zf = memref::LoadOp::create(b, loc, z, f);
         memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, zf, pk),
                                 z, f);
-        loop(m.c(0), m.c(Dv), {}, [&](Value y, ValueRange) {
-          Value vy = toF32(
-              memref::LoadOp::create(b, loc, v, indexAt(bi, kvh, j, y)));
-          Value s = memref::LoadOp::create(b, loc, S, ValueRange{f, y});
-          memref::StoreOp::create(b, loc, math::FmaOp::create(b, loc, pk, vy, s),
-                                  S, ValueRange{f, y});
-          return SmallVector<Value>{};
-        });
+        Value pkW = vector::BroadcastOp::create(b, loc, vecType, pk);
+        for (int64_t y = 0; y < Dv; y += W) { // S[f, :] += pk v_j
+          Value s = vload(S, {f, m.c(y)});
+          Value fma = math::FmaOp::create(b, loc, pkW, vload(vrow, {m.c(y)}), s);
+          vector::StoreOp::create(b, loc, fma, S, ValueRange{f, m.c(y)});
+        }
         return SmallVector<Value>{};
       });
       return SmallVector<Value>{};
@@ -302,18 +309,31 @@ LogicalResult Lowering::run() {
                                        f32(0.0f));
     Value inv = arith::SelectOp::create(
         b, loc, zero, f32(0.0f), arith::DivFOp::create(b, loc, f32(1.0f), den));
-    loop(m.c(0), m.c(Dv), {}, [&](Value y, ValueRange) {
-      Value num = loop(m.c(0), m.c(M), {f32(0.0f)}, [&](Value f, ValueRange acc) {
-        return SmallVector<Value>{math::FmaOp::create(
-            b, loc, memref::LoadOp::create(b, loc, phi, f),
-            memref::LoadOp::create(b, loc, S, ValueRange{f, y}), acc[0])};
-      })[0];
-      Value o = arith::MulFOp::create(b, loc, num, inv);
-      if (outElem != f32t)
-        o = arith::TruncFOp::create(b, loc, outElem, o);
-      memref::StoreOp::create(b, loc, o, out, indexAt(bi, hi, i, y));
-      return SmallVector<Value>{};
-    });
+    // num = phi(q_i)^T S, row by row of S: Dv / W vector accumulators.
+    Value zeroW = arith::ConstantOp::create(
+        b, loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+    SmallVector<Value> num = loop(
+        m.c(0), m.c(M), SmallVector<Value>(Dv / W, zeroW),
+        [&](Value f, ValueRange acc) {
+          Value pq = vector::BroadcastOp::create(
+              b, loc, vecType, memref::LoadOp::create(b, loc, phi, f));
+          SmallVector<Value> next;
+          for (int64_t y = 0; y < Dv; y += W)
+            next.push_back(math::FmaOp::create(
+                b, loc, pq, vload(S, {f, m.c(y)}), acc[y / W]));
+          return next;
+        });
+    Value invW = vector::BroadcastOp::create(b, loc, vecType, inv);
+    for (int64_t y = 0; y < Dv; y += W) {
+      Value o = arith::MulFOp::create(b, loc, num[y / W], invW);
+      for (int64_t e = 0; e < W; ++e) { // any output strides
+        Value x = vector::ExtractOp::create(b, loc, o, e);
+        if (outElem != f32t)
+          x = arith::TruncFOp::create(b, loc, outElem, x);
+        memref::StoreOp::create(b, loc, x, out,
+                                indexAt(bi, hi, i, m.c(y + e)));
+      }
+    }
     return {next};
   });
   memref::AllocaScopeReturnOp::create(b, loc);

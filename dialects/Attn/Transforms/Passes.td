@@ -114,12 +114,14 @@ def AttnLinearToLoops : Pass<"attn-linear-to-loops"> {
     o_i = phi(q_i)^T S / (phi(q_i)^T z + eps); causal, S and z grow key by
     key as i advances (j <= i + Lk - Lq). phi is computed on the fly per
     row; FAVOR+'s key stabilizer and the softmax map's per-feature key
-    statistics take one extra pass over the keys. f32 state.
+    statistics take one extra pass over the keys. f32 state; its rows are
+    updated and read as vectors of up to 16 value columns.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"];
 }
 
 #endif // ATTN_TRANSFORMS_PASSES_TD
