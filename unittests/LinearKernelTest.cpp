@@ -14,11 +14,13 @@
 #include "TargetVariants.h"
 #include "attn/HostTensor.h"
 #include "attn/JIT.h"
+#include "attn/RandomFeatures.h"
 #include "attn/Reference.h"
 
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <random>
 
 using namespace attn;
 
@@ -156,6 +158,61 @@ LINEAR_VARIANT(MixedHeads) {
   elu.localHeads = 2, elu.localWindow = 100;
   elu.layout = Layout::BSHD;
   checkLinear(t, elu, cases);
+}
+
+/// FAVOR+ estimates exp(q.k / sqrt(D)): the compiled kernel's output
+/// approaches exact softmax attention (fp64 reference) as m grows.
+LINEAR_VARIANT(FavorPlusApproachesSoftmax) {
+  const int64_t L = 64, D = 16;
+  std::mt19937_64 gen(5);
+  std::normal_distribution<double> normal(0.0, 0.5);
+  auto randomTensor = [&](std::vector<int64_t> shape) {
+    RefTensor t(shape);
+    for (double &x : t.data)
+      x = normal(gen);
+    return t;
+  };
+  RefTensor q = randomTensor({1, 2, L, D}), k = randomTensor({1, 2, L, D}),
+            v = randomTensor({1, 2, L, D});
+  auto exact = referenceAttention(AttentionSpec{},
+                                  AttentionInputs{q, k, v, {}, {}, {}, {}, {},
+                                                  {}});
+  ASSERT_TRUE(static_cast<bool>(exact)) << llvm::toString(exact.takeError());
+  std::vector<double> errors;
+  for (int64_t m : {8, 64, 512, 4096}) {
+    auto kernel =
+        jit().compile(linearSpec(FeatureMap::FavorPlus, false, D, m), t);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    double err = 0;
+    for (uint64_t seed = 0; seed < 4; ++seed) { // average out one draw's luck
+      auto p = orthogonalRandomFeatures(m, D, seed);
+      ASSERT_TRUE(static_cast<bool>(p)) << llvm::toString(p.takeError());
+      std::vector<HostTensor> in = {
+          HostTensor::fromRef(q, DType::F32), HostTensor::fromRef(k, DType::F32),
+          HostTensor::fromRef(v, DType::F32),
+          HostTensor::fromRef(*p, DType::F32)};
+      HostTensor out(DType::F32, {1, 2, L, D});
+      out.poison();
+      std::vector<TensorRef> refs;
+      for (HostTensor &h : in)
+        refs.push_back(h.ref());
+      llvm::Error e = (*kernel)->run(refs, {out.ref()});
+      ASSERT_FALSE(static_cast<bool>(e)) << llvm::toString(std::move(e));
+      for (int64_t i = 0; i < out.numElements(); ++i)
+        err += std::fabs(out.get(i) - exact->out.data[i]) /
+               (4.0 * out.numElements());
+    }
+    errors.push_back(err);
+  }
+  std::string trace;
+  for (double e : errors)
+    trace += std::to_string(e) + " ";
+  testing::Test::RecordProperty("mean_abs_errors", trace);
+  EXPECT_LT(errors[3], errors[0] / 5) << errors[0] << " -> " << errors[3];
+  EXPECT_LT(errors[3], errors[1]);
+  EXPECT_LT(errors[2], errors[0]);
+  EXPECT_LT(errors[3], 0.02);
 }
 
 /// The chunked tensor-core kernel on CUDA (elementwise maps, f16/bf16):
