@@ -16,10 +16,11 @@
 #include "attn/RandomFeatures.h"
 #include "attn/Reference.h"
 
+#include "NormalTensors.h"
+
 #include "gtest/gtest.h"
 
 #include <cmath>
-#include <random>
 
 using namespace attn;
 
@@ -162,14 +163,7 @@ LINEAR_VARIANT(MixedHeads) {
 /// approaches exact softmax attention (fp64 reference) as m grows.
 LINEAR_VARIANT(FavorPlusApproachesSoftmax) {
   const int64_t L = 64, D = 16;
-  std::mt19937_64 gen(5);
-  std::normal_distribution<double> normal(0.0, 0.5);
-  auto randomTensor = [&](std::vector<int64_t> shape) {
-    RefTensor t(shape);
-    for (double &x : t.data)
-      x = normal(gen);
-    return t;
-  };
+  test_support::NormalTensors randomTensor(5, 0.5);
   RefTensor q = randomTensor({1, 2, L, D}), k = randomTensor({1, 2, L, D}),
             v = randomTensor({1, 2, L, D});
   auto exact = referenceAttention(AttentionSpec{},

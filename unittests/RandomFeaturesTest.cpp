@@ -2,10 +2,11 @@
 
 #include "attn/RandomFeatures.h"
 
+#include "NormalTensors.h"
+
 #include "gtest/gtest.h"
 
 #include <cmath>
-#include <random>
 #include <string>
 
 using namespace attn;
@@ -61,14 +62,7 @@ TEST(RandomFeatures, BadSizesAreErrors) {
 /// linear attention approaches exact softmax attention.
 TEST(RandomFeatures, FavorPlusApproachesSoftmaxAttentionAsMGrows) {
   const int64_t L = 24, D = 8;
-  std::mt19937_64 gen(11);
-  std::normal_distribution<double> normal(0.0, 0.5);
-  auto randomTensor = [&](std::vector<int64_t> shape) {
-    RefTensor t(shape);
-    for (double &x : t.data)
-      x = normal(gen);
-    return t;
-  };
+  test_support::NormalTensors randomTensor(11, 0.5);
   LinearAttentionInputs lin;
   lin.q = randomTensor({1, 1, L, D});
   lin.k = randomTensor({1, 1, L, D});

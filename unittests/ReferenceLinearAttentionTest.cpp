@@ -8,10 +8,11 @@
 
 #include "attn/Reference.h"
 
+#include "NormalTensors.h"
+
 #include "gtest/gtest.h"
 
 #include <cmath>
-#include <random>
 
 using namespace attn;
 
@@ -180,14 +181,7 @@ std::vector<double> pairwiseElu(const LinearAttentionInputs &in, bool causal,
 }
 
 TEST(ReferenceLinearAttention, StateFormMatchesPairwiseDefinition) {
-  std::mt19937 gen(7);
-  std::normal_distribution<double> normal;
-  auto randomTensor = [&](std::vector<int64_t> shape) {
-    RefTensor t(shape);
-    for (double &x : t.data)
-      x = normal(gen);
-    return t;
-  };
+  test_support::NormalTensors randomTensor(7);
   LinearAttentionInputs in;
   in.q = randomTensor({1, 2, 5, 3});
   in.k = randomTensor({1, 2, 7, 3});
