@@ -504,8 +504,18 @@ private:
   };
   llvm::Expected<std::unique_ptr<Copies>>
   prepare(llvm::ArrayRef<TensorRef> given, llvm::ArrayRef<TensorRef> outs);
-  llvm::Error go(llvm::ArrayRef<Bound> args, llvm::ArrayRef<Bound> outs,
-                 void *stream = nullptr);
+  /// A launch with its grid and parameter words, for given buffers.
+  struct Ready {
+    cuda::Function fn;
+    unsigned grid[3];
+    unsigned block, shared;
+    std::vector<int64_t> words;
+  };
+  /// Evaluates the launch plan for these buffers (once per run: the timed
+  /// loop only launches).
+  llvm::Expected<std::vector<Ready>> bindLaunches(llvm::ArrayRef<Bound> args,
+                                                  llvm::ArrayRef<Bound> outs) const;
+  llvm::Error go(llvm::ArrayRef<Ready> ready, void *stream = nullptr);
   llvm::Error launch(llvm::ArrayRef<TensorRef> given,
                      llvm::ArrayRef<TensorRef> outs, void *stream) override;
   llvm::Expected<double> timeLaunches(llvm::ArrayRef<TensorRef> given,
@@ -573,13 +583,19 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
   return c;
 }
 
-llvm::Error CUDAKernel::go(llvm::ArrayRef<Bound> args,
-                           llvm::ArrayRef<Bound> outs, void *stream) {
+llvm::Expected<std::vector<CUDAKernel::Ready>>
+CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
+                         llvm::ArrayRef<Bound> outs) const {
   std::vector<std::vector<int64_t>> shapes;
   for (const Bound &b : args)
     shapes.push_back(b.shape);
+  std::vector<Ready> ready;
   for (const Step &step : steps) {
-    unsigned grid[3];
+    Ready r{step.fn,
+            {0, 0, 0},
+            static_cast<unsigned>(step.plan.blockThreads),
+            static_cast<unsigned>(step.plan.sharedBytes),
+            {}};
     bool empty = false;
     for (int i = 0; i < 3; ++i) {
       auto g = jit::evaluate(step.plan.grid[i], shapes);
@@ -587,12 +603,11 @@ llvm::Error CUDAKernel::go(llvm::ArrayRef<Bound> args,
         return g.takeError();
       if (*g < 0 || *g > std::numeric_limits<int32_t>::max())
         return fail("cuda: grid size " + llvm::Twine(*g) + " out of range");
-      grid[i] = static_cast<unsigned>(*g);
+      r.grid[i] = static_cast<unsigned>(*g);
       empty |= *g == 0;
     }
     if (empty)
       continue; // nothing to compute
-    std::vector<int64_t> words;
     for (const jit::ParamSource &p : step.plan.params) {
       const Bound &base = p.isResult ? outs[p.index] : args[p.index];
       auto shape = jit::shapeOf(p.value, shapes);
@@ -611,16 +626,21 @@ llvm::Error CUDAKernel::go(llvm::ArrayRef<Bound> args,
         return fail("cuda: kernel " + step.plan.kernel +
                     " needs device buffers and row strides aligned to " +
                     llvm::Twine(align) + " bytes");
-      appendDescriptor(words, data, *shape, base.strides);
+      appendDescriptor(r.words, data, *shape, base.strides);
     }
+    ready.push_back(std::move(r));
+  }
+  return ready;
+}
+
+llvm::Error CUDAKernel::go(llvm::ArrayRef<Ready> ready, void *stream) {
+  for (const Ready &r : ready) {
+    std::vector<int64_t> words = r.words; // the driver reads them by address
     std::vector<void *> params;
     for (int64_t &w : words)
       params.push_back(&w);
-    if (llvm::Error e =
-            cuda::launch(step.fn, grid[0], grid[1], grid[2],
-                         static_cast<unsigned>(step.plan.blockThreads),
-                         params.data(), stream,
-                         static_cast<unsigned>(step.plan.sharedBytes)))
+    if (llvm::Error e = cuda::launch(r.fn, r.grid[0], r.grid[1], r.grid[2],
+                                     r.block, params.data(), stream, r.shared))
       return e;
   }
   return llvm::Error::success();
@@ -637,14 +657,20 @@ llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
       args.push_back(bind(t));
     for (const TensorRef &t : outs)
       results.push_back(bind(t));
-    return go(args, results, stream);
+    auto ready = bindLaunches(args, results);
+    if (!ready)
+      return ready.takeError();
+    return go(*ready, stream);
   }
   if (onDevice != 0)
     return fail("cuda: buffers must be all on the host or all on the device");
   auto c = prepare(given, outs);
   if (!c)
     return c.takeError();
-  if (llvm::Error e = go((*c)->args, (*c)->outs))
+  auto ready = bindLaunches((*c)->args, (*c)->outs);
+  if (!ready)
+    return ready.takeError();
+  if (llvm::Error e = go(*ready))
     return e;
   if (llvm::Error e = cuda::synchronize())
     return e;
@@ -666,12 +692,15 @@ llvm::Expected<double> CUDAKernel::timeLaunches(llvm::ArrayRef<TensorRef> given,
   auto c = prepare(given, outs);
   if (!c)
     return c.takeError();
+  auto ready = bindLaunches((*c)->args, (*c)->outs);
+  if (!ready)
+    return ready.takeError();
   for (int w = 0; w < 3; ++w) // warm-up
-    if (llvm::Error e = go((*c)->args, (*c)->outs))
+    if (llvm::Error e = go(*ready))
       return std::move(e);
   std::vector<double> times;
   for (int64_t r = 0; r < std::max<int64_t>(1, repeats); ++r) {
-    auto ms = cuda::timeMs([&] { return go((*c)->args, (*c)->outs); });
+    auto ms = cuda::timeMs([&] { return go(*ready); });
     if (!ms)
       return ms.takeError();
     times.push_back(*ms / 1e3);
