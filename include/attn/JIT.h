@@ -55,8 +55,9 @@ public:
   /// dtypes and strides are checked first; nothing runs if any is wrong.
   /// Host buffers: the call returns when the results are written (cuda
   /// copies in and out). cuda with every buffer in Memory::Device: no copies,
-  /// any outer strides, launched asynchronously on `stream` (a CUstream,
-  /// null for the default stream).
+  /// any outer strides (the tensor-core linear kernel wants buffers and rows
+  /// 16-byte aligned, else an error), launched asynchronously on `stream` (a
+  /// CUstream, null for the default stream).
   virtual llvm::Error run(llvm::ArrayRef<TensorRef> args,
                           llvm::ArrayRef<TensorRef> results,
                           void *stream = nullptr) = 0;
