@@ -30,7 +30,8 @@ python3 "$root/bench/gpu/check_vs_torch.py" --runner "$b/attn-run" 2>&1 | \
 if command -v compute-sanitizer >/dev/null; then
   echo "== compute-sanitizer memcheck"
   for spec in mha_lse llama_gqa_causal longformer_global key_padding \
-      performer_mixed_heads; do
+      performer_mixed_heads documents_packed mistral_sliding_window \
+      alibi_bias bshd_layout; do
     compute-sanitizer --tool memcheck --error-exitcode 3 "$b/attn-run" \
       "$root/examples/$spec.mlir" --target cuda --batch 1 --heads 8 \
       --kv-heads 8 --q-len 130 --kv-len 130 2>&1 | tail -2
@@ -42,6 +43,22 @@ if command -v compute-sanitizer >/dev/null; then
       --batch 2 --heads 4 --kv-heads 4 --q-len 200 --kv-len 333 2>&1 | tail -2
   done 2>&1 | tee -a "$out/memcheck.log"
 fi
+if command -v compute-sanitizer >/dev/null; then
+  echo "== compute-sanitizer racecheck (sm_90a kernel: TMA ring, mbarriers)"
+  for spec in mha_lse llama_gqa_causal longformer_global key_padding \
+      documents_packed mistral_sliding_window; do
+    echo "-- $spec"
+    compute-sanitizer --tool racecheck --error-exitcode 3 "$b/attn-run" \
+      "$root/examples/$spec.mlir" --target cuda --batch 1 --heads 8 \
+      --kv-heads 8 --q-len 300 --kv-len 300 2>&1 | tail -2
+  done 2>&1 | tee "$out/racecheck.log"
+fi
+# SASS of kernels built here (gpu-bundle.sh): wgmma must be HGMMA, no spills.
+for c in "$b"/*.cubin; do
+  [ -f "$c" ] && command -v cuobjdump >/dev/null || continue
+  echo "-- $(basename "$c"): $(cuobjdump -sass "$c" | grep -c HGMMA) HGMMA," \
+    "$(cuobjdump -sass "$c" | grep -cE 'LDL|STL') local loads/stores"
+done 2>&1 | tee "$out/sass.log"
 case "${ATTN_GPU_BENCH:-1}" in
   1) echo "== benchmark"
      python3 "$root/bench/gpu/bench_gpu.py" --runner "$b/attn-run" 2>&1 | tee "$out/bench.md" ;;

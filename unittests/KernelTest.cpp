@@ -223,6 +223,82 @@ VARIANT(CombinedMasks) {
   checkVariant(t, s, kSquare);
 }
 
+// Every variant in f16/bf16 at D = 64 and 128: on an H100 these run the
+// sm_90a kernel (TMA ring, wgmma), so each mask kind meets partial blocks,
+// skipped blocks, key tails and ring slots reused many times (Lk = 1000).
+void checkHalfVariant(Target t, const std::function<void(AttentionSpec &)> &set,
+                      bool rect = true) {
+  for (ElementType type : {ElementType::BF16, ElementType::F16})
+    for (int64_t D : {64, 128}) {
+      SCOPED_TRACE(type == ElementType::BF16 ? "bf16" : "f16");
+      AttentionSpec s = base(D, type);
+      set(s);
+      checkVariant(t, s, kSquare);
+      if (rect)
+        checkVariant(t, s, kRect);
+    }
+}
+
+VARIANT(HalfFullAndLse) {
+  checkHalfVariant(t, [](AttentionSpec &s) { s.returnLse = true; });
+}
+
+VARIANT(HalfCausalBothAlignments) {
+  checkHalfVariant(t, [](AttentionSpec &s) {
+    s.causal = Causal::BottomRight;
+    s.returnLse = true;
+  });
+  checkHalfVariant(t, [](AttentionSpec &s) { s.causal = Causal::TopLeft; });
+}
+
+VARIANT(HalfSlidingWindows) {
+  checkHalfVariant(t, [](AttentionSpec &s) {
+    s.causal = Causal::BottomRight;
+    s.window = Window{99, 0};
+  });
+  checkHalfVariant(t, [](AttentionSpec &s) { s.window = Window{200, 130}; });
+}
+
+VARIANT(HalfKeyPaddingAndDocuments) {
+  checkHalfVariant(t, [](AttentionSpec &s) {
+    s.keyPadding = true;
+    s.returnLse = true;
+  });
+  checkHalfVariant(
+      t,
+      [](AttentionSpec &s) {
+        s.documents = true;
+        s.causal = Causal::BottomRight;
+      },
+      /*rect=*/false);
+}
+
+VARIANT(HalfGlobalTokensMaskAndBias) {
+  checkHalfVariant(
+      t,
+      [](AttentionSpec &s) {
+        s.window = Window{8, 8};
+        s.globalTokens = true;
+      },
+      /*rect=*/false);
+  checkHalfVariant(t, [](AttentionSpec &s) {
+    s.mask = Broadcast{{true, true, false, false}};
+    s.returnLse = true;
+  });
+  checkHalfVariant(t, [](AttentionSpec &s) {
+    s.bias = Broadcast{{true, true, true, false}};
+    s.causal = Causal::BottomRight;
+  });
+}
+
+VARIANT(HalfBSHDAndNegativeScale) {
+  checkHalfVariant(t, [](AttentionSpec &s) {
+    s.layout = Layout::BSHD;
+    s.causal = Causal::BottomRight;
+  });
+  checkHalfVariant(t, [](AttentionSpec &s) { s.scale = -0.2; });
+}
+
 } // namespace
 
 namespace {

@@ -24,8 +24,23 @@ using Function = void *;
 
 /// The driver with a current context on device 0, or why there is none.
 llvm::Error ensureContext();
-/// "sm_90" for the current device.
+/// "sm_80", "sm_90a", ... for the current device (9.0 is "sm_90a").
 llvm::Expected<std::string> deviceChip();
+
+/// A CUtensorMap: 128 opaque bytes, passed to kernels by value.
+struct alignas(64) TensorMap {
+  unsigned char bytes[128];
+};
+/// A tiled, 128-byte swizzled 4-D map; dims and strides innermost first,
+/// strides in elements (strides[0] must be 1), box in elements.
+struct TensorMapRequest {
+  void *address;
+  int64_t dims[4], strides[4];
+  unsigned box[4];
+  int elementBytes;
+  bool bfloat16;
+};
+llvm::Expected<TensorMap> encodeTensorMap(const TensorMapRequest &request);
 
 llvm::Expected<Module> loadModule(llvm::StringRef image); ///< PTX or cubin
 llvm::Expected<Function> getFunction(Module module, llvm::StringRef name);

@@ -19,12 +19,16 @@ class BufferizationDialect;
 }
 namespace gpu {
 class GPUDialect;
+class GPUModuleOp;
 }
 namespace LLVM {
 class LLVMDialect;
 }
 namespace NVVM {
 class NVVMDialect;
+}
+namespace nvgpu {
+class NVGPUDialect;
 }
 namespace math {
 class MathDialect;

@@ -53,8 +53,15 @@ struct GPUPipelineOptions
       *this, "linear-value-tile",
       llvm::cl::desc("linear attention: value columns per thread block"),
       llvm::cl::init(64)};
-  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80, sm_90, ..."),
-                           llvm::cl::init("sm_90")};
+  Option<int64_t> hopperStages{
+      *this, "hopper-stages",
+      llvm::cl::desc("sm_90a softmax kernel: K/V ring slots (0: as many as "
+                     "fit in shared memory)"),
+      llvm::cl::init(0)};
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("sm_80, sm_90, sm_90a (TMA + wgmma softmax kernel), ..."),
+      llvm::cl::init("sm_90")};
   Option<std::string> format{
       *this, "format",
       llvm::cl::desc("isa (PTX), bin (cubin, needs ptxas) or fatbin"),

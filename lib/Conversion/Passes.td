@@ -26,6 +26,16 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     product phi(Q) phi(K)^T V, then S += phi(K)^T V. Other linear specs (f32,
     FAVOR+, projected relu, softmax map, or `tensor-cores=false`) use one
     block per (head, batch) and one thread per value column, exact in f32.
+
+    With `hopper` (sm_90a), softmax attention in f16/bf16 with D and Dv of 64
+    or 128 becomes a warp-specialized kernel instead: grid (Lq / 128, Hq, B)
+    of 384 threads; a producer warpgroup streams K/V blocks of 128 keys
+    through a `hopper-stages` ring in shared memory with TMA (tensor maps
+    made on the host by `attn.tensor_map`, passed by value) and mbarriers;
+    two consumer warpgroups compute S = Q K^T and O += P V with wgmma and
+    the online softmax in registers. Key blocks are visited and masked as
+    MaskLogic says (skipped / full / partial); only partial blocks pay for
+    the per-element mask.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", "128", "query rows (threads) per block">,
@@ -36,13 +46,41 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
            "linear attention: value columns per thread block">,
     Option<"tensorCores", "tensor-cores", "bool", "true",
            "use mma.sync (sm_80+) where the kernel supports it">,
+    Option<"hopper", "hopper", "bool", "false",
+           "softmax attention in f16/bf16 with D, Dv in {64, 128}: the sm_90a "
+           "kernel (TMA ring, wgmma, warp specialization)">,
+    Option<"hopperStages", "hopper-stages", "int64_t", "0",
+           "K/V ring slots of the sm_90a kernel (0: as many as fit, up to 4)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
-    "::mlir::NVVM::NVVMDialect", "::mlir::math::MathDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"];
+}
+
+def AttnGPUGridConstant : Pass<"attn-gpu-grid-constant", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Pass a kernel's leading tensor-map parameters by value";
+  let description = [{
+    Runs after `convert-gpu-to-nvvm`. For each `llvm.func` kernel with
+    `attn.grid_constant_params = n`, its first `n` parameters (pointers to
+    128-byte `CUtensorMap`s, as `attn-to-gpu` declares them) become
+    `__grid_constant__` byval parameters: `llvm.byval = !llvm.array<128 x
+    i8>`, `llvm.align = 64`, `nvvm.grid_constant`. The runtime then passes
+    each map's bytes in the launch's parameter buffer: no device allocation
+    and no copy per launch. (`gpu.func` verification rejects
+    `nvvm.grid_constant`, and `convert-gpu-to-nvvm` drops `llvm.byval`, hence
+    a pass after the conversion.)
+
+    ```mlir
+    llvm.func @k(%map: !llvm.ptr) attributes {attn.grid_constant_params = 1 : i64, nvvm.kernel}
+    // becomes
+    llvm.func @k(%map: !llvm.ptr {llvm.align = 64 : i64, llvm.byval = !llvm.array<128 x i8>, nvvm.grid_constant}) attributes {nvvm.kernel}
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect"];
 }
 
 #endif // ATTN_CONVERSION_PASSES_TD

@@ -2,6 +2,8 @@
 
 #include "LaunchPlan.h"
 
+#include "Attn/IR/AttnOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -89,6 +91,11 @@ llvm::Error traceResult(Value t, ParamSource &p) {
 /// Which argument or result kernel parameter `v` views, and where.
 llvm::Expected<ParamSource> trace(Value v, func::FuncOp fn) {
   ParamSource p;
+  if (auto map = v.getDefiningOp<mlir::attn::TensorMapOp>()) {
+    p.tensorMapRows = map.getBoxRows();
+    p.bshd = map.getLayout() == mlir::attn::Layout::bshd;
+    v = map.getSource();
+  }
   p.value = v;
   p.offsets.assign(cast<ShapedType>(v.getType()).getRank(), 0);
   for (int steps = 0; steps < 64; ++steps) {

@@ -25,6 +25,11 @@ namespace attn::jit {
 /// A kernel parameter: a view of argument or result `index`, starting at
 /// `offsets` with the shape of `value` (unit steps, the buffer's strides).
 struct ParamSource {
+  /// Rows of S per TMA box when the parameter is an attn.tensor_map of the
+  /// view (passed by value), 0 for a memref descriptor.
+  int64_t tensorMapRows = 0;
+  /// The view's layout, for a tensor map (which dim is S, which is H).
+  bool bshd = false;
   bool isResult = false;
   unsigned index = 0;
   std::vector<int64_t> offsets;

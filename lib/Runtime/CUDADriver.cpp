@@ -43,6 +43,12 @@ struct Api {
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*cuEventDestroy)(CUevent);
   CUresult (*cuGetErrorString)(CUresult, const char **);
+  // (map, dtype, rank, address, dims, byte strides of dims 1.., box,
+  //  element strides, interleave, swizzle, L2 promotion, OOB fill)
+  CUresult (*cuTensorMapEncodeTiled)(void *, int, unsigned, void *,
+                                     const uint64_t *, const uint64_t *,
+                                     const unsigned *, const unsigned *, int,
+                                     int, int, int);
   CUdevice device = 0;
   std::string error; ///< why the driver is unusable, empty when usable
 };
@@ -94,6 +100,7 @@ Api &api() {
     bind(a.cuEventElapsedTime, {"cuEventElapsedTime_v2", "cuEventElapsedTime"});
     bind(a.cuEventDestroy, {"cuEventDestroy_v2"});
     bind(a.cuGetErrorString, {"cuGetErrorString"});
+    bind(a.cuTensorMapEncodeTiled, {"cuTensorMapEncodeTiled"});
     if (!ok)
       return;
     CUcontext ctx = nullptr;
@@ -141,7 +148,47 @@ llvm::Expected<std::string> deviceChip() {
   if (llvm::Error e = check(api().cuDeviceGetAttribute(&minor, 76, api().device),
                             "cuDeviceGetAttribute"))
     return std::move(e);
-  return "sm_" + std::to_string(major) + std::to_string(minor);
+  // Compute capability 9.0 has the arch-specific Hopper features (wgmma,
+  // setmaxnreg) that PTX names sm_90a; a kernel built for sm_90a runs only
+  // on 9.0, which is this device.
+  std::string chip = "sm_" + std::to_string(major) + std::to_string(minor);
+  return major == 9 && minor == 0 ? chip + "a" : chip;
+}
+
+llvm::Expected<TensorMap> encodeTensorMap(const TensorMapRequest &r) {
+  if (llvm::Error e = ensureContext())
+    return std::move(e);
+  // CUtensorMapDataType: FLOAT16 = 6, BFLOAT16 = 9.
+  int dtype = r.elementBytes == 2 ? (r.bfloat16 ? 9 : 6) : -1;
+  if (dtype < 0)
+    return fail("tensor maps are built for 16-bit elements only");
+  uint64_t dims[4], strides[3];
+  unsigned box[4], elementStrides[4] = {1, 1, 1, 1};
+  for (int i = 0; i < 4; ++i) {
+    if (r.dims[i] <= 0 || r.dims[i] > (int64_t(1) << 32))
+      return fail("tensor map dim " + llvm::Twine(i) + " = " +
+                  llvm::Twine(r.dims[i]) + " is out of TMA's range [1, 2^32]");
+    dims[i] = static_cast<uint64_t>(r.dims[i]);
+    box[i] = r.box[i];
+  }
+  for (int i = 0; i < 3; ++i) {
+    int64_t bytes = r.strides[i + 1] * r.elementBytes;
+    if (bytes <= 0 || bytes % 16 != 0 || bytes >= (int64_t(1) << 40))
+      return fail("TMA needs byte strides that are positive multiples of 16 "
+                  "below 2^40, got " + llvm::Twine(bytes));
+    strides[i] = static_cast<uint64_t>(bytes);
+  }
+  if (reinterpret_cast<uintptr_t>(r.address) % 16 != 0)
+    return fail("TMA needs a 16-byte aligned buffer");
+  TensorMap map;
+  // INTERLEAVE_NONE = 0, SWIZZLE_128B = 3, L2_PROMOTION_L2_128B = 2,
+  // FLOAT_OOB_FILL_NONE = 0 (zeros).
+  if (llvm::Error e = check(api().cuTensorMapEncodeTiled(
+                                map.bytes, dtype, 4, r.address, dims, strides,
+                                box, elementStrides, 0, 3, 2, 0),
+                            "cuTensorMapEncodeTiled"))
+    return std::move(e);
+  return map;
 }
 
 llvm::Expected<Module> loadModule(llvm::StringRef image) {

@@ -165,5 +165,6 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [Pure]> {
 }
 
 include "AttnTileOps.td"
+include "AttnGPUOps.td"
 
 #endif // ATTN_OPS_TD

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -68,40 +69,16 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   AttentionBuffers bufs = bufferizeOperands(b, loc, op);
   Value B = m.dim(bufs.q, 0), Hq = m.dim(bufs.q, storedDim(layout, 1)),
         Lq = m.dim(bufs.q, storedDim(layout, 2));
-  auto alloc = [&](RankedTensorType t, ValueRange sizes) -> Value {
-    auto type = MemRefType::get(t.getShape(), t.getElementType());
-    Value buf = memref::AllocOp::create(b, loc, type, sizes);
-    return buf;
-  };
-  auto outType = cast<RankedTensorType>(op.getOutput().getType());
-  SmallVector<Value> outSizes;
-  for (int64_t i = 0; i < 4; ++i)
-    if (outType.isDynamicDim(i))
-      outSizes.push_back(m.dim(bufs.q, i)); // O shares Q's stored B, H, L
-  Value outAlloc = alloc(outType, outSizes);
-  Value lseAlloc;
-  if (op.getLse()) {
-    auto t = op.getLse().getType();
-    SmallVector<Value> sizes;
-    Value logical[3] = {B, Hq, Lq};
-    for (int64_t i = 0; i < 3; ++i)
-      if (t.isDynamicDim(i))
-        sizes.push_back(logical[i]);
-    lseAlloc = alloc(t, sizes);
-  }
-  auto asParam = [&](Value buf) -> Value {
-    auto t = cast<MemRefType>(buf.getType());
-    return memref::CastOp::create(b, loc, unitInnerStrided(t), buf);
-  };
+  AttentionResults res = allocAttentionResults(b, op, bufs);
 
   SmallVector<Value> params = {bufs.q, bufs.k, bufs.v};
   for (Value opt : {bufs.bias, bufs.mask, bufs.lens, bufs.docQ, bufs.docK,
                     bufs.global})
     if (opt)
       params.push_back(opt);
-  params.push_back(asParam(outAlloc));
-  if (lseAlloc)
-    params.push_back(asParam(lseAlloc));
+  params.push_back(res.outParam);
+  if (res.lseParam)
+    params.push_back(res.lseParam);
 
   // The kernel.
   std::string name =
@@ -149,7 +126,7 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   kbufs.docK = take(bufs.docK);
   kbufs.global = take(bufs.global);
   Value kOut = entry.getArgument(next++);
-  Value kLse = lseAlloc ? entry.getArgument(next++) : Value();
+  Value kLse = res.lseParam ? entry.getArgument(next++) : Value();
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   buildBody(body, fn, kbufs, kOut, kLse);
 
@@ -158,7 +135,7 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   gpu::LaunchFuncOp::create(
       b, loc, fn, gpu::KernelDim3{numQBlocks, Hq, B},
       gpu::KernelDim3{m.c(blockQ), m.c(1), m.c(1)}, Value(), params);
-  replaceWithBuffers(b, op, outAlloc, lseAlloc);
+  replaceWithBuffers(b, op, res.out, res.lse);
   return success();
 }
 
@@ -720,9 +697,13 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
       OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), "attn_kernels");
     }
-    for (auto [i, op] : llvm::enumerate(ops))
-      if (failed(KernelBuilder{op, blockQ, blockKV}.run(kernels, i)))
+    for (auto [i, op] : llvm::enumerate(ops)) {
+      bool onHopper = hopper && hopperAttentionUnsupported(op).empty();
+      if (failed(onHopper ? buildHopperAttentionKernel(op, kernels, i,
+                                                       hopperStages)
+                          : KernelBuilder{op, blockQ, blockKV}.run(kernels, i)))
         return signalPassFailure();
+    }
     ChunkedLinearOptions chunked{linearChunk, linearValueTile};
     for (auto [i, op] : llvm::enumerate(linearOps)) {
       bool onTensorCores =

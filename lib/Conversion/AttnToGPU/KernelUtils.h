@@ -9,6 +9,7 @@
 #define ATTN_CONVERSION_ATTNTOGPU_KERNELUTILS_H
 
 #include "Attn/IR/AttnOps.h"
+#include "Attn/Transforms/MaskLogic.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -45,6 +46,25 @@ struct LinearOperands {
   Value q, k, v, projection, out, outParam, batch, heads;
 };
 LinearOperands bufferizeLinear(OpBuilder &b, LinearAttentionOp op);
+
+/// Host side of a softmax-attention launch: O (and the LSE) allocated, and
+/// cast to the kernels' parameter type (unit innermost stride).
+struct AttentionResults {
+  Value out, outParam, lse, lseParam;
+};
+AttentionResults allocAttentionResults(OpBuilder &b, AttentionOp op,
+                                       const AttentionBuffers &bufs);
+
+/// Why `op` cannot use the sm_90a kernel (TMA, wgmma, warp specialization),
+/// or "" if it can.
+std::string hopperAttentionUnsupported(AttentionOp op);
+
+/// Replaces `op` by a launch of the sm_90a kernel, added to `kernels` as
+/// `<func>_attention_<index>`; `stages` K/V ring slots (0: the most that
+/// fit in shared memory). Grid (Lq / 128, Hq, B) of 384 threads.
+LogicalResult buildHopperAttentionKernel(AttentionOp op,
+                                         gpu::GPUModuleOp kernels, int index,
+                                         int64_t stages);
 
 /// Tiling of the tensor-core linear-attention kernel.
 struct ChunkedLinearOptions {

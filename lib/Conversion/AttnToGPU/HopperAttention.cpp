@@ -1,0 +1,672 @@
+//===- HopperAttention.cpp - attn.attention on Hopper tensor cores --------===//
+//
+// The sm_90a softmax-attention kernel of attn-to-gpu (f16/bf16, D and Dv of
+// 64 or 128): one CTA of three warpgroups per 128 query rows of one
+// (head, batch). Warpgroup 2 is the producer: one elected thread loads the
+// query tile once and streams key/value blocks of 128 rows through a ring of
+// shared-memory stages with TMA (4-D tensor maps, so BHSD, BSHD, GQA and
+// strided views need no copy; rows past the end read as zero), signalling
+// "full" mbarriers by transaction bytes. Warpgroups 0 and 1 are consumers of
+// 64 query rows each: S = Q K^T with wgmma from shared memory, the mask on
+// partial blocks only, the online softmax in the exp2 domain, then O += P V
+// with P fed from registers (wgmma's register-A form, as inline PTX: MLIR 22
+// has no op for it), and an arrive on the stage's "empty" mbarrier.
+//
+// Which key blocks are visited, and which of them need a per-element mask,
+// comes from MaskLogic (the CPU tiler's key ranges and block facts), and
+// every per-pair predicate is MaskLogic's, so all mask kinds, bias and LSE
+// follow the same semantics on both targets.
+//
+// Shared memory (from a 1024-byte aligned base; 128-byte swizzled panels of
+// 64 columns): Q [2 warpgroups][D/64 panels][64 rows], then `stages` x
+// (K [D/64 panels][128 rows], V [Dv/64 panels][128 rows]).
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelUtils.h"
+
+#include "Attn/IR/AttnOps.h"
+#include "Attn/Transforms/MaskLogic.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr int64_t kBlockM = 128; // query rows per CTA (2 consumer WGs x 64)
+constexpr int64_t kBlockN = 128; // keys per block
+constexpr int64_t kThreads = 384;
+constexpr int64_t kConsumerThreads = 256;
+constexpr int64_t kPanelBytes = 128; // one swizzled row of 64 elements
+constexpr int64_t kSharedLimit = 227 * 1024;
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+int64_t sharedBytes(int64_t D, int64_t Dv, int64_t stages) {
+  return 1024 /*alignment slack*/ + kBlockM * D * 2 +
+         stages * kBlockN * (D + Dv) * 2;
+}
+
+/// Emits the kernel body; all values are built at `b`'s insertion point.
+struct HopperKernel {
+  OpBuilder &b;
+  Location loc;
+  AttentionOp op;
+  int64_t D, Dv, stages;
+  bool bf16;
+
+  IndexMath m{b, loc};
+
+  Value i32(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value i64(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+  }
+  Value f32(float v) { return m.f32(v); }
+  Value toI64(Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+  LLVM::LLVMStructType accType(int64_t n) {
+    return LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(n, b.getF32Type()));
+  }
+  SmallVector<Value> unpack(Value acc, int64_t n) {
+    SmallVector<Value> out;
+    for (int64_t r = 0; r < n; ++r)
+      out.push_back(LLVM::ExtractValueOp::create(b, loc, acc, r));
+    return out;
+  }
+  Value pack(ArrayRef<Value> values) {
+    Value acc = LLVM::PoisonOp::create(b, loc, accType(values.size()));
+    for (auto [r, v] : llvm::enumerate(values))
+      acc = LLVM::InsertValueOp::create(b, loc, acc, v, r);
+    return acc;
+  }
+
+  /// wgmma shared-memory matrix descriptor of 128-byte swizzled panels:
+  /// start address >> 4, leading and stride byte offsets >> 4, swizzle mode.
+  Value descriptor(Value base, int64_t offset, int64_t lbo, int64_t sbo) {
+    Value a = arith::AddIOp::create(b, loc, base, i64(offset));
+    Value s = arith::ShRUIOp::create(b, loc, a, i64(4));
+    s = arith::AndIOp::create(b, loc, s, i64(0x3FFF));
+    int64_t hi = ((lbo >> 4) << 16) | ((sbo >> 4) << 32) | (int64_t(1) << 62);
+    return arith::OrIOp::create(b, loc, s, i64(hi));
+  }
+
+  Value shuffleXor(Value v, int64_t offset) {
+    return NVVM::ShflOp::create(b, loc, v.getType(), i32(-1), v, i32(offset),
+                                i32(31), NVVM::ShflKind::bfly, UnitAttr());
+  }
+  /// Reduces over the four lanes that share a row of an accumulator.
+  Value quadReduce(Value v, bool max) {
+    for (int64_t offset : {1, 2}) {
+      Value o = shuffleXor(v, offset);
+      v = max ? arith::MaximumFOp::create(b, loc, v, o).getResult()
+              : arith::AddFOp::create(b, loc, v, o).getResult();
+    }
+    return v;
+  }
+
+  /// S (+)= A B over one k16 step, both from shared memory (K-major).
+  Value wgmmaSS(Value acc, Value descA, Value descB, bool accumulate) {
+    auto t = bf16 ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
+    return NVVM::WgmmaMmaAsyncOp::create(
+        b, loc, acc.getType(), acc, descA, descB,
+        NVVM::MMAShapeAttr::get(b.getContext(), 64, kBlockN, 16), t, t,
+        NVVM::WGMMATypes::f32,
+        accumulate ? NVVM::WGMMAScaleOut::one : NVVM::WGMMAScaleOut::zero,
+        NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+        NVVM::MMALayout::row, NVVM::MMALayout::col, nullptr);
+  }
+
+  /// O += P V over one k16 step with P in registers (four packed pairs) and
+  /// V from shared memory, MN-major (transposed B). No MLIR op has the
+  /// register-A form, so this is the PTX the NVVM op would print for it.
+  Value wgmmaRS(Value acc, ArrayRef<Value> a, Value descB) {
+    int64_t n = Dv / 2;
+    std::string regs;
+    for (int64_t r = 0; r < n; ++r)
+      regs += (r ? ", $" : "$") + std::to_string(r);
+    int64_t a0 = 2 * n;
+    std::string ptx = llvm::formatv(
+        "{{\n.reg .pred p;\nsetp.ne.b32 p, ${0}, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n{1}k16.f32.{2}.{2} {{{3}}, "
+        "{{${4}, ${5}, ${6}, ${7}}, ${8}, p, 1, 1, 1;\n}",
+        a0 + 5, Dv, bf16 ? "bf16" : "f16", regs, a0, a0 + 1, a0 + 2, a0 + 3,
+        a0 + 4);
+    std::string constraints;
+    for (int64_t r = 0; r < n; ++r)
+      constraints += "=f,";
+    for (int64_t r = 0; r < n; ++r)
+      constraints += std::to_string(r) + ",";
+    constraints += "r,r,r,r,l,n";
+    SmallVector<Value> operands = unpack(acc, n);
+    operands.append(a.begin(), a.end());
+    operands.push_back(descB);
+    operands.push_back(i32(1)); // scale-d: accumulate
+    return LLVM::InlineAsmOp::create(
+               b, loc, acc.getType(), operands, ptx, constraints,
+               /*has_side_effects=*/true, /*is_align_stack=*/false,
+               LLVM::tailcallkind::TailCallKind::None,
+               LLVM::AsmDialectAttr::get(b.getContext(),
+                                         LLVM::AsmDialect::AD_ATT),
+               ArrayAttr())
+        .getResult(0);
+  }
+
+  /// Two f32 as one register of packed 16-bit floats.
+  Value packPair(Value lo, Value hi) {
+    Type half = bf16 ? b.getBF16Type() : b.getF16Type();
+    Value v = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{lo, hi});
+    v = arith::TruncFOp::create(b, loc, VectorType::get({2}, half), v);
+    v = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  v);
+    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+  }
+
+  void build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs, Value qMap,
+             Value kMap, Value vMap, Value out, Value lse);
+};
+
+void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
+                         Value qMapPtr, Value kMapPtr, Value vMapPtr,
+                         Value out, Value lse) {
+  MLIRContext *ctx = b.getContext();
+  const Layout layout = op.getLayout();
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  Type elem = bf16 ? b.getBF16Type() : b.getF16Type();
+  auto boxType = [&](int64_t rows) {
+    return MemRefType::get({1, 1, rows, 64}, elem, AffineMap(), wg);
+  };
+  auto mapType = [&](int64_t rows) {
+    return nvgpu::TensorMapDescriptorType::get(
+        ctx, boxType(rows), nvgpu::TensorMapSwizzleKind::SWIZZLE_128B,
+        nvgpu::TensorMapL2PromoKind::L2PROMO_128B,
+        nvgpu::TensorMapOOBKind::OOB_ZERO,
+        nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
+  };
+  auto asMap = [&](Value ptr, Type t) {
+    return UnrealizedConversionCastOp::create(b, loc, t, ptr).getResult(0);
+  };
+  Value qMap = asMap(qMapPtr, mapType(64));
+  Value kMap = asMap(kMapPtr, mapType(kBlockN));
+  Value vMap = asMap(vMapPtr, mapType(kBlockN));
+  auto barType = [&](int64_t n) {
+    return nvgpu::MBarrierGroupType::get(ctx, wg, n);
+  };
+  Value full = nvgpu::MBarrierCreateOp::create(b, loc, barType(stages));
+  Value empty = nvgpu::MBarrierCreateOp::create(b, loc, barType(stages));
+  Value qBar = nvgpu::MBarrierCreateOp::create(b, loc, barType(1));
+
+  // Shared memory, from a 1024-byte aligned base (the swizzle atom).
+  auto smemType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                  AffineMap(), wg);
+  Value smem = gpu::DynamicSharedMemoryOp::create(b, loc, smemType);
+  Value raw = toI64(memref::ExtractAlignedPointerAsIndexOp::create(b, loc,
+                                                                   smem));
+  Value base = arith::AndIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, raw, i64(1023)), i64(-1024));
+  Value pad = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(), arith::SubIOp::create(b, loc, base, raw));
+  const int64_t qBytes = kBlockM * D * 2, kBytes = kBlockN * D * 2,
+                vBytes = kBlockN * Dv * 2, stageBytes = kBytes + vBytes;
+  const int64_t panelRows64 = 64 * kPanelBytes; // a 64-row panel: 8 KB
+  const int64_t panelRowsN = kBlockN * kPanelBytes;
+  auto view = [&](Value byteOffset, int64_t rows) {
+    return memref::ViewOp::create(b, loc, boxType(rows), smem,
+                                  m.add(pad, byteOffset), ValueRange{});
+  };
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value isFirst = m.eq(tid, m.c(0));
+  auto init = scf::IfOp::create(b, loc, isFirst, /*withElse=*/false);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(init.thenBlock());
+    for (int64_t s = 0; s < stages; ++s) {
+      nvgpu::MBarrierInitOp::create(b, loc, full, m.c(1), m.c(s), Value());
+      nvgpu::MBarrierInitOp::create(b, loc, empty, m.c(kConsumerThreads),
+                                    m.c(s), Value());
+    }
+    nvgpu::MBarrierInitOp::create(b, loc, qBar, m.c(1), m.c(0), Value());
+    for (Value map : {qMap, kMap, vMap})
+      nvgpu::TmaPrefetchOp::create(b, loc, map, Value());
+  }
+  NVVM::FenceMbarrierInitOp::create(b, loc);
+  gpu::BarrierOp::create(b, loc);
+
+  // Where this CTA is, and which keys it visits (MaskLogic).
+  Value bx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value hi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  Value Hq = m.dim(bufs.q, storedDim(layout, 1));
+  Value Hkv = m.dim(bufs.k, storedDim(layout, 1));
+  Value Lq = m.dim(bufs.q, storedDim(layout, 2));
+  Value Lk = m.dim(bufs.k, storedDim(layout, 2));
+  Value kvh = m.div(hi, m.div(Hq, Hkv));
+  Value q0 = m.mul(bx, m.c(kBlockM));
+  QueryBlock qb{bi, hi, q0, m.min(m.c(kBlockM), m.sub(Lq, q0)),
+                m.sub(Lk, Lq), Lk};
+  Value lo, hiKey;
+  std::tie(lo, hiKey) = keyRange(m, op, bufs, qb);
+  QueryBlockFacts facts = queryBlockFacts(m, bufs, qb);
+  Value numBlocks = m.ceilDiv(m.sub(hiKey, lo), m.c(kBlockN));
+  auto blockAt = [&](Value j) {
+    Value k0 = m.add(lo, m.mul(j, m.c(kBlockN)));
+    Value kn = m.min(m.c(kBlockN), m.sub(hiKey, k0));
+    auto [visit, allAllowed] =
+        keyBlockFacts(m, op, bufs, qb, facts, k0, kn);
+    // A short last block reads zeros past its end: those columns need the
+    // mask even where every pair of the block's keys is allowed.
+    Value fullBlock = m.andI(allAllowed, m.eq(kn, m.c(kBlockN)));
+    return std::make_tuple(k0, kn, visit, fullBlock);
+  };
+  auto parity = [&](Value phase) {
+    return arith::TruncIOp::create(b, loc, b.getI1Type(),
+                                   toI64(b.createOrFold<arith::RemUIOp>(
+                                       loc, phase, m.c(2))));
+  };
+  Value ticks = m.c(10000000);
+  /// A visited block: `body(it)` with `it` the count of earlier visited
+  /// blocks (its ring slot and phase); others keep the carried values.
+  auto forVisited =
+      [&](ValueRange init,
+          function_ref<SmallVector<Value>(Value it, Value k0, Value kn,
+                                          Value fullBlock, ValueRange)>
+              body) {
+        SmallVector<Value> carried = {m.c(0)};
+        carried.append(init.begin(), init.end());
+        return m.loop(
+            m.c(0), numBlocks, m.c(1), carried,
+            [&](Value j, ValueRange state) -> SmallVector<Value> {
+              auto [k0, kn, visit, fullBlock] = blockAt(j);
+              auto ifVisit = scf::IfOp::create(b, loc, state.getTypes(),
+                                               visit, /*withElse=*/true);
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPointToStart(ifVisit.elseBlock());
+              scf::YieldOp::create(b, loc, state);
+              b.setInsertionPointToStart(ifVisit.thenBlock());
+              SmallVector<Value> next = {m.add(state[0], m.c(1))};
+              SmallVector<Value> rest =
+                  body(state[0], k0, kn, fullBlock, state.drop_front());
+              next.append(rest.begin(), rest.end());
+              scf::YieldOp::create(b, loc, next);
+              return SmallVector<Value>(ifVisit.getResults());
+            });
+      };
+
+  Value isProducer = m.cmp(arith::CmpIPredicate::uge, tid,
+                           m.c(kConsumerThreads));
+  auto roles = scf::IfOp::create(b, loc, isProducer, /*withElse=*/true);
+
+  // Producer warpgroup: one elected thread issues every TMA load.
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(roles.thenBlock());
+    NVVM::SetMaxRegisterOp::create(
+        b, loc, b.getI32IntegerAttr(24),
+        NVVM::SetMaxRegisterActionAttr::get(
+            ctx, NVVM::SetMaxRegisterAction::decrease));
+    Value firstWarp = m.lt(tid, m.c(kConsumerThreads + 32));
+    Value elected = NVVM::ElectSyncOp::create(b, loc, b.getI1Type(), Value());
+    auto lead = scf::IfOp::create(b, loc, m.andI(firstWarp, elected),
+                                  /*withElse=*/false);
+    b.setInsertionPointToStart(lead.thenBlock());
+    nvgpu::MBarrierArriveExpectTxOp::create(b, loc, qBar, m.c(qBytes), m.c(0),
+                                            Value());
+    for (int64_t w = 0; w < 2; ++w)
+      for (int64_t p = 0; p < D / 64; ++p)
+        nvgpu::TmaAsyncLoadOp::create(
+            b, loc, view(m.c((w * D / 64 + p) * panelRows64), 64), qBar, qMap,
+            ValueRange{m.c(p * 64), m.add(q0, m.c(w * 64)), hi, bi}, m.c(0),
+            Value(), Value());
+    forVisited({}, [&](Value it, Value k0, Value, Value,
+                       ValueRange) -> SmallVector<Value> {
+      Value slot = b.createOrFold<arith::RemUIOp>(loc, it, m.c(stages));
+      Value round = m.div(it, m.c(stages));
+      // Wait until the consumers released the slot's previous block.
+      auto reuse = scf::IfOp::create(b, loc, m.cmp(arith::CmpIPredicate::uge,
+                                                   it, m.c(stages)),
+                                     /*withElse=*/false);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(reuse.thenBlock());
+        nvgpu::MBarrierTryWaitParityOp::create(
+            b, loc, empty, parity(m.sub(round, m.c(1))), ticks, slot);
+      }
+      nvgpu::MBarrierArriveExpectTxOp::create(b, loc, full,
+                                              m.c(stageBytes), slot, Value());
+      Value stage = m.add(m.c(qBytes), m.mul(slot, m.c(stageBytes)));
+      for (int64_t p = 0; p < D / 64; ++p)
+        nvgpu::TmaAsyncLoadOp::create(
+            b, loc, view(m.add(stage, m.c(p * panelRowsN)), kBlockN), full,
+            kMap, ValueRange{m.c(p * 64), k0, kvh, bi}, slot, Value(),
+            Value());
+      for (int64_t p = 0; p < Dv / 64; ++p)
+        nvgpu::TmaAsyncLoadOp::create(
+            b, loc, view(m.add(stage, m.c(kBytes + p * panelRowsN)), kBlockN),
+            full, vMap, ValueRange{m.c(p * 64), k0, kvh, bi}, slot, Value(),
+            Value());
+      return {};
+    });
+  }
+
+  // Consumer warpgroups: 64 query rows each.
+  b.setInsertionPointToStart(roles.elseBlock());
+  NVVM::SetMaxRegisterOp::create(
+      b, loc, b.getI32IntegerAttr(240),
+      NVVM::SetMaxRegisterActionAttr::get(ctx,
+                                          NVVM::SetMaxRegisterAction::increase));
+  Value wgIdx = m.div(tid, m.c(128));
+  Value lane = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
+  Value warp = b.createOrFold<arith::RemUIOp>(loc, m.div(tid, m.c(32)),
+                                              m.c(4));
+  Value quad = b.createOrFold<arith::RemUIOp>(loc, lane, m.c(4));
+  // Rows of this thread's accumulator elements: d[4j + 2i + k] is at row
+  // 16 warp + lane / 4 + 8 i and column 8 j + 2 (lane % 4) + k.
+  Value row0 = m.add(m.add(q0, m.mul(wgIdx, m.c(64))),
+                     m.add(m.mul(warp, m.c(16)), m.div(lane, m.c(4))));
+  Value rows[2] = {row0, m.add(row0, m.c(8))};
+  Value qBase = arith::AddIOp::create(
+      b, loc, base, arith::MulIOp::create(b, loc, toI64(wgIdx),
+                                          i64(D / 64 * panelRows64)));
+  nvgpu::MBarrierTryWaitParityOp::create(b, loc, qBar, parity(m.c(0)), ticks,
+                                         m.c(0));
+
+  const int64_t nS = kBlockN / 2, nO = Dv / 2;
+  const double scale = op.getScaleOrDefault();
+  // exp(x) = exp2(x log2 e): the scale and log2 e fold into one FMA, unless
+  // a bias is added first or the scale is not positive (max must commute).
+  const bool scaleFirst = op.getBias() || !(scale > 0);
+  const float c = static_cast<float>(scale * M_LOG2E);
+  Value zeroO = LLVM::ZeroOp::create(b, loc, accType(nO));
+  Value ninf = f32(-kInf), zero = f32(0.0f);
+  auto loop = forVisited(
+      {ninf, ninf, zero, zero, zeroO},
+      [&](Value it, Value k0, Value kn, Value fullBlock,
+          ValueRange st) -> SmallVector<Value> {
+        Value slot = b.createOrFold<arith::RemUIOp>(loc, it, m.c(stages));
+        nvgpu::MBarrierTryWaitParityOp::create(
+            b, loc, full, parity(m.div(it, m.c(stages))), ticks, slot);
+        Value kBase = arith::AddIOp::create(
+            b, loc, base,
+            toI64(m.add(m.c(qBytes), m.mul(slot, m.c(stageBytes)))));
+        Value vBase = arith::AddIOp::create(b, loc, kBase, i64(kBytes));
+
+        // S = Q K^T (raw dot products, f32).
+        Value acc = LLVM::ZeroOp::create(b, loc, accType(nS));
+        NVVM::WgmmaFenceAlignedOp::create(b, loc);
+        for (int64_t kk = 0; kk < D / 16; ++kk) {
+          int64_t inPanel = (kk % 4) * 32;
+          acc = wgmmaSS(
+              acc,
+              descriptor(qBase, (kk / 4) * panelRows64 + inPanel, 16, 1024),
+              descriptor(kBase, (kk / 4) * panelRowsN + inPanel, 16, 1024),
+              kk > 0);
+        }
+        NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
+        SmallVector<Value> s = unpack(acc, nS);
+
+        auto position = [&](int64_t r) {
+          int64_t j = r / 4, i = (r / 2) % 2, k = r % 2;
+          Value col = m.add(m.c(8 * j + k), m.mul(quad, m.c(2)));
+          return std::make_pair(rows[i], col);
+        };
+        if (scaleFirst)
+          for (int64_t r = 0; r < nS; ++r) {
+            Value x = arith::MulFOp::create(b, loc, s[r], f32(c));
+            if (bufs.bias) {
+              auto [row, col] = position(r);
+              Value biasV = biasAt(m, bufs, qb, row, m.add(k0, col));
+              x = math::FmaOp::create(b, loc, biasV, f32(M_LOG2E), x);
+            }
+            s[r] = x;
+          }
+        // Partial blocks: keys past the block's end and pairs the mask
+        // rejects become -inf. Full blocks skip all of it.
+        {
+          auto ifPartial = scf::IfOp::create(
+              b, loc, SmallVector<Type>(nS, b.getF32Type()),
+              m.eq(fullBlock, m.boolean(false)), /*withElse=*/true);
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(ifPartial.elseBlock());
+          scf::YieldOp::create(b, loc, s);
+          b.setInsertionPointToStart(ifPartial.thenBlock());
+          SmallVector<Value> masked;
+          for (int64_t r = 0; r < nS; ++r) {
+            auto [row, col] = position(r);
+            Value ok = m.lt(col, kn);
+            if (hasMask(op))
+              ok = m.andI(ok, allowedPair(m, op, bufs, qb, row,
+                                          m.add(k0, col)));
+            masked.push_back(arith::SelectOp::create(b, loc, ok, s[r], ninf));
+          }
+          scf::YieldOp::create(b, loc, masked);
+          b.setInsertionPointAfter(ifPartial);
+          s.assign(ifPartial.getResults().begin(),
+                   ifPartial.getResults().end());
+        }
+
+        // Online softmax per row, exp2 domain: new max = max(old max,
+        // rowmax(S) c); rows with nothing allowed yet subtract 0, not -inf;
+        // alpha = exp2(old max - new max); P = exp2(S c - new max);
+        // l = l alpha + rowsum(P).
+        Value cS = f32(scaleFirst ? 1.0f : c);
+        Value mNew[2], lNew[2], alpha[2];
+        SmallVector<Value> p(nS);
+        for (int64_t i = 0; i < 2; ++i) {
+          Value mx = ninf;
+          for (int64_t r = 0; r < nS; ++r)
+            if ((r / 2) % 2 == i)
+              mx = arith::MaximumFOp::create(b, loc, mx, s[r]);
+          mx = quadReduce(mx, /*max=*/true);
+          mNew[i] = arith::MaximumFOp::create(
+              b, loc, st[i], arith::MulFOp::create(b, loc, mx, cS));
+          Value none = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                             mNew[i], ninf);
+          Value safe = arith::SelectOp::create(b, loc, none, zero, mNew[i]);
+          alpha[i] = math::Exp2Op::create(
+              b, loc, arith::SubFOp::create(b, loc, st[i], safe));
+          Value negM = arith::NegFOp::create(b, loc, safe);
+          Value l = arith::MulFOp::create(b, loc, st[2 + i], alpha[i]);
+          for (int64_t r = 0; r < nS; ++r)
+            if ((r / 2) % 2 == i) {
+              p[r] = math::Exp2Op::create(
+                  b, loc, math::FmaOp::create(b, loc, s[r], cS, negM));
+              l = arith::AddFOp::create(b, loc, l, p[r]);
+            }
+          lNew[i] = l;
+        }
+
+        // O = O alpha + P V.
+        SmallVector<Value> o = unpack(st[4], nO);
+        for (int64_t r = 0; r < nO; ++r)
+          o[r] = arith::MulFOp::create(b, loc, o[r], alpha[(r / 2) % 2]);
+        Value oAcc = pack(o);
+        NVVM::WgmmaFenceAlignedOp::create(b, loc);
+        for (int64_t kk = 0; kk < kBlockN / 16; ++kk) {
+          // The A fragment of keys 16 kk .. 16 kk + 15 is exactly the S
+          // accumulator's columns there, packed in pairs: no shuffles.
+          SmallVector<Value> a;
+          for (int64_t j : {2 * kk, 2 * kk + 1})
+            for (int64_t i = 0; i < 2; ++i)
+              a.push_back(packPair(p[4 * j + 2 * i], p[4 * j + 2 * i + 1]));
+          oAcc = wgmmaRS(oAcc, a,
+                         descriptor(vBase, kk * 16 * kPanelBytes, panelRowsN,
+                                    1024));
+        }
+        NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
+        nvgpu::MBarrierArriveOp::create(
+            b, loc, nvgpu::MBarrierTokenType::get(ctx), empty, slot);
+        return {mNew[0], mNew[1], lNew[0], lNew[1], oAcc};
+      });
+
+  // Epilogue: out = O / l (0 where no key was allowed), LSE = (max +
+  // log2 l) ln 2 or -inf; rows past Lq are not stored.
+  SmallVector<Value> o = unpack(loop[5], nO);
+  Type outElem = cast<MemRefType>(out.getType()).getElementType();
+  for (int64_t i = 0; i < 2; ++i) {
+    Value l = quadReduce(loop[3 + i], /*max=*/false);
+    Value empty0 =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
+    Value inv = arith::SelectOp::create(
+        b, loc, empty0, zero, arith::DivFOp::create(b, loc, f32(1.0f), l));
+    auto inRange = scf::IfOp::create(b, loc, m.lt(rows[i], Lq),
+                                     /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(inRange.thenBlock());
+    for (int64_t j = 0; j < Dv / 8; ++j) {
+      Value pair = vector::FromElementsOp::create(
+          b, loc, VectorType::get({2}, b.getF32Type()),
+          ValueRange{arith::MulFOp::create(b, loc, o[4 * j + 2 * i], inv),
+                     arith::MulFOp::create(b, loc, o[4 * j + 2 * i + 1], inv)});
+      if (outElem != b.getF32Type())
+        pair = arith::TruncFOp::create(b, loc, VectorType::get({2}, outElem),
+                                       pair);
+      Value col = m.add(m.c(8 * j), m.mul(quad, m.c(2)));
+      vector::StoreOp::create(b, loc, pair, out,
+                              storedIndex(layout, bi, hi, rows[i], col));
+    }
+    if (lse) {
+      auto first = scf::IfOp::create(b, loc, m.eq(quad, m.c(0)),
+                                     /*withElse=*/false);
+      b.setInsertionPointToStart(first.thenBlock());
+      Value value = arith::MulFOp::create(
+          b, loc,
+          arith::AddFOp::create(b, loc, loop[1 + i],
+                                math::Log2Op::create(b, loc, l)),
+          f32(static_cast<float>(M_LN2)));
+      value = arith::SelectOp::create(b, loc, empty0, ninf, value);
+      memref::StoreOp::create(b, loc, value, lse, ValueRange{bi, hi, rows[i]});
+    }
+  }
+  b.setInsertionPointAfter(roles);
+  gpu::ReturnOp::create(b, loc);
+  (void)fn;
+}
+
+} // namespace
+
+namespace mlir::attn {
+
+std::string hopperAttentionUnsupported(AttentionOp op) {
+  Type elem = op.getQuery().getType().getElementType();
+  if (!elem.isBF16() && !elem.isF16())
+    return "the inputs are not f16 or bf16";
+  const AttentionDims dims = op.getDims();
+  for (int64_t d : {dims.headDim, dims.valueDim})
+    if (d != 64 && d != 128)
+      return "D and Dv must be 64 or 128, got D = " +
+             std::to_string(dims.headDim) +
+             ", Dv = " + std::to_string(dims.valueDim);
+  return "";
+}
+
+LogicalResult buildHopperAttentionKernel(AttentionOp op,
+                                         gpu::GPUModuleOp kernels, int index,
+                                         int64_t stages) {
+  Location loc = op.getLoc();
+  const AttentionDims dims = op.getDims();
+  const int64_t D = dims.headDim, Dv = dims.valueDim;
+  if (stages <= 0) // the deepest ring that fits, up to 4 stages
+    for (stages = 4; stages > 1 && sharedBytes(D, Dv, stages) > kSharedLimit;)
+      --stages;
+  if (stages < 1 || sharedBytes(D, Dv, stages) > kSharedLimit)
+    return op.emitOpError() << "hopper-stages = " << stages << " needs "
+                            << sharedBytes(D, Dv, stages)
+                            << " bytes of shared memory, above the "
+                            << kSharedLimit << " an sm_90 block may use";
+  OpBuilder b(op);
+  IndexMath m{b, loc};
+  const Layout layout = op.getLayout();
+
+  // Host side: operands, tensor maps of Q, K and V, results.
+  AttentionBuffers bufs = bufferizeOperands(b, loc, op);
+  AttentionResults res = allocAttentionResults(b, op, bufs);
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+  auto map = [&](Value buf, int64_t rows) -> Value {
+    return TensorMapOp::create(b, loc, ptrType, buf, b.getI64IntegerAttr(rows),
+                               LayoutAttr::get(b.getContext(), layout));
+  };
+  SmallVector<Value> params = {map(bufs.q, 64), map(bufs.k, kBlockN),
+                               map(bufs.v, kBlockN), bufs.q, bufs.k};
+  for (Value opt :
+       {bufs.bias, bufs.mask, bufs.lens, bufs.docQ, bufs.docK, bufs.global})
+    if (opt)
+      params.push_back(opt);
+  params.push_back(res.outParam);
+  if (res.lseParam)
+    params.push_back(res.lseParam);
+
+  std::string name =
+      (op->getParentOfType<func::FuncOp>().getSymName() + "_attention_" +
+       std::to_string(index))
+          .str();
+  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
+  auto fn = gpu::GPUFuncOp::create(
+      kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}));
+  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+  fn.setKnownBlockSizeAttr(
+      kb.getDenseI32ArrayAttr({static_cast<int32_t>(kThreads), 1, 1}));
+  // setmaxnreg is ignored unless ptxas knows the entry register count.
+  fn->setAttr("nvvm.minctasm", kb.getI32IntegerAttr(1));
+  // The tensor maps travel by value (attn-gpu-grid-constant).
+  fn->setAttr("attn.grid_constant_params", kb.getI64IntegerAttr(3));
+
+  Block &entry = fn.getBody().front();
+  AttentionBuffers kbufs;
+  unsigned next = 3;
+  kbufs.q = entry.getArgument(next++);
+  kbufs.k = entry.getArgument(next++);
+  auto take = [&](Value present) -> Value {
+    return present ? entry.getArgument(next++) : Value();
+  };
+  kbufs.bias = take(bufs.bias);
+  kbufs.mask = take(bufs.mask);
+  kbufs.lens = take(bufs.lens);
+  kbufs.docQ = take(bufs.docQ);
+  kbufs.docK = take(bufs.docK);
+  kbufs.global = take(bufs.global);
+  Value kOut = entry.getArgument(next++);
+  Value kLse = res.lseParam ? entry.getArgument(next++) : Value();
+  OpBuilder body = OpBuilder::atBlockBegin(&entry);
+  Type elem = op.getQuery().getType().getElementType();
+  HopperKernel{body, loc, op, D, Dv, stages, elem.isBF16()}.build(
+      fn, kbufs, entry.getArgument(0), entry.getArgument(1),
+      entry.getArgument(2), kOut, kLse);
+
+  // Launch: (q-blocks, Hq, B) CTAs of 384 threads.
+  Value Lq = m.dim(bufs.q, storedDim(layout, 2));
+  Value Hq = m.dim(bufs.q, storedDim(layout, 1));
+  Value B = m.dim(bufs.q, 0);
+  auto launch = gpu::LaunchFuncOp::create(
+      b, loc, fn, gpu::KernelDim3{m.ceilDiv(Lq, m.c(kBlockM)), Hq, B},
+      gpu::KernelDim3{m.c(kThreads), m.c(1), m.c(1)},
+      arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                   sharedBytes(D, Dv, stages)),
+      params);
+  (void)launch;
+  replaceWithBuffers(b, op, res.out, res.lse);
+  return success();
+}
+
+} // namespace mlir::attn
