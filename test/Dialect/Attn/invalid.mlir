@@ -896,3 +896,27 @@ func.func @mixed_negative_window(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64x
   %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, local_heads = 4, local_window = -1} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
+
+// -----
+
+func.func @tensor_map_box(%q: memref<?x?x?x128xbf16>) -> !llvm.ptr {
+  // expected-error @+1 {{'attn.tensor_map' op box_rows must be in [1, 256], got 512}}
+  %m = attn.tensor_map %q {box_rows = 512 : i64} : memref<?x?x?x128xbf16> -> !llvm.ptr
+  return %m : !llvm.ptr
+}
+
+// -----
+
+func.func @tensor_map_panels(%q: memref<?x?x?x80xbf16>) -> !llvm.ptr {
+  // expected-error @+1 {{'attn.tensor_map' op the innermost dim must be a static multiple of 64 (128-byte swizzled panels), got 80}}
+  %m = attn.tensor_map %q {box_rows = 128 : i64} : memref<?x?x?x80xbf16> -> !llvm.ptr
+  return %m : !llvm.ptr
+}
+
+// -----
+
+func.func @tensor_map_stride(%q: memref<?x?x?x64xf16, strided<[?, ?, ?, 2]>>) -> !llvm.ptr {
+  // expected-error @+1 {{'attn.tensor_map' op the innermost stride must be 1}}
+  %m = attn.tensor_map %q {box_rows = 64 : i64} : memref<?x?x?x64xf16, strided<[?, ?, ?, 2]>> -> !llvm.ptr
+  return %m : !llvm.ptr
+}

@@ -490,3 +490,10 @@ func.func @linear_mixed_heads(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>
   %o = attn.linear_attention %q, %k, %v projection(%p : tensor<128x64xf32>) {feature_map = #attn.feature_map<favor_plus>, causal, local_heads = 4, local_window = 255} : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
   return %o : tensor<?x8x?x64xf32>
 }
+
+// CHECK-LABEL: func.func @tensor_map(
+// CHECK:         attn.tensor_map %{{.+}} {box_rows = 128 : i64, layout = #attn.layout<bshd>} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>> -> !llvm.ptr
+func.func @tensor_map(%k: memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>) -> !llvm.ptr {
+  %m = attn.tensor_map %k {box_rows = 128 : i64, layout = #attn.layout<bshd>} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>> -> !llvm.ptr
+  return %m : !llvm.ptr
+}

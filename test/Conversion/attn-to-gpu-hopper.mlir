@@ -1,0 +1,89 @@
+// RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true" | FileCheck %s
+// RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true hopper-stages=2" | FileCheck %s --check-prefix=STAGES
+// RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true" | FileCheck %s --check-prefix=FALLBACK
+// RUN: not attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true hopper-stages=4" 2>&1 | FileCheck %s --check-prefix=TOOBIG
+
+// TOOBIG: error: 'attn.attention' op hopper-stages = 4 needs 295936 bytes of shared memory, above the 232448 an sm_90 block may use
+
+// A causal GQA spec in bf16 with LSE on the sm_90a kernel. Host side: TMA
+// tensor maps of Q (boxes of 64 rows) and K, V (128 rows), a launch of
+// (ceil(Lq / 128), Hq, B) CTAs of 384 threads with the ring's shared memory:
+// 1 KB alignment slack + Q 32 KB + 3 stages x (K + V) 64 KB = 230400 bytes.
+// CHECK-LABEL: func.func @causal_gqa(
+// CHECK:         %[[Q:.+]] = memref.cast %{{.+}} : memref<?x8x?x128xbf16, strided<[?, ?, ?, ?], offset: ?>> to memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
+// CHECK:         %[[K:.+]] = memref.cast %{{.+}} : memref<?x2x?x128xbf16, strided<[?, ?, ?, ?], offset: ?>> to memref<?x2x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
+// CHECK:         %[[V:.+]] = memref.cast %{{.+}} : memref<?x2x?x128xbf16, strided<[?, ?, ?, ?], offset: ?>> to memref<?x2x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
+// CHECK:         %[[QMAP:.+]] = attn.tensor_map %[[Q]] {box_rows = 64 : i64} : {{.+}} -> !llvm.ptr
+// CHECK:         %[[KMAP:.+]] = attn.tensor_map %[[K]] {box_rows = 128 : i64} : {{.+}} -> !llvm.ptr
+// CHECK:         %[[VMAP:.+]] = attn.tensor_map %[[V]] {box_rows = 128 : i64} : {{.+}} -> !llvm.ptr
+// CHECK-DAG:     %[[C384:.+]] = arith.constant 384 : index
+// CHECK-DAG:     %[[SMEM:.+]] = arith.constant 230400 : i32
+// CHECK:         gpu.launch_func @attn_kernels::@causal_gqa_attention_0 blocks in (%{{.+}}, %{{.+}}, %{{.+}}) threads in (%[[C384]], %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SMEM]] args(%[[QMAP]] : !llvm.ptr, %[[KMAP]] : !llvm.ptr, %[[VMAP]] : !llvm.ptr, %[[Q]] : {{.+}}, %[[K]] : {{.+}}, %{{.+}} : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.+}} : memref<?x8x?xf32, strided<[?, ?, 1], offset: ?>>)
+// STAGES:        arith.constant 164864 : i32
+
+// The kernel: maps by value, setmaxnreg needs the minimum CTA count.
+// CHECK:       gpu.func @causal_gqa_attention_0(%[[QP:[a-z0-9_]+]]: !llvm.ptr, %[[KP:[a-z0-9_]+]]: !llvm.ptr, %[[VP:[a-z0-9_]+]]: !llvm.ptr,
+// CHECK-SAME:      kernel attributes {attn.grid_constant_params = 3 : i64, known_block_size = array<i32: 384, 1, 1>, nvvm.minctasm = 1 : i32}
+// CHECK:         %[[QD:.+]] = builtin.unrealized_conversion_cast %[[QP]] : !llvm.ptr to !nvgpu.tensormap.descriptor<tensor = memref<1x1x64x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
+// CHECK:         %[[KD:.+]] = builtin.unrealized_conversion_cast %[[KP]] : !llvm.ptr to !nvgpu.tensormap.descriptor<tensor = memref<1x1x128x64xbf16
+// Ring barriers: "full" (one arrival + transaction bytes), "empty" (256
+// consumer arrivals), and one for Q.
+// CHECK:         %[[FULL:.+]] = nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 3>
+// CHECK:         %[[EMPTY:.+]] = nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 3>
+// CHECK:         %[[QBAR:.+]] = nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>>
+// CHECK:         nvgpu.mbarrier.init %[[FULL]][%{{.+}}], %{{.+}} :
+// CHECK:         nvgpu.mbarrier.init %[[EMPTY]][%{{.+}}], %[[C256:.+]] :
+// CHECK:         nvvm.fence.mbarrier.init
+// Producer warpgroup: gives registers away; one elected thread loads Q
+// (2 warpgroups x 2 panels of 64 columns), then per visited key block waits
+// for the slot to be free and loads K and V (4-D coordinates: d, s, h, b).
+// CHECK:         nvvm.setmaxregister decrease 24
+// CHECK:         nvvm.elect.sync
+// CHECK:         nvgpu.mbarrier.arrive.expect_tx %[[QBAR]][%{{.+}}], %{{.+}} :
+// CHECK-COUNT-4: nvgpu.tma.async.load %[[QD]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}], %[[QBAR]]
+// CHECK:         scf.for
+// CHECK:           nvgpu.mbarrier.try_wait.parity %[[EMPTY]][%[[SLOT:.+]]],
+// CHECK:           nvgpu.mbarrier.arrive.expect_tx %[[FULL]][%[[SLOT]]], %{{.+}} :
+// CHECK-COUNT-2:   nvgpu.tma.async.load %[[KD]][%{{.+}}, %[[K0:.+]], %[[KVH:.+]], %{{.+}}], %[[FULL]][%[[SLOT]]]
+// Consumer warpgroups: S = Q K^T with wgmma from shared memory (8 k-steps at
+// D = 128), the mask only where the block is partial, exp2 online softmax,
+// O += P V with P from registers, then the slot is released.
+// CHECK:         nvvm.setmaxregister increase 240
+// CHECK:         nvgpu.mbarrier.try_wait.parity %[[QBAR]]
+// CHECK:         scf.for
+// CHECK:           nvgpu.mbarrier.try_wait.parity %[[FULL]]
+// CHECK:           nvvm.wgmma.fence.aligned
+// CHECK:           nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK-COUNT-7:   nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 16>, D[<f32>, <one>]
+// CHECK:           nvvm.wgmma.commit.group.sync.aligned
+// CHECK:           nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:           scf.if %{{.+}} -> (f32,
+// CHECK:             arith.select %{{.+}}, %{{.+}}, %[[NINF:.+]] : f32
+// rowmax over the four lanes of a row, new max, alpha = exp2(old - new)
+// CHECK:           nvvm.shfl.sync bfly
+// CHECK:           nvvm.shfl.sync bfly
+// CHECK:           math.exp2
+// P = exp2(S c - max): one FMA and ex2 per score
+// CHECK:           math.fma
+// CHECK:           math.exp2
+// CHECK:           arith.truncf %{{.+}} : vector<2xf32> to vector<2xbf16>
+// CHECK:           llvm.inline_asm has_side_effects asm_dialect = att "{\0A.reg .pred p;\0Asetp.ne.b32 p, $133, 0;\0Awgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// CHECK:           nvvm.wgmma.commit.group.sync.aligned
+// CHECK:           nvgpu.mbarrier.arrive %[[EMPTY]]
+// Epilogue: O / l as bf16 pairs; LSE = (max + log2 l) ln 2.
+// CHECK:         vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<2xbf16>
+// CHECK:         math.log2
+// CHECK:         memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x8x?xf32, strided<[?, ?, 1], offset: ?>>
+func.func @causal_gqa(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tensor<?x2x?x128xbf16>) -> (tensor<?x8x?x128xbf16>, tensor<?x8x?xf32>) {
+  %o, %lse = attn.attention %q, %k, %v {causal = #attn.causal<bottom_right>} : tensor<?x8x?x128xbf16>, tensor<?x2x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x8x?x128xbf16>, tensor<?x8x?xf32>
+  return %o, %lse : tensor<?x8x?x128xbf16>, tensor<?x8x?xf32>
+}
+
+// f32 (and D outside {64, 128}) keeps the exact one-row-per-thread kernel.
+// FALLBACK-LABEL: func.func @f32_fallback(
+// FALLBACK-NOT:     attn.tensor_map
+// FALLBACK:         gpu.launch_func @attn_kernels::@f32_fallback_attention_1
+func.func @f32_fallback(%q: tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32> {
+  %o = attn.attention %q, %q, %q : tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32> -> tensor<?x4x?x64xf32>
+  return %o : tensor<?x4x?x64xf32>
+}
