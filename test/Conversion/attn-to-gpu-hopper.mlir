@@ -62,10 +62,10 @@
 // rowmax over the four lanes of a row, new max, alpha = exp2(old - new)
 // CHECK:           nvvm.shfl.sync bfly
 // CHECK:           nvvm.shfl.sync bfly
-// CHECK:           math.exp2
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // P = exp2(S c - max): one FMA and ex2 per score
 // CHECK:           math.fma
-// CHECK:           math.exp2
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK:           arith.truncf %{{.+}} : vector<2xf32> to vector<2xbf16>
 // CHECK:           llvm.inline_asm has_side_effects asm_dialect = att "{\0A.reg .pred p;\0Asetp.ne.b32 p, $133, 0;\0Awgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // CHECK:           nvvm.wgmma.commit.group.sync.aligned
