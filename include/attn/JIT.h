@@ -40,6 +40,9 @@ struct CompileOptions {
   /// 32, ..., 128) and value columns per thread block.
   int64_t gpuLinearChunk = 128;
   int64_t gpuLinearValueTile = 64;
+  /// cuda on sm_90a, softmax attention in f16/bf16: K/V ring slots of the
+  /// TMA + wgmma kernel (0: as many as fit in shared memory).
+  int64_t gpuHopperStages = 0;
 };
 
 class Kernel {

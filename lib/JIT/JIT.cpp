@@ -772,6 +772,7 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   pipelineOptions.blockKV = options.gpuBlockKV;
   pipelineOptions.linearChunk = options.gpuLinearChunk;
   pipelineOptions.linearValueTile = options.gpuLinearValueTile;
+  pipelineOptions.hopperStages = options.gpuHopperStages;
   pipelineOptions.chip = *chip;
   buildGPUPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
@@ -991,7 +992,7 @@ JIT::compile(llvm::StringRef mlirText, Target target,
        << options.blockKV << "|" << options.vectorWidth << "|"
        << options.parallel << "|" << options.gpuBlockQ << "|"
        << options.gpuBlockKV << "|" << options.gpuLinearChunk << "|"
-       << options.gpuLinearValueTile;
+       << options.gpuLinearValueTile << "|" << options.gpuHopperStages;
   }
   {
     std::lock_guard<std::mutex> lock(impl->mutex);

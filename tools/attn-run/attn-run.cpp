@@ -79,6 +79,11 @@ static cl::opt<int64_t> linearValueTile(
     "linear-value-tile",
     cl::desc("cuda linear attention: value columns per thread block"),
     cl::init(64));
+static cl::opt<int64_t> hopperStages(
+    "hopper-stages",
+    cl::desc("cuda on sm_90a: K/V ring slots of the TMA + wgmma softmax "
+             "kernel (0: as many as fit)"),
+    cl::init(0));
 static cl::opt<bool> serial("serial", cl::desc("one thread"));
 static cl::opt<double> checkBudget(
     "check-budget",
@@ -112,6 +117,7 @@ int main(int argc, char **argv) {
   options.blockKV = blockKV;
   options.gpuLinearChunk = linearChunk;
   options.gpuLinearValueTile = linearValueTile;
+  options.gpuHopperStages = hopperStages;
   options.parallel = !serial;
   auto kernel = jit.compile((*file)->getBuffer(), *target, options, funcName);
   if (!kernel)
