@@ -67,12 +67,14 @@
 // CHECK-NEXT:      %[[ROWS:.+]] = vector.create_mask %[[LEFT]] : vector<16xi1>
 // CHECK-NEXT:      %[[NINFV:.+]] = arith.constant dense<0xFF800000> : vector<16xf32>
 // CHECK-NEXT:      %[[MOLD:.+]] = vector.maskedload %[[M]][%[[R]]], %[[ROWS]], %[[NINFV]] : memref<64xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
-// new max = max(old max, rowmax(S)), one key at a time
-// CHECK:           %[[MNEW:.+]] = scf.for %[[KJ2:[a-zA-Z0-9_]+]] = %{{.+}} to %[[KN]] step %{{.+}} iter_args(%[[CURMAX:.+]] = %[[MOLD]]) -> (vector<16xf32>) {
+// rowmax(S), one key at a time; new max = max(old max, rowmax(S))
+// CHECK:           %[[NINF1:.+]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// CHECK-NEXT:      %[[BMAX:.+]] = scf.for %[[KJ2:[a-zA-Z0-9_]+]] = %{{.+}} to %[[KN]] step %{{.+}} iter_args(%[[CURMAX:.+]] = %[[NINF1]]) -> (vector<16xf32>) {
 // CHECK:             %[[SJ:.+]] = vector.transfer_read %[[ST]][%[[KJ2]], %[[R]]], %{{.+}} : memref<?x?xf32, strided<[64, 1]>>, vector<16xf32>
 // CHECK-NEXT:        %[[MAX:.+]] = arith.maximumf %[[CURMAX]], %[[SJ]] : vector<16xf32>
 // CHECK-NEXT:        scf.yield %[[MAX]] : vector<16xf32>
 // CHECK-NEXT:      }
+// CHECK-NEXT:      %[[MNEW:.+]] = arith.maximumf %[[MOLD]], %[[BMAX]] : vector<16xf32>
 // Rows with no allowed key yet keep m = -inf: subtract 0 instead (no NaN).
 // CHECK-NEXT:      %[[NINF2:.+]] = arith.constant dense<0xFF800000> : vector<16xf32>
 // CHECK-NEXT:      %[[NOKEY:.+]] = arith.cmpf oeq, %[[MNEW]], %[[NINF2]] : vector<16xf32>
@@ -263,10 +265,9 @@ func.func @step_no_regions(
 // CHECK-NEXT:      %[[LI:.+]] = memref.load %[[L]][%[[I]]] : memref<64xf32>
 // CHECK-NEXT:      %[[Z:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:      %[[EMPTY:.+]] = arith.cmpf oeq, %[[LI]], %[[Z]] : f32
-// CHECK-NEXT:      %[[Z2:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:      %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
 // CHECK-NEXT:      %[[RCP:.+]] = arith.divf %[[ONE]], %[[LI]] : f32
-// CHECK-NEXT:      %[[INV:.+]] = arith.select %[[EMPTY]], %[[Z2]], %[[RCP]] : f32
+// CHECK-NEXT:      %[[INV:.+]] = arith.select %[[EMPTY]], %[[Z]], %[[RCP]] : f32
 // CHECK-NEXT:      %[[INVV:.+]] = vector.broadcast %[[INV]] : f32 to vector<16xf32>
 // out[i, c:c+16] = acc[i, c:c+16] * inv for c = 0, 16 (in bounds) and 32 (not)
 // CHECK-NEXT:      %[[C0:.+]] = arith.constant 0 : index
@@ -282,8 +283,8 @@ func.func @step_no_regions(
 // lse = l == 0 ? -inf : m + log(l)
 // CHECK-NEXT:      %[[MI:.+]] = memref.load %[[M]][%[[I]]] : memref<64xf32>
 // CHECK-NEXT:      %[[LOG:.+]] = math.log %[[LI]] : f32
-// CHECK-NEXT:      %[[NINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-NEXT:      %[[SUM:.+]] = arith.addf %[[MI]], %[[LOG]] : f32
+// CHECK-NEXT:      %[[NINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-NEXT:      %[[V:.+]] = arith.select %[[EMPTY]], %[[NINF]], %[[SUM]] : f32
 // CHECK-NEXT:      memref.store %[[V]], %[[LSE]][%[[I]]] : memref<?xf32, strided<[1], offset: ?>>
 // CHECK-NEXT:    }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Attn/IR/AttnOps.h"
+#include "Attn/Transforms/OnlineSoftmaxMath.h"
 #include "Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -209,21 +210,19 @@ void Expander::expandStep(OnlineStepOp op) {
         // new max = max(old max, max_j s[j, :])
         Value mOld = readRows(m, -kInf);
         auto maxLoop = scf::ForOp::create(
-            b, loc, idx(0), kn, idx(1), ValueRange{mOld},
+            b, loc, idx(0), kn, idx(1), ValueRange{splat(-kInf)},
             [&](OpBuilder &, Location, Value j, ValueRange acc) {
               Value x = read(st, ValueRange{j, i}, -kInf);
               scf::YieldOp::create(
                   b, loc, ValueRange{arith::MaximumFOp::create(b, loc, acc[0], x)});
             });
-        Value mNew = maxLoop.getResult(0);
-        // Rows with no allowed key so far keep m = -inf; subtracting 0 instead
-        // keeps exp(-inf - m) = 0 rather than NaN.
-        Value noKey = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            mNew, splat(-kInf));
-        Value mSafe = arith::SelectOp::create(b, loc, noKey, splat(0.0f), mNew);
-        // alpha = exp(old max - new max) rescales what was accumulated.
-        Value alpha = math::ExpOp::create(
-            b, loc, arith::SubFOp::create(b, loc, mOld, mSafe));
+        // Rows with no allowed key so far subtract 0, not -inf; alpha =
+        // exp(old max - new max) rescales what was accumulated.
+        RowRescale rescale = rescaleRow(
+            b, loc, mOld, maxLoop.getResult(0),
+            [&](Value x) { return math::ExpOp::create(b, loc, x); });
+        Value mNew = rescale.mNew, mSafe = rescale.mSafe,
+              alpha = rescale.alpha;
         // p = exp(s - new max), written back over s; l = l * alpha + sum_j p
         auto sumLoop = scf::ForOp::create(
             b, loc, idx(0), kn, idx(1),
@@ -256,11 +255,8 @@ void Expander::expandFinalize(OnlineFinalizeOp op) {
   forEach(qn, [&](Value i) {
     Value l = memref::LoadOp::create(b, loc, op.getL(), ValueRange{i});
     // A row that saw no allowed key has l = 0: output 0, LSE -inf.
-    Value empty =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, f32(0.0f));
-    Value inv = arith::SelectOp::create(
-        b, loc, empty, f32(0.0f), arith::DivFOp::create(b, loc, f32(1.0f), l));
-    Value invSplat = vector::BroadcastOp::create(b, loc, vecType(), inv);
+    RowNormalizer row = normalizeRow(b, loc, l);
+    Value invSplat = vector::BroadcastOp::create(b, loc, vecType(), row.inv);
     for (int64_t c = 0; c < dv; c += width) {
       bool inBounds = c + width <= dv;
       Value at = idx(c);
@@ -275,10 +271,9 @@ void Expander::expandFinalize(OnlineFinalizeOp op) {
     }
     if (Value lse = op.getLse()) {
       Value m = memref::LoadOp::create(b, loc, op.getM(), ValueRange{i});
-      Value logL = math::LogOp::create(b, loc, l);
-      Value value = arith::SelectOp::create(
-          b, loc, empty, f32(-kInf), arith::AddFOp::create(b, loc, m, logL));
-      memref::StoreOp::create(b, loc, value, lse, ValueRange{i});
+      memref::StoreOp::create(
+          b, loc, rowLogSumExp(b, loc, m, l, row.empty, /*exp2Domain=*/false),
+          lse, ValueRange{i});
     }
   });
   op.erase();

@@ -16,6 +16,7 @@
 
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/MaskLogic.h"
+#include "Attn/Transforms/OnlineSoftmaxMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -257,13 +258,11 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
                   return {arith::MaximumFOp::create(b, loc, mx[0], s)};
                 });
             // new max; rows with nothing allowed yet subtract 0, not -inf.
-            Value mNew =
-                arith::MaximumFOp::create(b, loc, state[0], scores[0]);
-            Value none = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::OEQ, mNew, f32c(-kInf));
-            Value mSafe = arith::SelectOp::create(b, loc, none, f32c(0.0f), mNew);
-            Value alpha = math::ExpOp::create(
-                b, loc, arith::SubFOp::create(b, loc, state[0], mSafe));
+            RowRescale rescale = rescaleRow(
+                b, loc, state[0], scores[0],
+                [&](Value x) { return math::ExpOp::create(b, loc, x); });
+            Value mNew = rescale.mNew, mSafe = rescale.mSafe,
+                  alpha = rescale.alpha;
             forLoop(m.c(0), m.c(Dv), m.c(1), {}, [&](Value d, ValueRange) {
               Value a = memref::LoadOp::create(b, loc, accRow, d);
               memref::StoreOp::create(
@@ -305,11 +304,8 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
   auto ifValid = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
   b.setInsertionPointToStart(ifValid.thenBlock());
   Value mFinal = kvLoop[0], lFinal = kvLoop[1];
-  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                      lFinal, f32c(0.0f));
-  Value inv = arith::SelectOp::create(
-      b, loc, empty, f32c(0.0f),
-      arith::DivFOp::create(b, loc, f32c(1.0f), lFinal));
+  RowNormalizer rowNorm = normalizeRow(b, loc, lFinal);
+  Value inv = rowNorm.inv;
   Type outElem = cast<MemRefType>(out.getType()).getElementType();
   forLoop(m.c(0), m.c(Dv), m.c(1), {}, [&](Value d, ValueRange) {
     Value x = arith::MulFOp::create(
@@ -321,11 +317,10 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
     return SmallVector<Value>{};
   });
   if (lse) {
-    Value value = arith::SelectOp::create(
-        b, loc, empty, f32c(-kInf),
-        arith::AddFOp::create(b, loc, mFinal,
-                              math::LogOp::create(b, loc, lFinal)));
-    memref::StoreOp::create(b, loc, value, lse, ValueRange{bi, hi, row});
+    memref::StoreOp::create(b, loc,
+                            rowLogSumExp(b, loc, mFinal, lFinal, rowNorm.empty,
+                                         /*exp2Domain=*/false),
+                            lse, ValueRange{bi, hi, row});
   }
   b.setInsertionPointAfter(ifValid);
   gpu::ReturnOp::create(b, loc);

@@ -27,6 +27,7 @@
 
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/MaskLogic.h"
+#include "Attn/Transforms/OnlineSoftmaxMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -474,10 +475,9 @@ void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
                    ifPartial.getResults().end());
         }
 
-        // Online softmax per row, exp2 domain: new max = max(old max,
-        // rowmax(S) c); rows with nothing allowed yet subtract 0, not -inf;
-        // alpha = exp2(old max - new max); P = exp2(S c - new max);
-        // l = l alpha + rowsum(P).
+        // Online softmax per row (OnlineSoftmaxMath), exp2 domain: new max
+        // = max(old max, rowmax(S) c); alpha = exp2(old max - new max);
+        // P = exp2(S c - new max); l = l alpha + rowsum(P).
         Value cS = f32(scaleFirst ? 1.0f : c);
         Value mNew[2], lNew[2], alpha[2];
         SmallVector<Value> p(nS);
@@ -487,13 +487,12 @@ void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
             if ((r / 2) % 2 == i)
               mx = arith::MaximumFOp::create(b, loc, mx, s[r]);
           mx = quadReduce(mx, /*max=*/true);
-          mNew[i] = arith::MaximumFOp::create(
-              b, loc, st[i], arith::MulFOp::create(b, loc, mx, cS));
-          Value none = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                             mNew[i], ninf);
-          Value safe = arith::SelectOp::create(b, loc, none, zero, mNew[i]);
-          alpha[i] = exp2(arith::SubFOp::create(b, loc, st[i], safe));
-          Value negM = arith::NegFOp::create(b, loc, safe);
+          RowRescale rescale =
+              rescaleRow(b, loc, st[i], arith::MulFOp::create(b, loc, mx, cS),
+                         [&](Value x) { return exp2(x); });
+          mNew[i] = rescale.mNew;
+          alpha[i] = rescale.alpha;
+          Value negM = arith::NegFOp::create(b, loc, rescale.mSafe);
           Value l = arith::MulFOp::create(b, loc, st[2 + i], alpha[i]);
           for (int64_t r = 0; r < nS; ++r)
             if ((r / 2) % 2 == i) {
@@ -533,10 +532,8 @@ void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
   Type outElem = cast<MemRefType>(out.getType()).getElementType();
   for (int64_t i = 0; i < 2; ++i) {
     Value l = quadReduce(loop[3 + i], /*max=*/false);
-    Value empty0 =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
-    Value inv = arith::SelectOp::create(
-        b, loc, empty0, zero, arith::DivFOp::create(b, loc, f32(1.0f), l));
+    RowNormalizer row = normalizeRow(b, loc, l);
+    Value inv = row.inv;
     auto inRange = scf::IfOp::create(b, loc, m.lt(rows[i], Lq),
                                      /*withElse=*/false);
     OpBuilder::InsertionGuard g(b);
@@ -557,13 +554,10 @@ void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
       auto first = scf::IfOp::create(b, loc, m.eq(quad, m.c(0)),
                                      /*withElse=*/false);
       b.setInsertionPointToStart(first.thenBlock());
-      Value value = arith::MulFOp::create(
+      memref::StoreOp::create(
           b, loc,
-          arith::AddFOp::create(b, loc, loop[1 + i],
-                                math::Log2Op::create(b, loc, l)),
-          f32(static_cast<float>(M_LN2)));
-      value = arith::SelectOp::create(b, loc, empty0, ninf, value);
-      memref::StoreOp::create(b, loc, value, lse, ValueRange{bi, hi, rows[i]});
+          rowLogSumExp(b, loc, loop[1 + i], l, row.empty, /*exp2Domain=*/true),
+          lse, ValueRange{bi, hi, rows[i]});
     }
   }
   b.setInsertionPointAfter(roles);
