@@ -73,13 +73,7 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   AttentionResults res = allocAttentionResults(b, op, bufs);
 
   SmallVector<Value> params = {bufs.q, bufs.k, bufs.v};
-  for (Value opt : {bufs.bias, bufs.mask, bufs.lens, bufs.docQ, bufs.docK,
-                    bufs.global})
-    if (opt)
-      params.push_back(opt);
-  params.push_back(res.outParam);
-  if (res.lseParam)
-    params.push_back(res.lseParam);
+  appendMaskAndResultParams(params, bufs, res);
 
   // The kernel.
   std::string name =
@@ -113,21 +107,10 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   // Kernel arguments, as the mask logic expects them.
   Block &entry = fn.getBody().front();
   AttentionBuffers kbufs;
-  unsigned next = 0;
-  kbufs.q = entry.getArgument(next++);
-  kbufs.k = entry.getArgument(next++);
-  kbufs.v = entry.getArgument(next++);
-  auto take = [&](Value present) -> Value {
-    return present ? entry.getArgument(next++) : Value();
-  };
-  kbufs.bias = take(bufs.bias);
-  kbufs.mask = take(bufs.mask);
-  kbufs.lens = take(bufs.lens);
-  kbufs.docQ = take(bufs.docQ);
-  kbufs.docK = take(bufs.docK);
-  kbufs.global = take(bufs.global);
-  Value kOut = entry.getArgument(next++);
-  Value kLse = res.lseParam ? entry.getArgument(next++) : Value();
+  kbufs.q = entry.getArgument(0);
+  kbufs.k = entry.getArgument(1);
+  kbufs.v = entry.getArgument(2);
+  auto [kOut, kLse] = takeMaskAndResultArgs(entry, 3, bufs, res, kbufs);
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   buildBody(body, fn, kbufs, kOut, kLse);
 

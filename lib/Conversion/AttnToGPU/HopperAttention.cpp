@@ -610,13 +610,7 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   };
   SmallVector<Value> params = {map(bufs.q, 64), map(bufs.k, kBlockN),
                                map(bufs.v, kBlockN), bufs.q, bufs.k};
-  for (Value opt :
-       {bufs.bias, bufs.mask, bufs.lens, bufs.docQ, bufs.docK, bufs.global})
-    if (opt)
-      params.push_back(opt);
-  params.push_back(res.outParam);
-  if (res.lseParam)
-    params.push_back(res.lseParam);
+  appendMaskAndResultParams(params, bufs, res);
 
   std::string name =
       (op->getParentOfType<func::FuncOp>().getSymName() + "_attention_" +
@@ -635,20 +629,9 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
 
   Block &entry = fn.getBody().front();
   AttentionBuffers kbufs;
-  unsigned next = 3;
-  kbufs.q = entry.getArgument(next++);
-  kbufs.k = entry.getArgument(next++);
-  auto take = [&](Value present) -> Value {
-    return present ? entry.getArgument(next++) : Value();
-  };
-  kbufs.bias = take(bufs.bias);
-  kbufs.mask = take(bufs.mask);
-  kbufs.lens = take(bufs.lens);
-  kbufs.docQ = take(bufs.docQ);
-  kbufs.docK = take(bufs.docK);
-  kbufs.global = take(bufs.global);
-  Value kOut = entry.getArgument(next++);
-  Value kLse = res.lseParam ? entry.getArgument(next++) : Value();
+  kbufs.q = entry.getArgument(3);
+  kbufs.k = entry.getArgument(4);
+  auto [kOut, kLse] = takeMaskAndResultArgs(entry, 5, bufs, res, kbufs);
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   Type elem = op.getQuery().getType().getElementType();
   HopperKernel{body, loc, op, D, Dv, stages, elem.isBF16()}.build(

@@ -7,6 +7,21 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+/// O, which shares Q's stored B, H and L, and its parameter cast.
+static std::pair<Value, Value> allocOutput(OpBuilder &b, Location loc,
+                                           Value output, Value q) {
+  IndexMath m{b, loc};
+  auto outType = cast<RankedTensorType>(output.getType());
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < 4; ++i)
+    if (outType.isDynamicDim(i))
+      sizes.push_back(m.dim(q, i));
+  Value out = allocResult(b, loc, outType, sizes);
+  Value param = memref::CastOp::create(
+      b, loc, unitInnerStrided(cast<MemRefType>(out.getType())), out);
+  return {out, param};
+}
+
 LinearOperands mlir::attn::bufferizeLinear(OpBuilder &b, LinearAttentionOp op) {
   Location loc = op.getLoc();
   IndexMath m{b, loc};
@@ -18,15 +33,7 @@ LinearOperands mlir::attn::bufferizeLinear(OpBuilder &b, LinearAttentionOp op) {
   r.projection = bufferizeOperand(b, loc, op.getProjection());
   r.batch = m.dim(r.q, 0);
   r.heads = m.dim(r.q, storedDim(layout, 1));
-  // O shares Q's stored B, H and L.
-  auto outType = cast<RankedTensorType>(op.getOutput().getType());
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < 4; ++i)
-    if (outType.isDynamicDim(i))
-      sizes.push_back(m.dim(r.q, i));
-  r.out = allocResult(b, loc, outType, sizes);
-  r.outParam = memref::CastOp::create(
-      b, loc, unitInnerStrided(cast<MemRefType>(r.out.getType())), r.out);
+  std::tie(r.out, r.outParam) = allocOutput(b, loc, op.getOutput(), r.q);
   return r;
 }
 
@@ -37,21 +44,14 @@ AttentionResults mlir::attn::allocAttentionResults(OpBuilder &b,
   IndexMath m{b, loc};
   const Layout layout = op.getLayout();
   AttentionResults r;
-  // O shares Q's stored B, H and L; the LSE is [B, Hq, Lq].
-  auto outType = cast<RankedTensorType>(op.getOutput().getType());
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < 4; ++i)
-    if (outType.isDynamicDim(i))
-      sizes.push_back(m.dim(bufs.q, i));
-  r.out = allocResult(b, loc, outType, sizes);
-  r.outParam = memref::CastOp::create(
-      b, loc, unitInnerStrided(cast<MemRefType>(r.out.getType())), r.out);
+  std::tie(r.out, r.outParam) = allocOutput(b, loc, op.getOutput(), bufs.q);
   if (!op.getLse())
     return r;
+  // The LSE is [B, Hq, Lq].
   auto lseType = op.getLse().getType();
   Value logical[3] = {m.dim(bufs.q, 0), m.dim(bufs.q, storedDim(layout, 1)),
                       m.dim(bufs.q, storedDim(layout, 2))};
-  sizes.clear();
+  SmallVector<Value> sizes;
   for (int64_t i = 0; i < 3; ++i)
     if (lseType.isDynamicDim(i))
       sizes.push_back(logical[i]);
@@ -59,4 +59,32 @@ AttentionResults mlir::attn::allocAttentionResults(OpBuilder &b,
   r.lseParam = memref::CastOp::create(
       b, loc, unitInnerStrided(cast<MemRefType>(r.lse.getType())), r.lse);
   return r;
+}
+
+void mlir::attn::appendMaskAndResultParams(SmallVectorImpl<Value> &params,
+                                           const AttentionBuffers &host,
+                                           const AttentionResults &res) {
+  for (Value opt :
+       {host.bias, host.mask, host.lens, host.docQ, host.docK, host.global})
+    if (opt)
+      params.push_back(opt);
+  params.push_back(res.outParam);
+  if (res.lseParam)
+    params.push_back(res.lseParam);
+}
+
+std::pair<Value, Value> mlir::attn::takeMaskAndResultArgs(
+    Block &entry, unsigned next, const AttentionBuffers &host,
+    const AttentionResults &res, AttentionBuffers &kernel) {
+  auto take = [&](Value present) -> Value {
+    return present ? entry.getArgument(next++) : Value();
+  };
+  kernel.bias = take(host.bias);
+  kernel.mask = take(host.mask);
+  kernel.lens = take(host.lens);
+  kernel.docQ = take(host.docQ);
+  kernel.docK = take(host.docK);
+  kernel.global = take(host.global);
+  Value out = entry.getArgument(next++);
+  return {out, take(res.lseParam)};
 }

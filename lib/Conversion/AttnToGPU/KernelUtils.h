@@ -55,6 +55,18 @@ struct AttentionResults {
 AttentionResults allocAttentionResults(OpBuilder &b, AttentionOp op,
                                        const AttentionBuffers &bufs);
 
+/// The kernels' parameter order after Q, K (and V): the optional mask and
+/// bias operands present in `host`, then O and the LSE.
+void appendMaskAndResultParams(SmallVectorImpl<Value> &params,
+                               const AttentionBuffers &host,
+                               const AttentionResults &res);
+/// The kernel-side values of those parameters, from argument `next` of
+/// `entry` on: fills the optional fields of `kernel` and returns (O, LSE).
+std::pair<Value, Value> takeMaskAndResultArgs(Block &entry, unsigned next,
+                                              const AttentionBuffers &host,
+                                              const AttentionResults &res,
+                                              AttentionBuffers &kernel);
+
 /// Why `op` cannot use the sm_90a kernel (TMA, wgmma, warp specialization),
 /// or "" if it can.
 std::string hopperAttentionUnsupported(AttentionOp op);
