@@ -20,9 +20,9 @@
 // CHECK-SAME:        kernel attributes {attn.block_q = 128 : i64, known_block_size = array<i32: 128, 1, 1>}
 // One query row per thread: row = blockIdx.x * 128 + threadIdx.x.
 // CHECK:           %[[BX:.+]] = gpu.block_id  x
-// CHECK:           %[[TX:.+]] = gpu.thread_id  x
 // Key head of a query head (GQA): h / (Hq / Hkv) = h / 4.
 // CHECK:           arith.divui %{{.+}}, %{{.+}} : index
+// CHECK:           %[[TX:.+]] = gpu.thread_id  x
 // Causal: the key loop stops at min(Lk, q0 + qn + off).
 // CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[M:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}) -> (f32, f32)
 // All threads stage the key block, then the value block, then wait.

@@ -76,10 +76,7 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   appendMaskAndResultParams(params, bufs, res);
 
   // The kernel.
-  std::string name =
-      (op->getParentOfType<func::FuncOp>().getSymName() + "_attention_" +
-       std::to_string(index))
-          .str();
+  std::string name = kernelName(op, "attention", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   Type elem = op.getQuery().getType().getElementType();
   const AttentionDims dims = op.getDims();
@@ -144,21 +141,13 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
     return m.loop(lo, hi, step, init, fn2);
   };
 
-  Value bx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value hi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  KernelQueryBlock block = kernelQueryBlock(m, op, bufs, blockQ);
+  const QueryBlock &qb = block.qb;
+  Value hi = qb.hi, bi = qb.bi, kvh = block.kvHead, Lq = block.Lq;
   Value tx = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value Hq = m.dim(bufs.q, storedDim(layout, 1));
-  Value Hkv = m.dim(bufs.k, storedDim(layout, 1));
-  Value Lq = m.dim(bufs.q, storedDim(layout, 2));
-  Value Lk = m.dim(bufs.k, storedDim(layout, 2));
-  Value q0 = m.mul(bx, m.c(blockQ));
-  Value qn = m.min(m.c(blockQ), m.sub(Lq, q0));
-  Value row = m.add(q0, tx);
+  Value row = m.add(qb.q0, tx);
   Value valid = m.lt(row, Lq);
   Value rowAt = m.min(row, m.sub(Lq, m.c(1))); // in bounds for loads
-  Value kvh = m.div(hi, m.div(Hq, Hkv));
-  QueryBlock qb{bi, hi, q0, qn, m.sub(Lk, Lq), Lk};
   Value lo, hiKey;
   std::tie(lo, hiKey) = keyRange(m, op, bufs, qb);
   QueryBlockFacts facts = queryBlockFacts(m, bufs, qb);
@@ -341,10 +330,7 @@ LogicalResult LinearKernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
     params.push_back(p);
   params.push_back(ops.outParam);
 
-  std::string name =
-      (op->getParentOfType<func::FuncOp>().getSymName() + "_linear_" +
-       std::to_string(index))
-          .str();
+  std::string name = kernelName(op, "linear", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   Type f32 = b.getF32Type();
   auto wg = gpu::AddressSpaceAttr::get(b.getContext(),

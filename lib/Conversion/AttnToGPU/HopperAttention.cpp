@@ -263,17 +263,10 @@ void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
   gpu::BarrierOp::create(b, loc);
 
   // Where this CTA is, and which keys it visits (MaskLogic).
-  Value bx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value hi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-  Value Hq = m.dim(bufs.q, storedDim(layout, 1));
-  Value Hkv = m.dim(bufs.k, storedDim(layout, 1));
-  Value Lq = m.dim(bufs.q, storedDim(layout, 2));
-  Value Lk = m.dim(bufs.k, storedDim(layout, 2));
-  Value kvh = m.div(hi, m.div(Hq, Hkv));
-  Value q0 = m.mul(bx, m.c(kBlockM));
-  QueryBlock qb{bi, hi, q0, m.min(m.c(kBlockM), m.sub(Lq, q0)),
-                m.sub(Lk, Lq), Lk};
+  KernelQueryBlock block = kernelQueryBlock(m, op, bufs, kBlockM);
+  const QueryBlock &qb = block.qb;
+  Value hi = qb.hi, bi = qb.bi, q0 = qb.q0, kvh = block.kvHead,
+        Lq = block.Lq;
   Value lo, hiKey;
   std::tie(lo, hiKey) = keyRange(m, op, bufs, qb);
   QueryBlockFacts facts = queryBlockFacts(m, bufs, qb);
@@ -612,10 +605,7 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
                                map(bufs.v, kBlockN), bufs.q, bufs.k};
   appendMaskAndResultParams(params, bufs, res);
 
-  std::string name =
-      (op->getParentOfType<func::FuncOp>().getSymName() + "_attention_" +
-       std::to_string(index))
-          .str();
+  std::string name = kernelName(op, "attention", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   auto fn = gpu::GPUFuncOp::create(
       kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}));

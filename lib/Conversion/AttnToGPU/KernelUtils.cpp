@@ -4,6 +4,8 @@
 
 #include "Attn/Transforms/MaskLogic.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -87,4 +89,25 @@ std::pair<Value, Value> mlir::attn::takeMaskAndResultArgs(
   kernel.global = take(host.global);
   Value out = entry.getArgument(next++);
   return {out, take(res.lseParam)};
+}
+
+KernelQueryBlock mlir::attn::kernelQueryBlock(IndexMath &m, AttentionOp op,
+                                              const AttentionBuffers &bufs,
+                                              int64_t rows) {
+  const Layout layout = op.getLayout();
+  OpBuilder &b = m.b;
+  Value bx = gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::x);
+  Value hi = gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::y);
+  Value bi = gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::z);
+  Value Hq = m.dim(bufs.q, storedDim(layout, 1));
+  Value Hkv = m.dim(bufs.k, storedDim(layout, 1));
+  Value Lq = m.dim(bufs.q, storedDim(layout, 2));
+  Value Lk = m.dim(bufs.k, storedDim(layout, 2));
+  Value q0 = m.mul(bx, m.c(rows));
+  KernelQueryBlock r;
+  r.qb = QueryBlock{bi, hi, q0, m.min(m.c(rows), m.sub(Lq, q0)),
+                    m.sub(Lk, Lq), Lk};
+  r.kvHead = m.div(hi, m.div(Hq, Hkv));
+  r.Lq = Lq;
+  return r;
 }

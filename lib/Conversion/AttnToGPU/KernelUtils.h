@@ -11,6 +11,7 @@
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/MaskLogic.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -29,6 +30,13 @@ inline SmallVector<Value> storedIndex(Layout layout, Value b, Value h, Value s,
   if (layout == Layout::bshd)
     return {b, s, h, d};
   return {b, h, s, d};
+}
+
+/// `<function>_<kind>_<index>`: the kernel of the index-th op of its kind.
+inline std::string kernelName(Operation *op, StringRef kind, int index) {
+  return (op->getParentOfType<func::FuncOp>().getSymName() + "_" + kind +
+          "_" + std::to_string(index))
+      .str();
 }
 
 /// memref type with dynamic offset and strides but a unit innermost stride.
@@ -66,6 +74,16 @@ std::pair<Value, Value> takeMaskAndResultArgs(Block &entry, unsigned next,
                                               const AttentionBuffers &host,
                                               const AttentionResults &res,
                                               AttentionBuffers &kernel);
+
+/// The query block of a softmax kernel's thread block: `rows` rows from
+/// blockIdx.x * rows of head blockIdx.y, batch blockIdx.z; its KV head and
+/// Lq.
+struct KernelQueryBlock {
+  QueryBlock qb;
+  Value kvHead, Lq;
+};
+KernelQueryBlock kernelQueryBlock(IndexMath &m, AttentionOp op,
+                                  const AttentionBuffers &bufs, int64_t rows);
 
 /// Why `op` cannot use the sm_90a kernel (TMA, wgmma, warp specialization),
 /// or "" if it can.

@@ -657,10 +657,7 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   LinearOperands ops = bufferizeLinear(b, op);
   SmallVector<Value> params = {ops.q, ops.k, ops.v, ops.outParam};
 
-  std::string name =
-      (op->getParentOfType<func::FuncOp>().getSymName() + "_linear_" +
-       std::to_string(index))
-          .str();
+  std::string name = kernelName(op, "linear", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   OpBuilder body(kb.getContext());
   ChunkedBuilder cb(op, body, o);
