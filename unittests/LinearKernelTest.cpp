@@ -44,7 +44,7 @@ void checkLinear(Target target, LinearAttentionSpec spec,
                  << toString(spec.featureMap) << (spec.causal ? " causal" : "")
                  << " Lq=" << c.qLen << " Lk=" << c.kvLen
                  << " D=" << spec.dims.headDim << " m=" << spec.numFeatures()
-                 << " chunk=" << options.gpuLinearChunk);
+                 << " chunk=" << options.gpu.linearChunk);
     Dims d = spec.dims;
     bool big = std::max(c.qLen, c.kvLen) >= 4096;
     d.batch = big ? 1 : 2;
@@ -226,8 +226,8 @@ LINEAR_VARIANT(HalfPrecisionChunks) {
         }
   for (int64_t chunk : {16, 32, 64}) { // 128 is the default
     CompileOptions o;
-    o.gpuLinearChunk = chunk;
-    o.gpuLinearValueTile = chunk == 32 ? 32 : 8;
+    o.gpu.linearChunk = chunk;
+    o.gpu.linearValueTile = chunk == 32 ? 32 : 8;
     for (bool causal : {false, true})
       checkLinear(t,
                   linearSpec(FeatureMap::EluPlusOne, causal, 64, 0,

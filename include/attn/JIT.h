@@ -12,6 +12,7 @@
 #ifndef ATTN_JIT_H
 #define ATTN_JIT_H
 
+#include "attn/GPUKernelOptions.h"
 #include "attn/Spec.h"
 #include "attn/Tensor.h"
 
@@ -34,15 +35,8 @@ struct CompileOptions {
   int64_t blockKV = 64;
   int64_t vectorWidth = 16;
   bool parallel = true; ///< OpenMP threads over (batch, head, q-block)
-  int64_t gpuBlockQ = 128; ///< cuda: query rows (threads) per block
-  int64_t gpuBlockKV = 32; ///< cuda: keys per shared-memory tile
-  /// cuda, linear attention on tensor cores: queries/keys per chunk (16,
-  /// 32, ..., 128) and value columns per thread block.
-  int64_t gpuLinearChunk = 128;
-  int64_t gpuLinearValueTile = 64;
-  /// cuda on sm_90a, softmax attention in f16/bf16: K/V ring slots of the
-  /// TMA + wgmma kernel (0: as many as fit in shared memory).
-  int64_t gpuHopperStages = 0;
+  /// cuda: the kernels' tiling (attn-gpu-pipeline's options).
+  GPUKernelOptions gpu;
 };
 
 class Kernel {

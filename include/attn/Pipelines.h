@@ -8,7 +8,10 @@
 #ifndef ATTN_PIPELINES_H
 #define ATTN_PIPELINES_H
 
+#include "attn/GPUKernelOptions.h"
+
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/StringRef.h"
 
 namespace mlir {
 class OpPassManager;
@@ -39,25 +42,27 @@ void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &opts);
 
 struct GPUPipelineOptions
     : public mlir::PassPipelineOptions<GPUPipelineOptions> {
+  GPUKernelOptions kernelOptions() const;
+
   Option<int64_t> blockQ{*this, "block-q",
                          llvm::cl::desc("query rows (threads) per block"),
-                         llvm::cl::init(128)};
+                         llvm::cl::init(GPUKernelOptions().blockQ)};
   Option<int64_t> blockKV{*this, "block-kv",
                           llvm::cl::desc("keys per shared-memory tile"),
-                          llvm::cl::init(32)};
+                          llvm::cl::init(GPUKernelOptions().blockKV)};
   Option<int64_t> linearChunk{
       *this, "linear-chunk",
       llvm::cl::desc("linear attention: queries and keys per chunk"),
-      llvm::cl::init(128)};
+      llvm::cl::init(GPUKernelOptions().linearChunk)};
   Option<int64_t> linearValueTile{
       *this, "linear-value-tile",
       llvm::cl::desc("linear attention: value columns per thread block"),
-      llvm::cl::init(64)};
+      llvm::cl::init(GPUKernelOptions().linearValueTile)};
   Option<int64_t> hopperStages{
       *this, "hopper-stages",
       llvm::cl::desc("sm_90a softmax kernel: K/V ring slots (0: as many as "
                      "fit in shared memory)"),
-      llvm::cl::init(0)};
+      llvm::cl::init(GPUKernelOptions().hopperStages)};
   Option<std::string> chip{
       *this, "chip",
       llvm::cl::desc("sm_80, sm_90, sm_90a (TMA + wgmma softmax kernel), ..."),
@@ -71,7 +76,11 @@ struct GPUPipelineOptions
       llvm::cl::init("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc")};
 };
 
-/// attn ops -> gpu kernels -> NVVM -> PTX (or cubin) in a gpu.binary.
+/// attn ops -> gpu kernels -> NVVM -> PTX (or cubin) in a gpu.binary for
+/// `chip` ("sm_80", "sm_90a", ...) and `format` ("isa", "bin", "fatbin").
+void buildGPUPipeline(mlir::OpPassManager &pm, const GPUKernelOptions &kernels,
+                      llvm::StringRef chip, llvm::StringRef format,
+                      llvm::StringRef libdevice);
 void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &opts);
 
 /// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline` for attn-opt.

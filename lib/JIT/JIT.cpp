@@ -600,6 +600,7 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
             {0, 0, 0},
             static_cast<unsigned>(step.plan.blockThreads),
             static_cast<unsigned>(step.plan.sharedBytes),
+            {},
             {}};
     bool empty = false;
     for (int i = 0; i < 3; ++i) {
@@ -767,14 +768,8 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
 
   DiagnosticCapture diags(ctx.get());
   PassManager pm(ctx.get());
-  GPUPipelineOptions pipelineOptions;
-  pipelineOptions.blockQ = options.gpuBlockQ;
-  pipelineOptions.blockKV = options.gpuBlockKV;
-  pipelineOptions.linearChunk = options.gpuLinearChunk;
-  pipelineOptions.linearValueTile = options.gpuLinearValueTile;
-  pipelineOptions.hopperStages = options.gpuHopperStages;
-  pipelineOptions.chip = *chip;
-  buildGPUPipeline(pm, pipelineOptions);
+  buildGPUPipeline(pm, options.gpu, *chip, "isa",
+                   GPUPipelineOptions().libdevice.getValue());
   if (failed(pm.run(*module)))
     return fail("lowering '" + name + "' for cuda failed: " + diags.text);
 
@@ -990,9 +985,9 @@ JIT::compile(llvm::StringRef mlirText, Target target,
     fn->print(os);
     os << "|" << toString(target) << "|" << options.blockQ << "|"
        << options.blockKV << "|" << options.vectorWidth << "|"
-       << options.parallel << "|" << options.gpuBlockQ << "|"
-       << options.gpuBlockKV << "|" << options.gpuLinearChunk << "|"
-       << options.gpuLinearValueTile << "|" << options.gpuHopperStages;
+       << options.parallel << "|" << options.gpu.blockQ << "|"
+       << options.gpu.blockKV << "|" << options.gpu.linearChunk << "|"
+       << options.gpu.linearValueTile << "|" << options.gpu.hopperStages;
   }
   {
     std::lock_guard<std::mutex> lock(impl->mutex);

@@ -54,7 +54,9 @@ void registerAttnPipelines() {
       "attn-gpu-pipeline",
       "attn ops to a GPU kernel: attn-to-gpu, NVVM, PTX (or cubin) through "
       "LLVM's NVPTX backend",
-      buildGPUPipeline);
+      [](mlir::OpPassManager &pm, const GPUPipelineOptions &o) {
+        buildGPUPipeline(pm, o);
+      });
 }
 
 } // namespace attn

@@ -3,47 +3,93 @@
 // attn ops -> gpu.func kernels (attn-to-gpu) -> NVVM -> PTX through LLVM's
 // NVPTX backend (gpu-module-to-binary), or a cubin through ptxas with
 // format=bin. The host function keeps its gpu.launch_func; the runtime
-// launches the kernel itself through the CUDA driver API.
+// launches the kernel itself through the CUDA driver API. Built from typed
+// passes: every option reaches its pass as a value, never as pipeline text.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Pipelines.h"
 
+#include "attn/Conversion.h"
+
+#include "Attn/Transforms/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FormatVariadic.h"
 
 namespace attn {
 
-void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &o) {
+GPUKernelOptions GPUPipelineOptions::kernelOptions() const {
+  GPUKernelOptions k;
+  k.blockQ = blockQ;
+  k.blockKV = blockKV;
+  k.linearChunk = linearChunk;
+  k.linearValueTile = linearValueTile;
+  k.hopperStages = hopperStages;
+  return k;
+}
+
+void buildGPUPipeline(mlir::OpPassManager &pm, const GPUKernelOptions &k,
+                      llvm::StringRef chip, llvm::StringRef format,
+                      llvm::StringRef libdevice) {
+  using namespace mlir;
   // mma.sync with bf16 operands needs sm_80 or newer; wgmma, TMA and
   // setmaxnreg need the arch-specific sm_90a.
-  llvm::StringRef chip = o.chip.getValue();
   unsigned sm = 0;
   chip.drop_front(3).take_while(llvm::isDigit).getAsInteger(10, sm);
-  bool hopper = chip == "sm_90a";
-  std::string text = llvm::formatv(
-      "attn-split-mixed-heads,attn-materialize-defaults,"
-      "attn-to-gpu{{block-q={0} block-kv={1} linear-chunk={5} "
-      "linear-value-tile={6} tensor-cores={7} hopper={8} hopper-stages={9}},"
-      "canonicalize,cse,"
-      // sm_90 needs PTX 8.0 (the default PTX 6.0 aborts). exp and log
-      // become libdevice calls (__nv_expf), linked into the module.
-      "nvvm-attach-target{{chip={2} features=+ptx80 O=3 l={4}},"
-      // nvgpu (TMA, mbarriers) first; convert-nvvm-to-llvm turns the NVVM
-      // ops that only print PTX (wgmma, mbarrier waits) into inline asm.
-      "gpu.module(convert-nvgpu-to-nvvm,expand-strided-metadata,lower-affine,"
-      "convert-scf-to-cf,convert-nvvm-to-llvm,convert-vector-to-llvm,"
-      "convert-gpu-to-nvvm,attn-gpu-grid-constant,canonicalize,cse,"
-      "reconcile-unrealized-casts),"
-      "gpu-module-to-binary{{format={3}}",
-      o.blockQ.getValue(), o.blockKV.getValue(), chip, o.format.getValue(),
-      o.libdevice.getValue(), o.linearChunk.getValue(),
-      o.linearValueTile.getValue(), sm >= 80 ? "true" : "false",
-      hopper ? "true" : "false", o.hopperStages.getValue());
-  if (mlir::failed(mlir::parsePassPipeline(text, pm)))
-    llvm::report_fatal_error("attn-gpu-pipeline: invalid pipeline text");
+  pm.addPass(mlir::attn::createAttnSplitMixedHeads());
+  pm.addPass(mlir::attn::createAttnMaterializeDefaults());
+  AttnToGPUOptions toGPU;
+  toGPU.blockQ = k.blockQ;
+  toGPU.blockKV = k.blockKV;
+  toGPU.linearChunk = k.linearChunk;
+  toGPU.linearValueTile = k.linearValueTile;
+  toGPU.tensorCores = sm >= 80;
+  toGPU.hopper = chip == "sm_90a";
+  toGPU.hopperStages = k.hopperStages;
+  pm.addPass(createAttnToGPU(toGPU));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // sm_90 needs PTX 8.0 (the default PTX 6.0 aborts). exp and log become
+  // libdevice calls (__nv_expf), linked into the module.
+  GpuNVVMAttachTargetOptions target;
+  target.chip = chip.str();
+  target.features = "+ptx80";
+  target.optLevel = 3;
+  target.linkLibs.push_back(libdevice.str());
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  // nvgpu (TMA, mbarriers) first; convert-nvvm-to-llvm turns the NVVM ops
+  // that only print PTX (wgmma, mbarrier waits) into inline asm.
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createConvertNVGPUToNVVMPass());
+  kernels.addPass(memref::createExpandStridedMetadataPass());
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertNVVMToLLVMPass());
+  kernels.addPass(createConvertVectorToLLVMPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createAttnGPUGridConstant());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = format.str();
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &o) {
+  buildGPUPipeline(pm, o.kernelOptions(), o.chip, o.format, o.libdevice);
 }
 
 } // namespace attn

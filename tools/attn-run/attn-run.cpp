@@ -74,16 +74,16 @@ static cl::opt<int64_t> blockKV("block-kv", cl::desc("keys per tile"),
 static cl::opt<int64_t> linearChunk(
     "linear-chunk",
     cl::desc("cuda linear attention: queries/keys per chunk (16..128)"),
-    cl::init(128));
+    cl::init(GPUKernelOptions().linearChunk));
 static cl::opt<int64_t> linearValueTile(
     "linear-value-tile",
     cl::desc("cuda linear attention: value columns per thread block"),
-    cl::init(64));
+    cl::init(GPUKernelOptions().linearValueTile));
 static cl::opt<int64_t> hopperStages(
     "hopper-stages",
     cl::desc("cuda on sm_90a: K/V ring slots of the TMA + wgmma softmax "
              "kernel (0: as many as fit)"),
-    cl::init(0));
+    cl::init(GPUKernelOptions().hopperStages));
 static cl::opt<bool> serial("serial", cl::desc("one thread"));
 static cl::opt<double> checkBudget(
     "check-budget",
@@ -115,9 +115,14 @@ int main(int argc, char **argv) {
   CompileOptions options;
   options.blockQ = blockQ;
   options.blockKV = blockKV;
-  options.gpuLinearChunk = linearChunk;
-  options.gpuLinearValueTile = linearValueTile;
-  options.gpuHopperStages = hopperStages;
+  options.gpu.linearChunk = linearChunk;
+  options.gpu.linearValueTile = linearValueTile;
+  options.gpu.hopperStages = hopperStages;
+  // --block-q / --block-kv tile the GPU's first softmax kernel too.
+  if (blockQ.getNumOccurrences())
+    options.gpu.blockQ = blockQ;
+  if (blockKV.getNumOccurrences())
+    options.gpu.blockKV = blockKV;
   options.parallel = !serial;
   auto kernel = jit.compile((*file)->getBuffer(), *target, options, funcName);
   if (!kernel)
