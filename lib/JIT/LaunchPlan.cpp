@@ -108,6 +108,9 @@ llvm::Expected<ParamSource> trace(Value v, func::FuncOp fn) {
     Operation *def = v.getDefiningOp();
     if (auto c = dyn_cast<memref::CastOp>(def)) {
       v = c.getSource();
+    } else if (auto a = dyn_cast<memref::AssumeAlignmentOp>(def)) {
+      p.alignment = std::max<int64_t>(p.alignment, a.getAlignment());
+      v = a.getMemref();
     } else if (auto c = dyn_cast<tensor::CastOp>(def)) {
       v = c.getSource();
     } else if (auto b = dyn_cast<bufferization::ToBufferOp>(def)) {

@@ -30,6 +30,9 @@ struct ParamSource {
   int64_t tensorMapRows = 0;
   /// The view's layout, for a tensor map (which dim is S, which is H).
   bool bshd = false;
+  /// Bytes to which the view's start and rows must be aligned
+  /// (memref.assume_alignment on the way to the launch), 1 if none.
+  int64_t alignment = 1;
   bool isResult = false;
   unsigned index = 0;
   std::vector<int64_t> offsets;

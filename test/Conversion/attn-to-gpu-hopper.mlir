@@ -13,12 +13,14 @@
 // CHECK:         %[[Q:.+]] = memref.cast %{{.+}} : memref<?x8x?x128xbf16, strided<[?, ?, ?, ?], offset: ?>> to memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
 // CHECK:         %[[K:.+]] = memref.cast %{{.+}} : memref<?x2x?x128xbf16, strided<[?, ?, ?, ?], offset: ?>> to memref<?x2x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
 // CHECK:         %[[V:.+]] = memref.cast %{{.+}} : memref<?x2x?x128xbf16, strided<[?, ?, ?, ?], offset: ?>> to memref<?x2x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
+// O is stored as pairs of 16-bit values: 4-byte aligned, checked at launch.
+// CHECK:         %[[OUT:.+]] = memref.assume_alignment %{{.+}}, 4 : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
 // CHECK:         %[[QMAP:.+]] = attn.tensor_map %[[Q]] {box_rows = 64 : i64} : {{.+}} -> !llvm.ptr
 // CHECK:         %[[KMAP:.+]] = attn.tensor_map %[[K]] {box_rows = 128 : i64} : {{.+}} -> !llvm.ptr
 // CHECK:         %[[VMAP:.+]] = attn.tensor_map %[[V]] {box_rows = 128 : i64} : {{.+}} -> !llvm.ptr
 // CHECK-DAG:     %[[C384:.+]] = arith.constant 384 : index
 // CHECK-DAG:     %[[SMEM:.+]] = arith.constant 230400 : i32
-// CHECK:         gpu.launch_func @attn_kernels::@causal_gqa_attention_0 blocks in (%{{.+}}, %{{.+}}, %{{.+}}) threads in (%[[C384]], %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SMEM]] args(%[[QMAP]] : !llvm.ptr, %[[KMAP]] : !llvm.ptr, %[[VMAP]] : !llvm.ptr, %[[Q]] : {{.+}}, %[[K]] : {{.+}}, %{{.+}} : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.+}} : memref<?x8x?xf32, strided<[?, ?, 1], offset: ?>>)
+// CHECK:         gpu.launch_func @attn_kernels::@causal_gqa_attention_0 blocks in (%{{.+}}, %{{.+}}, %{{.+}}) threads in (%[[C384]], %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SMEM]] args(%[[QMAP]] : !llvm.ptr, %[[KMAP]] : !llvm.ptr, %[[VMAP]] : !llvm.ptr, %[[Q]] : {{.+}}, %[[K]] : {{.+}}, %[[OUT]] : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.+}} : memref<?x8x?xf32, strided<[?, ?, 1], offset: ?>>)
 // STAGES:        arith.constant 164864 : i32
 
 // The kernel: maps by value, setmaxnreg needs the minimum CTA count.
@@ -71,7 +73,7 @@
 // CHECK:           nvvm.wgmma.commit.group.sync.aligned
 // CHECK:           nvgpu.mbarrier.arrive %[[EMPTY]]
 // Epilogue: O / l as bf16 pairs; LSE = (max + log2 l) ln 2.
-// CHECK:         vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<2xbf16>
+// CHECK:         vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<2xbf16>
 // CHECK:         math.log2
 // CHECK:         memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x8x?xf32, strided<[?, ?, 1], offset: ?>>
 func.func @causal_gqa(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tensor<?x2x?x128xbf16>) -> (tensor<?x8x?x128xbf16>, tensor<?x8x?xf32>) {

@@ -56,6 +56,7 @@ constexpr int64_t kThreads = 384;
 constexpr int64_t kConsumerThreads = 256;
 constexpr int64_t kPanelBytes = 128; // one swizzled row of 64 elements
 constexpr int64_t kSharedLimit = 227 * 1024;
+constexpr int64_t kOutAlignment = 4; // bytes of one stored pair of O
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 int64_t sharedBytes(int64_t D, int64_t Dv, int64_t stages) {
@@ -541,7 +542,9 @@ void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
                                        pair);
       Value col = m.add(m.c(8 * j), m.mul(quad, m.c(2)));
       vector::StoreOp::create(b, loc, pair, out,
-                              storedIndex(layout, bi, hi, rows[i], col));
+                              storedIndex(layout, bi, hi, rows[i], col),
+                              /*nontemporal=*/false,
+                              llvm::MaybeAlign(kOutAlignment));
     }
     if (lse) {
       auto first = scf::IfOp::create(b, loc, m.eq(quad, m.c(0)),
@@ -601,6 +604,10 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
     return TensorMapOp::create(b, loc, ptrType, buf, b.getI64IntegerAttr(rows),
                                LayoutAttr::get(b.getContext(), layout));
   };
+  // O is written as pairs of 16-bit values: its start and rows must be
+  // 4-byte aligned (the runtime checks the assumption for each launch).
+  res.outParam = memref::AssumeAlignmentOp::create(
+      b, loc, res.outParam, b.getI32IntegerAttr(kOutAlignment));
   SmallVector<Value> params = {map(bufs.q, 64), map(bufs.k, kBlockN),
                                map(bufs.v, kBlockN), bufs.q, bufs.k};
   appendMaskAndResultParams(params, bufs, res);
