@@ -3,7 +3,8 @@
 // The CUDA runtime binds kernel parameters and grids by reading the host
 // side of attn-to-gpu's output (lib/JIT/LaunchPlan.h). Checked here without
 // a GPU: Performer's mixed heads lower to two launches over head slices of
-// the same arguments and of the one result.
+// the same arguments and of the one result; the sm_90a kernel takes tensor
+// maps of Q, K, V and an output whose alignment the runtime must check.
 //
 //===----------------------------------------------------------------------===//
 
@@ -92,6 +93,64 @@ TEST(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
   auto o = ::attn::jit::shapeOf(rest.params[3].value, shapes);
   ASSERT_TRUE(static_cast<bool>(o));
   EXPECT_EQ(*o, (std::vector<int64_t>{B, 6, L, 64}));
+}
+
+constexpr const char *kHopper = R"mlir(
+func.func @gqa(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tensor<?x2x?x128xbf16>) -> (tensor<?x8x?x128xbf16>, tensor<?x8x?xf32>) {
+  %o, %lse = attn.attention %q, %k, %v {causal = #attn.causal<bottom_right>}
+      : tensor<?x8x?x128xbf16>, tensor<?x2x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x8x?x128xbf16>, tensor<?x8x?xf32>
+  return %o, %lse : tensor<?x8x?x128xbf16>, tensor<?x8x?xf32>
+}
+)mlir";
+
+TEST(LaunchPlan, HopperKernelTakesTensorMapsAndAnAlignedOutput) {
+  DialectRegistry registry;
+  ::attn::registerJITDialects(registry);
+  ::attn::registerJITPasses();
+  MLIRContext ctx(registry);
+  auto module = ::attn::parseSpecModule(ctx, kHopper);
+  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
+  PassManager pm(&ctx);
+  ASSERT_TRUE(succeeded(parsePassPipeline(
+      "attn-materialize-defaults,attn-to-gpu{hopper=true},canonicalize,cse",
+      pm)));
+  ASSERT_TRUE(succeeded(pm.run(**module)));
+
+  auto plan = ::attn::jit::planLaunches(
+      cast<func::FuncOp>((**module).lookupSymbol("gqa")));
+  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
+  ASSERT_EQ(plan->size(), 1u);
+  const ::attn::jit::LaunchStep &step = (*plan)[0];
+  EXPECT_EQ(step.blockThreads, 384);
+  EXPECT_EQ(step.sharedBytes, 1024 + 32768 + 3 * 65536);
+  // Q (boxes of 64 rows), K and V (128 rows) by value, then Q and K as
+  // views (for their sizes), then O (4-byte pairs) and the LSE.
+  ASSERT_EQ(step.params.size(), 7u);
+  const int64_t rows[3] = {64, 128, 128};
+  for (unsigned i = 0; i < 3; ++i) {
+    EXPECT_EQ(step.params[i].tensorMapRows, rows[i]);
+    EXPECT_EQ(step.params[i].index, i);
+    EXPECT_FALSE(step.params[i].isResult);
+  }
+  EXPECT_EQ(step.params[3].tensorMapRows, 0);
+  const ::attn::jit::ParamSource &out = step.params[5];
+  EXPECT_TRUE(out.isResult);
+  EXPECT_EQ(out.index, 0u);
+  EXPECT_EQ(out.alignment, 4);
+  EXPECT_TRUE(step.params[6].isResult);
+  EXPECT_EQ(step.params[6].index, 1u);
+  const int64_t B = 2, L = 333;
+  std::vector<std::vector<int64_t>> shapes = {
+      {B, 8, L, 128}, {B, 2, L, 128}, {B, 2, L, 128}};
+  auto o = ::attn::jit::shapeOf(out.value, shapes);
+  ASSERT_TRUE(static_cast<bool>(o)) << llvm::toString(o.takeError());
+  EXPECT_EQ(*o, (std::vector<int64_t>{B, 8, L, 128}));
+  auto k = ::attn::jit::shapeOf(step.params[1].value, shapes);
+  ASSERT_TRUE(static_cast<bool>(k)) << llvm::toString(k.takeError());
+  EXPECT_EQ(*k, (std::vector<int64_t>{B, 2, L, 128}));
+  auto gx = ::attn::jit::evaluate(step.grid[0], shapes);
+  ASSERT_TRUE(static_cast<bool>(gx)) << llvm::toString(gx.takeError());
+  EXPECT_EQ(*gx, (L + 127) / 128);
 }
 
 } // namespace

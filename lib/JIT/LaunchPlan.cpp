@@ -155,6 +155,8 @@ llvm::Expected<std::vector<int64_t>> shapeOf(Value v, ArgShapes shapes) {
   Operation *def = v.getDefiningOp();
   if (auto c = dyn_cast<memref::CastOp>(def))
     return shapeOf(c.getSource(), shapes);
+  if (auto a = dyn_cast<memref::AssumeAlignmentOp>(def))
+    return shapeOf(a.getMemref(), shapes);
   if (auto c = dyn_cast<tensor::CastOp>(def))
     return shapeOf(c.getSource(), shapes);
   if (auto b = dyn_cast<bufferization::ToBufferOp>(def))
