@@ -27,7 +27,7 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     FAVOR+, projected relu, softmax map, or `tensor-cores=false`) use one
     block per (head, batch) and one thread per value column, exact in f32.
 
-    With `hopper` (sm_90a), softmax attention in f16/bf16 with D and Dv of 64
+    With `hopper` (sm_90a), softmax attention in f16/bf16 with D = Dv of 64
     or 128 becomes a warp-specialized kernel instead: grid (Lq / 128, Hq, B)
     of 384 threads; a producer warpgroup streams K/V blocks of 128 keys
     through a `hopper-stages` ring in shared memory with TMA (tensor maps
@@ -47,7 +47,7 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     Option<"tensorCores", "tensor-cores", "bool", "true",
            "use mma.sync (sm_80+) where the kernel supports it">,
     Option<"hopper", "hopper", "bool", "false",
-           "softmax attention in f16/bf16 with D, Dv in {64, 128}: the sm_90a "
+           "softmax attention in f16/bf16 with D = Dv in {64, 128}: the sm_90a "
            "kernel (TMA ring, wgmma, warp specialization)">,
     Option<"hopperStages", "hopper-stages", "int64_t", "0",
            "K/V ring slots of the sm_90a kernel (0: as many as fit, up to 4)">,

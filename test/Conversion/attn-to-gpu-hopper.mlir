@@ -89,3 +89,12 @@ func.func @f32_fallback(%q: tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32> {
   %o = attn.attention %q, %q, %q : tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32> -> tensor<?x4x?x64xf32>
   return %o : tensor<?x4x?x64xf32>
 }
+
+// D != Dv (MLA-style) keeps it too, for now.
+// FALLBACK-LABEL: func.func @value_dim_fallback(
+// FALLBACK-NOT:     attn.tensor_map
+// FALLBACK:         gpu.launch_func @attn_kernels::@value_dim_fallback_attention_2
+func.func @value_dim_fallback(%q: tensor<?x4x?x128xbf16>, %v: tensor<?x4x?x64xbf16>) -> tensor<?x4x?x64xbf16> {
+  %o = attn.attention %q, %q, %v : tensor<?x4x?x128xbf16>, tensor<?x4x?x128xbf16>, tensor<?x4x?x64xbf16> -> tensor<?x4x?x64xbf16>
+  return %o : tensor<?x4x?x64xbf16>
+}

@@ -1,6 +1,6 @@
 //===- HopperAttention.cpp - attn.attention on Hopper tensor cores --------===//
 //
-// The sm_90a softmax-attention kernel of attn-to-gpu (f16/bf16, D and Dv of
+// The sm_90a softmax-attention kernel of attn-to-gpu (f16/bf16, D = Dv of
 // 64 or 128): one CTA of three warpgroups per 128 query rows of one
 // (head, batch). Warpgroup 2 is the producer: one elected thread loads the
 // query tile once and streams key/value blocks of 128 rows through a ring of
@@ -192,13 +192,12 @@ struct HopperKernel {
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
 
-  void build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs, Value qMap,
-             Value kMap, Value vMap, Value out, Value lse);
+  void build(const AttentionBuffers &bufs, Value qMap, Value kMap, Value vMap,
+             Value out, Value lse);
 };
 
-void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
-                         Value qMapPtr, Value kMapPtr, Value vMapPtr,
-                         Value out, Value lse) {
+void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
+                         Value kMapPtr, Value vMapPtr, Value out, Value lse) {
   MLIRContext *ctx = b.getContext();
   const Layout layout = op.getLayout();
   auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
@@ -558,7 +557,6 @@ void HopperKernel::build(gpu::GPUFuncOp fn, const AttentionBuffers &bufs,
   }
   b.setInsertionPointAfter(roles);
   gpu::ReturnOp::create(b, loc);
-  (void)fn;
 }
 
 } // namespace
@@ -570,11 +568,12 @@ std::string hopperAttentionUnsupported(AttentionOp op) {
   if (!elem.isBF16() && !elem.isF16())
     return "the inputs are not f16 or bf16";
   const AttentionDims dims = op.getDims();
-  for (int64_t d : {dims.headDim, dims.valueDim})
-    if (d != 64 && d != 128)
-      return "D and Dv must be 64 or 128, got D = " +
-             std::to_string(dims.headDim) +
-             ", Dv = " + std::to_string(dims.valueDim);
+  // Dv != D would work the same way, but has not run on a GPU yet.
+  if ((dims.headDim != 64 && dims.headDim != 128) ||
+      dims.valueDim != dims.headDim)
+    return "D = Dv must be 64 or 128, got D = " +
+           std::to_string(dims.headDim) +
+           ", Dv = " + std::to_string(dims.valueDim);
   return "";
 }
 
@@ -632,20 +631,19 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   Type elem = op.getQuery().getType().getElementType();
   HopperKernel{body, loc, op, D, Dv, stages, elem.isBF16()}.build(
-      fn, kbufs, entry.getArgument(0), entry.getArgument(1),
-      entry.getArgument(2), kOut, kLse);
+      kbufs, entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
+      kOut, kLse);
 
   // Launch: (q-blocks, Hq, B) CTAs of 384 threads.
   Value Lq = m.dim(bufs.q, storedDim(layout, 2));
   Value Hq = m.dim(bufs.q, storedDim(layout, 1));
   Value B = m.dim(bufs.q, 0);
-  auto launch = gpu::LaunchFuncOp::create(
+  gpu::LaunchFuncOp::create(
       b, loc, fn, gpu::KernelDim3{m.ceilDiv(Lq, m.c(kBlockM)), Hq, B},
       gpu::KernelDim3{m.c(kThreads), m.c(1), m.c(1)},
       arith::ConstantIntOp::create(b, loc, b.getI32Type(),
                                    sharedBytes(D, Dv, stages)),
       params);
-  (void)launch;
   replaceWithBuffers(b, op, res.out, res.lse);
   return success();
 }
