@@ -2,46 +2,77 @@
 //
 // The CPU path as one pipeline: the attn stages, One-Shot Bufferize at the
 // function boundary (fully dynamic layouts, so any caller strides bind), then
-// upstream's lowerings to the LLVM dialect.
+// upstream's lowerings to the LLVM dialect. Built from typed passes.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Pipelines.h"
 
+#include "Attn/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/FormatVariadic.h"
+#include "mlir/Transforms/Passes.h"
 
 namespace attn {
 
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &o) {
-  std::string text = llvm::formatv(
-      "attn-split-mixed-heads,attn-materialize-defaults,"
-      "attn-tile{{block-q={0} block-kv={1}},attn-linear-to-loops,{4}"
-      "attn-online-softmax{{vector-width={2}},"
-      "attn-lower-tile-matmul{{vector-width={2}},"
-      "canonicalize,cse,"
-      "one-shot-bufferize{{bufferize-function-boundaries "
-      "function-boundary-type-conversion=fully-dynamic-layout-map},"
-      "convert-linalg-to-loops,"
-      "attn-approximate-math,"
-      "{3}"
-      // convert-scf-to-openmp wraps each iteration in memref.alloca_scope,
-      // whose region must stay one block: lower memref before scf-to-cf.
-      "convert-vector-to-llvm{{reassociate-fp-reductions},"
-      "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
-      "convert-scf-to-cf,canonicalize,cse,"
-      "convert-math-to-llvm,convert-arith-to-llvm,"
-      "convert-index-to-llvm,convert-cf-to-llvm,convert-openmp-to-llvm,"
-      "convert-func-to-llvm,reconcile-unrealized-casts",
-      o.blockQ.getValue(), o.blockKV.getValue(), o.vectorWidth.getValue(),
-      o.parallel ? "convert-scf-to-openmp," : "",
-      // Sequential: plain loops with the tile scratch hoisted out of them
-      // (an alloca left in a loop would grow the stack every iteration).
-      o.parallel ? "" : "scf-parallel-for-to-nested-fors,canonicalize,"
-                        "func.func(buffer-loop-hoisting),");
-  if (mlir::failed(mlir::parsePassPipeline(text, pm)))
-    llvm::report_fatal_error("attn-cpu-pipeline: invalid pipeline text");
+  using namespace mlir;
+  pm.addPass(mlir::attn::createAttnSplitMixedHeads());
+  pm.addPass(mlir::attn::createAttnMaterializeDefaults());
+  mlir::attn::AttnTileOptions tile;
+  tile.blockQ = o.blockQ;
+  tile.blockKV = o.blockKV;
+  pm.addPass(mlir::attn::createAttnTile(tile));
+  pm.addPass(mlir::attn::createAttnLinearToLoops());
+  if (!o.parallel) {
+    // Sequential: plain loops with the tile scratch hoisted out of them
+    // (an alloca left in a loop would grow the stack every iteration).
+    pm.addPass(createParallelForToNestedForsPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
+  }
+  mlir::attn::AttnOnlineSoftmaxOptions softmax;
+  softmax.vectorWidth = o.vectorWidth;
+  pm.addPass(mlir::attn::createAttnOnlineSoftmax(softmax));
+  mlir::attn::AttnLowerTileMatmulOptions matmul;
+  matmul.vectorWidth = o.vectorWidth;
+  pm.addPass(mlir::attn::createAttnLowerTileMatmul(matmul));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::FullyDynamicLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(mlir::attn::createAttnApproximateMath());
+  if (o.parallel)
+    pm.addPass(createConvertSCFToOpenMPPass());
+  // convert-scf-to-openmp wraps each iteration in memref.alloca_scope,
+  // whose region must stay one block: lower memref before scf-to-cf.
+  ConvertVectorToLLVMPassOptions vector;
+  vector.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vector));
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 void registerAttnPipelines() {
