@@ -82,8 +82,9 @@ TEST(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
   // written at head 2 of the result; 16-byte row loads.
   const ::attn::jit::LaunchStep &rest = (*plan)[1];
   EXPECT_EQ(grid(rest), (std::vector<int64_t>{1, 6, B}));
-  EXPECT_EQ(rest.rowAlignment, 16);
   ASSERT_EQ(rest.params.size(), 4u);
+  for (const ::attn::jit::ParamSource &p : rest.params)
+    EXPECT_EQ(p.alignment, 16);
   EXPECT_EQ(rest.params[0].offsets, (std::vector<int64_t>{0, 2, 0, 0}));
   EXPECT_EQ(rest.params[1].offsets, (std::vector<int64_t>{0, 1, 0, 0}));
   EXPECT_EQ(rest.params[2].offsets, (std::vector<int64_t>{0, 1, 0, 0}));

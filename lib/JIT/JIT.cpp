@@ -623,7 +623,7 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
       for (size_t i = 0; i < p.offsets.size(); ++i)
         data += p.offsets[i] * base.strides[i] * base.elem;
       // Kernels that load rows in pieces need aligned starts and rows.
-      int64_t align = std::max(step.plan.rowAlignment, p.alignment);
+      int64_t align = p.alignment;
       bool aligned = reinterpret_cast<uintptr_t>(data) % align == 0;
       for (size_t i = 0; i + 1 < base.strides.size(); ++i)
         aligned &= (base.strides[i] * static_cast<int64_t>(base.elem)) %

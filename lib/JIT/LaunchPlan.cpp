@@ -262,8 +262,6 @@ llvm::Expected<std::vector<LaunchStep>> planLaunches(func::FuncOp fn) {
     step.grid[0] = launch.getGridSizeX();
     step.grid[1] = launch.getGridSizeY();
     step.grid[2] = launch.getGridSizeZ();
-    if (auto a = launch->getAttrOfType<IntegerAttr>("attn.row_alignment"))
-      step.rowAlignment = a.getInt();
     if (Value shared = launch.getDynamicSharedMemorySize()) {
       std::optional<int64_t> bytes = getConstantIntValue(shared);
       if (!bytes) {

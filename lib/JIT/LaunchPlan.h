@@ -44,8 +44,6 @@ struct LaunchStep {
   int64_t blockThreads = 0;
   mlir::Value grid[3];
   std::vector<ParamSource> params;
-  /// Bytes to which each parameter's start and rows must be aligned.
-  int64_t rowAlignment = 1;
   /// Dynamic shared memory per block.
   int64_t sharedBytes = 0;
 };

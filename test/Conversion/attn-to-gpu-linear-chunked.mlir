@@ -9,8 +9,10 @@
 // and z carved from 72320 bytes of dynamic shared memory (more than static
 // shared memory may hold); 16-byte loads; mma.sync m16n8k16 on bf16 pairs.
 // CHECK-LABEL: func.func @elu_causal(
+// Each buffer is read and written in 16-byte rows: the runtime checks it.
+// CHECK-COUNT-4: memref.assume_alignment %{{.+}}, 16 :
 // CHECK:         %[[SHARED:.+]] = arith.constant 72320 : i32
-// CHECK:         gpu.launch_func @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB:.+]], %{{.+}}, %{{.+}}) threads in (%[[T:.+]], %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SHARED]] args({{.*}}) {attn.row_alignment = 16 : i64}
+// CHECK:         gpu.launch_func @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB:.+]], %{{.+}}, %{{.+}}) threads in (%[[T:.+]], %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SHARED]] args({{.*}}){{$}}
 // CHECK:       gpu.func @elu_causal_linear_0(
 // CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>
 // CHECK:         %[[DYN:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>

@@ -655,7 +655,12 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   IndexMath m{b, loc};
   const AttentionDims dims = op.getDims();
   LinearOperands ops = bufferizeLinear(b, op);
-  SmallVector<Value> params = {ops.q, ops.k, ops.v, ops.outParam};
+  // Rows are read 16 bytes at a time: each buffer and its rows must be
+  // aligned that much (the runtime checks it for each launch).
+  SmallVector<Value> params;
+  for (Value buf : {ops.q, ops.k, ops.v, ops.outParam})
+    params.push_back(memref::AssumeAlignmentOp::create(
+        b, loc, buf, b.getI32IntegerAttr(16)));
 
   std::string name = kernelName(op, "linear", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
@@ -672,12 +677,9 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
 
   Value shared = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
                                               cb.sharedBytes());
-  auto launch = gpu::LaunchFuncOp::create(
+  gpu::LaunchFuncOp::create(
       b, loc, fn, gpu::KernelDim3{m.c(dims.valueDim / NV), ops.heads, ops.batch},
       gpu::KernelDim3{m.c(cb.threads()), m.c(1), m.c(1)}, shared, params);
-  // Rows are read 16 bytes at a time: the runtime checks that every buffer
-  // and row start is aligned that much.
-  launch->setAttr("attn.row_alignment", b.getI64IntegerAttr(16));
   replaceWithBuffers(b, op, ops.out);
   return success();
 }
