@@ -3,6 +3,8 @@
 // RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true" | FileCheck %s --check-prefix=FALLBACK
 // RUN: not attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true hopper-stages=4" 2>&1 | FileCheck %s --check-prefix=TOOBIG
 
+// RUN: not attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true hopper-stages=-1" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// NEGATIVE: error: 'attn.attention' op hopper-stages must be in [0, 16] (0: as many as fit), got -1
 // TOOBIG: error: 'attn.attention' op hopper-stages = 4 needs 295936 bytes of shared memory, above the 232448 an sm_90 block may use
 
 // A causal GQA spec in bf16 with LSE on the sm_90a kernel. Host side: TMA

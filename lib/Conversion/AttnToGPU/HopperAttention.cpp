@@ -583,7 +583,11 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   Location loc = op.getLoc();
   const AttentionDims dims = op.getDims();
   const int64_t D = dims.headDim, Dv = dims.valueDim;
-  if (stages <= 0) // the deepest ring that fits, up to 4 stages
+  if (stages < 0 || stages > 16)
+    return op.emitOpError() << "hopper-stages must be in [0, 16] (0: as many "
+                               "as fit), got "
+                            << stages;
+  if (stages == 0) // the deepest ring that fits, up to 4 stages
     for (stages = 4; stages > 1 && sharedBytes(D, Dv, stages) > kSharedLimit;)
       --stages;
   if (stages < 1 || sharedBytes(D, Dv, stages) > kSharedLimit)
