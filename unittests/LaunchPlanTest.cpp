@@ -32,25 +32,43 @@ func.func @mixed(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x4x?x64xbf16>, %v: tenso
 }
 )mlir";
 
-TEST(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
-  DialectRegistry registry;
-  ::attn::registerJITDialects(registry);
-  ::attn::registerJITPasses();
-  MLIRContext ctx(registry);
-  auto module = ::attn::parseSpecModule(ctx, kMixed);
-  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
-  // The host half as the GPU pipeline leaves it (kernels need no GPU here).
-  PassManager pm(&ctx);
-  ASSERT_TRUE(succeeded(parsePassPipeline(
-      "attn-split-mixed-heads,attn-materialize-defaults,attn-to-gpu,"
-      "canonicalize,cse",
-      pm)));
-  ASSERT_TRUE(succeeded(pm.run(**module)));
+/// Lowers a spec's host half as the GPU pipeline leaves it (kernels need no
+/// GPU here) and reads its launch plan; the plan's values live in `module`.
+class LaunchPlan : public testing::Test {
+protected:
+  LaunchPlan() : ctx(makeRegistry()) {}
+  static DialectRegistry makeRegistry() {
+    DialectRegistry registry;
+    ::attn::registerJITDialects(registry);
+    ::attn::registerJITPasses();
+    return registry;
+  }
+  void plan(llvm::StringRef spec, llvm::StringRef name,
+            llvm::StringRef pipeline) {
+    auto parsed = ::attn::parseSpecModule(ctx, spec);
+    ASSERT_TRUE(static_cast<bool>(parsed)) << llvm::toString(parsed.takeError());
+    module = std::move(*parsed);
+    PassManager pm(&ctx);
+    ASSERT_TRUE(succeeded(parsePassPipeline(pipeline, pm)));
+    ASSERT_TRUE(succeeded(pm.run(*module)));
+    auto read = ::attn::jit::planLaunches(
+        cast<func::FuncOp>(module->lookupSymbol(name)));
+    ASSERT_TRUE(static_cast<bool>(read)) << llvm::toString(read.takeError());
+    steps = std::move(*read);
+  }
 
-  auto fn = cast<func::FuncOp>((**module).lookupSymbol("mixed"));
-  auto plan = ::attn::jit::planLaunches(fn);
-  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
-  ASSERT_EQ(plan->size(), 2u);
+  MLIRContext ctx;
+  OwningOpRef<ModuleOp> module;
+  std::vector<::attn::jit::LaunchStep> steps;
+};
+
+TEST_F(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
+  plan(kMixed, "mixed",
+       "attn-split-mixed-heads,attn-materialize-defaults,attn-to-gpu,"
+       "canonicalize,cse");
+  if (HasFatalFailure())
+    return;
+  ASSERT_EQ(steps.size(), 2u);
   const int64_t B = 3, L = 1000;
   std::vector<std::vector<int64_t>> shapes = {
       {B, 8, L, 64}, {B, 4, L, 64}, {B, 4, L, 64}};
@@ -65,7 +83,7 @@ TEST(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
   };
 
   // Local heads: softmax attention over q heads [0, 2), kv heads [0, 1).
-  const ::attn::jit::LaunchStep &local = (*plan)[0];
+  const ::attn::jit::LaunchStep &local = steps[0];
   EXPECT_EQ(grid(local), (std::vector<int64_t>{(L + 127) / 128, 2, B}));
   ASSERT_EQ(local.params.size(), 4u);
   for (unsigned i = 0; i < 3; ++i) {
@@ -80,7 +98,7 @@ TEST(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
 
   // The rest: linear attention on q heads [2, 8) and kv heads [1, 4),
   // written at head 2 of the result; 16-byte row loads.
-  const ::attn::jit::LaunchStep &rest = (*plan)[1];
+  const ::attn::jit::LaunchStep &rest = steps[1];
   EXPECT_EQ(grid(rest), (std::vector<int64_t>{1, 6, B}));
   ASSERT_EQ(rest.params.size(), 4u);
   for (const ::attn::jit::ParamSource &p : rest.params)
@@ -104,24 +122,13 @@ func.func @gqa(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tenso
 }
 )mlir";
 
-TEST(LaunchPlan, HopperKernelTakesTensorMapsAndAnAlignedOutput) {
-  DialectRegistry registry;
-  ::attn::registerJITDialects(registry);
-  ::attn::registerJITPasses();
-  MLIRContext ctx(registry);
-  auto module = ::attn::parseSpecModule(ctx, kHopper);
-  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
-  PassManager pm(&ctx);
-  ASSERT_TRUE(succeeded(parsePassPipeline(
-      "attn-materialize-defaults,attn-to-gpu{hopper=true},canonicalize,cse",
-      pm)));
-  ASSERT_TRUE(succeeded(pm.run(**module)));
-
-  auto plan = ::attn::jit::planLaunches(
-      cast<func::FuncOp>((**module).lookupSymbol("gqa")));
-  ASSERT_TRUE(static_cast<bool>(plan)) << llvm::toString(plan.takeError());
-  ASSERT_EQ(plan->size(), 1u);
-  const ::attn::jit::LaunchStep &step = (*plan)[0];
+TEST_F(LaunchPlan, HopperKernelTakesTensorMapsAndAnAlignedOutput) {
+  plan(kHopper, "gqa",
+       "attn-materialize-defaults,attn-to-gpu{hopper=true},canonicalize,cse");
+  if (HasFatalFailure())
+    return;
+  ASSERT_EQ(steps.size(), 1u);
+  const ::attn::jit::LaunchStep &step = steps[0];
   EXPECT_EQ(step.blockThreads, 384);
   EXPECT_EQ(step.sharedBytes, 1024 + 32768 + 3 * 65536);
   // Q (boxes of 64 rows), K and V (128 rows) by value, then Q and K as

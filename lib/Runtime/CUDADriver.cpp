@@ -100,7 +100,11 @@ Api &api() {
     bind(a.cuEventElapsedTime, {"cuEventElapsedTime_v2", "cuEventElapsedTime"});
     bind(a.cuEventDestroy, {"cuEventDestroy_v2"});
     bind(a.cuGetErrorString, {"cuGetErrorString"});
-    bind(a.cuTensorMapEncodeTiled, {"cuTensorMapEncodeTiled"});
+    // Optional: drivers before CUDA 12 lack it, and only the sm_90a
+    // kernel needs it (encodeTensorMap says so when it is missing).
+    a.cuTensorMapEncodeTiled =
+        reinterpret_cast<decltype(a.cuTensorMapEncodeTiled)>(
+            dlsym(lib, "cuTensorMapEncodeTiled"));
     if (!ok)
       return;
     CUcontext ctx = nullptr;
@@ -158,6 +162,9 @@ llvm::Expected<std::string> deviceChip() {
 llvm::Expected<TensorMap> encodeTensorMap(const TensorMapRequest &r) {
   if (llvm::Error e = ensureContext())
     return std::move(e);
+  if (!api().cuTensorMapEncodeTiled)
+    return fail("the CUDA driver lacks cuTensorMapEncodeTiled (CUDA 12 or "
+                "newer is needed for TMA)");
   // CUtensorMapDataType: FLOAT16 = 6, BFLOAT16 = 9.
   int dtype = r.elementBytes == 2 ? (r.bfloat16 ? 9 : 6) : -1;
   if (dtype < 0)
