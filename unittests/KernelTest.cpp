@@ -291,6 +291,46 @@ VARIANT(HalfGlobalTokensMaskAndBias) {
   });
 }
 
+// More tiles than an H100 has SMs (132), so each CTA of the persistent
+// sm_90a kernel takes several tiles: its K/V ring and query barriers carry
+// on from tile to tile, across tiles with no key block at all (Lq > Lk,
+// bottom-right causal) and tiles of different lengths.
+const Sizes kManyTiles[] = {{200, 1, 1, 1, 300},
+                            {16, 16, 4, 5, 40},
+                            {3, 16, 4, 300, 100},
+                            {2, 8, 2, 1030, 1030}};
+
+VARIANT(HalfPersistentTiles) {
+  for (ElementType type : {ElementType::BF16, ElementType::F16}) {
+    AttentionSpec s = base(64, type);
+    s.causal = Causal::BottomRight;
+    s.returnLse = true;
+    checkVariant(t, s, kManyTiles);
+    s.causal = Causal::None;
+    s.window = Window{99, 20};
+    s.returnLse = false;
+    checkVariant(t, s, kManyTiles);
+  }
+}
+
+// Head dims other than 64 and 128 on the same kernel: D and Dv padded to
+// whole 64-column panels (TMA reads zeros past D), D != Dv (MLA), and
+// D = 256 (64-key blocks).
+VARIANT(HalfOtherHeadDims) {
+  const std::pair<int64_t, int64_t> dims[] = {
+      {32, 32}, {40, 40}, {96, 96}, {128, 64}, {96, 40}, {64, 256}, {256, 256}};
+  for (auto [D, Dv] : dims)
+    for (ElementType type : {ElementType::BF16, ElementType::F16}) {
+      SCOPED_TRACE(testing::Message() << "D=" << D << " Dv=" << Dv);
+      AttentionSpec s = base(D, type);
+      s.dims.valueDim = Dv;
+      s.causal = Causal::BottomRight;
+      s.returnLse = true;
+      checkVariant(t, s, kSquare);
+      checkVariant(t, s, kRect);
+    }
+}
+
 VARIANT(HalfBSHDAndNegativeScale) {
   checkHalfVariant(t, [](AttentionSpec &s) {
     s.layout = Layout::BSHD;

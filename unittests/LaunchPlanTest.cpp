@@ -156,9 +156,23 @@ TEST_F(LaunchPlan, HopperKernelTakesTensorMapsAndAnAlignedOutput) {
   auto k = ::attn::jit::shapeOf(step.params[1].value, shapes);
   ASSERT_TRUE(static_cast<bool>(k)) << llvm::toString(k.takeError());
   EXPECT_EQ(*k, (std::vector<int64_t>{B, 2, L, 128}));
-  auto gx = ::attn::jit::evaluate(step.grid[0], shapes);
-  ASSERT_TRUE(static_cast<bool>(gx)) << llvm::toString(gx.takeError());
-  EXPECT_EQ(*gx, (L + 127) / 128);
+  // Persistent: one CTA per tile (128 query rows of a head and batch), at
+  // most one per SM; the SM count is a launch-time fact.
+  const int64_t tiles = (L + 127) / 128 * 8 * B;
+  for (int64_t sms : {132, 114, 7}) {
+    auto gx = ::attn::jit::evaluate(step.grid[0], shapes, sms);
+    ASSERT_TRUE(static_cast<bool>(gx)) << llvm::toString(gx.takeError());
+    EXPECT_EQ(*gx, std::min(tiles, sms));
+  }
+  for (int i : {1, 2}) {
+    auto g = ::attn::jit::evaluate(step.grid[i], shapes);
+    ASSERT_TRUE(static_cast<bool>(g)) << llvm::toString(g.takeError());
+    EXPECT_EQ(*g, 1);
+  }
+  auto unknown = ::attn::jit::evaluate(step.grid[0], shapes);
+  ASSERT_FALSE(static_cast<bool>(unknown));
+  EXPECT_NE(llvm::toString(unknown.takeError()).find("SM count"),
+            std::string::npos);
 }
 
 } // namespace

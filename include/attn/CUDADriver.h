@@ -26,6 +26,8 @@ using Function = void *;
 llvm::Error ensureContext();
 /// "sm_80", "sm_90a", ... for the current device (9.0 is "sm_90a").
 llvm::Expected<std::string> deviceChip();
+/// Streaming multiprocessors of the current device.
+llvm::Expected<int64_t> multiprocessorCount();
 
 /// A CUtensorMap: 128 opaque bytes, passed to kernels by value.
 struct alignas(64) TensorMap {

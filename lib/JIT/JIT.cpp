@@ -594,6 +594,9 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
   std::vector<std::vector<int64_t>> shapes;
   for (const Bound &b : args)
     shapes.push_back(b.shape);
+  auto multiprocessors = cuda::multiprocessorCount();
+  if (!multiprocessors)
+    return multiprocessors.takeError();
   std::vector<Ready> ready;
   for (const Step &step : steps) {
     Ready r{step.fn,
@@ -604,7 +607,7 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
             {}};
     bool empty = false;
     for (int i = 0; i < 3; ++i) {
-      auto g = jit::evaluate(step.plan.grid[i], shapes);
+      auto g = jit::evaluate(step.plan.grid[i], shapes, *multiprocessors);
       if (!g)
         return g.takeError();
       if (*g < 0 || *g > std::numeric_limits<int32_t>::max())

@@ -190,10 +190,17 @@ llvm::Expected<std::vector<int64_t>> shapeOf(Value v, ArgShapes shapes) {
   return shape;
 }
 
-llvm::Expected<int64_t> evaluate(Value v, ArgShapes shapes) {
+llvm::Expected<int64_t> evaluate(Value v, ArgShapes shapes,
+                                 int64_t multiprocessors) {
   if (std::optional<int64_t> c = getConstantIntValue(v))
     return *c;
   Operation *def = v.getDefiningOp();
+  if (isa_and_nonnull<mlir::attn::MultiprocessorCountOp>(def)) {
+    if (multiprocessors < 1)
+      return fail("cuda: a launch size needs the device's SM count, which "
+                  "is not known here");
+    return multiprocessors;
+  }
   auto dimOf = [&](Value source, Value index) -> llvm::Expected<int64_t> {
     auto shape = shapeOf(source, shapes);
     if (!shape)
@@ -209,14 +216,14 @@ llvm::Expected<int64_t> evaluate(Value v, ArgShapes shapes) {
     return dimOf(d.getSource(), d.getIndex());
   if (def && isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
                  arith::ExtUIOp>(def))
-    return evaluate(def->getOperand(0), shapes);
+    return evaluate(def->getOperand(0), shapes, multiprocessors);
   if (!def || def->getNumOperands() != 2)
     return fail("cuda: cannot evaluate a launch size made by " +
                 describe(def));
-  auto x = evaluate(def->getOperand(0), shapes);
+  auto x = evaluate(def->getOperand(0), shapes, multiprocessors);
   if (!x)
     return x.takeError();
-  auto y = evaluate(def->getOperand(1), shapes);
+  auto y = evaluate(def->getOperand(1), shapes, multiprocessors);
   if (!y)
     return y.takeError();
   const int64_t a = *x, b = *y;

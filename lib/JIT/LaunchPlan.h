@@ -54,8 +54,10 @@ using ArgShapes = llvm::ArrayRef<std::vector<int64_t>>;
 /// The launches of `fn`, in order, or why they cannot be read.
 llvm::Expected<std::vector<LaunchStep>> planLaunches(mlir::func::FuncOp fn);
 
-/// The value of index (or integer) `v` given the argument shapes.
-llvm::Expected<int64_t> evaluate(mlir::Value v, ArgShapes shapes);
+/// The value of index (or integer) `v` given the argument shapes and the
+/// device's SM count (attn.multiprocessor_count; 0: not known here).
+llvm::Expected<int64_t> evaluate(mlir::Value v, ArgShapes shapes,
+                                 int64_t multiprocessors = 0);
 
 /// The shape of tensor or memref `v` given the argument shapes.
 llvm::Expected<std::vector<int64_t>> shapeOf(mlir::Value v, ArgShapes shapes);

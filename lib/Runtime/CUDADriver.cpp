@@ -159,6 +159,18 @@ llvm::Expected<std::string> deviceChip() {
   return major == 9 && minor == 0 ? chip + "a" : chip;
 }
 
+llvm::Expected<int64_t> multiprocessorCount() {
+  if (llvm::Error e = ensureContext())
+    return std::move(e);
+  int count = 0; // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
+  if (llvm::Error e = check(api().cuDeviceGetAttribute(&count, 16, api().device),
+                            "cuDeviceGetAttribute"))
+    return std::move(e);
+  if (count < 1)
+    return fail("the device reports " + llvm::Twine(count) + " SMs");
+  return count;
+}
+
 llvm::Expected<TensorMap> encodeTensorMap(const TensorMapRequest &r) {
   if (llvm::Error e = ensureContext())
     return std::move(e);

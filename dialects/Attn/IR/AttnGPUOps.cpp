@@ -12,9 +12,9 @@ LogicalResult TensorMapOp::verify() {
   if (rows < 1 || rows > 256)
     return emitOpError() << "box_rows must be in [1, 256], got " << rows;
   int64_t d = type.getDimSize(3);
-  if (ShapedType::isDynamic(d) || d % 64 != 0)
+  if (ShapedType::isDynamic(d) || d % 8 != 0)
     return emitOpError() << "the innermost dim must be a static multiple of "
-                            "64 (128-byte swizzled panels), got "
+                            "8 (TMA needs 16-byte row strides), got "
                          << (ShapedType::isDynamic(d) ? std::string("?")
                                                       : std::to_string(d));
   int64_t offset;

@@ -27,7 +27,8 @@ def Attn_TensorMapOp : Attn_Op<"tensor_map", [Pure]> {
     buffer's own strides, so BHSD, BSHD and strided views all work without a
     copy. One TMA box is 64 elements of D (128 bytes, the 128-byte swizzle
     span) by `box_rows` rows of S, of one head and batch; rows past the end
-    of S read as zero.
+    of S and columns past D (when D is not a multiple of 64) read as zero.
+    D must be a multiple of 8: TMA needs 16-byte row strides.
 
     ```mlir
     %map = attn.tensor_map %q {box_rows = 128 : i64}
@@ -42,6 +43,24 @@ def Attn_TensorMapOp : Attn_Op<"tensor_map", [Pure]> {
     $source attr-dict `:` type($source) `->` type($map)
   }];
   let hasVerifier = 1;
+}
+
+def Attn_MultiprocessorCountOp : Attn_Op<"multiprocessor_count", [Pure]> {
+  let summary = "the number of SMs of the device a launch runs on";
+  let description = [{
+    A launch size known only when the function is launched: the number of
+    streaming multiprocessors of the current device, which the runtime reads
+    from the driver. Persistent kernels size their grid with it (one thread
+    block per SM, each looping over tiles), so the same compiled function
+    fills an H100 SXM (132 SMs) and an H100 PCIe (114) alike.
+
+    ```mlir
+    %sms = attn.multiprocessor_count : index
+    %grid = arith.minui %tiles, %sms : index
+    ```
+  }];
+  let results = (outs Index:$count);
+  let assemblyFormat = "attr-dict `:` type($count)";
 }
 
 #endif // ATTN_GPU_OPS_TD

@@ -1,16 +1,20 @@
 //===- HopperAttention.cpp - attn.attention on Hopper tensor cores --------===//
 //
-// The sm_90a softmax-attention kernel of attn-to-gpu (f16/bf16, D = Dv of
-// 64 or 128): one CTA of three warpgroups per 128 query rows of one
-// (head, batch). Warpgroup 2 is the producer: one elected thread loads the
-// query tile once and streams key/value blocks of 128 rows through a ring of
-// shared-memory stages with TMA (4-D tensor maps, so BHSD, BSHD, GQA and
-// strided views need no copy; rows past the end read as zero), signalling
-// "full" mbarriers by transaction bytes. Warpgroups 0 and 1 are consumers of
-// 64 query rows each: S = Q K^T with wgmma from shared memory, the mask on
-// partial blocks only, the online softmax in the exp2 domain, then O += P V
-// with P fed from registers (wgmma's register-A form, as inline PTX: MLIR 22
-// has no op for it), and an arrive on the stage's "empty" mbarrier.
+// The sm_90a softmax-attention kernel of attn-to-gpu (f16/bf16, D and Dv
+// multiples of 8 up to 256). A tile is 128 query rows of one (head,
+// batch); the kernel is persistent: one CTA of three warpgroups per SM,
+// each taking every gridDim.x-th tile. Warpgroup 2 is the producer: one
+// elected thread loads each tile's query and streams key/value blocks
+// through a ring of shared-memory stages with TMA (4-D tensor maps, so
+// BHSD, BSHD, GQA and strided views need no copy; rows past the end and
+// columns past D read as zero), signalling "full" mbarriers by transaction
+// bytes. Warpgroups 0 and 1 are consumers of 64 query rows each: S = Q K^T
+// with wgmma from shared memory, the mask on partial blocks only, the
+// online softmax in the exp2 domain, then O += P V with P fed from
+// registers (wgmma's register-A form, as inline PTX: MLIR 22 has no op for
+// it), and an arrive on the stage's "empty" mbarrier. The ring's slot and
+// phase count on across tiles, and the query has its own full/empty pair,
+// so the next tile's loads overlap this tile's epilogue.
 //
 // Which key blocks are visited, and which of them need a per-element mask,
 // comes from MaskLogic (the CPU tiler's key ranges and block facts), and
@@ -18,8 +22,9 @@
 // follow the same semantics on both targets.
 //
 // Shared memory (from a 1024-byte aligned base; 128-byte swizzled panels of
-// 64 columns): Q [2 warpgroups][D/64 panels][64 rows], then `stages` x
-// (K [D/64 panels][128 rows], V [Dv/64 panels][128 rows]).
+// 64 columns, D and Dv rounded up to Dp and Dvp): Q [2 warpgroups][Dp/64
+// panels][64 rows], then `stages` x (K [Dp/64 panels][blockN rows],
+// V [Dvp/64 panels][blockN rows]); blockN is 128 keys, 64 when Dv > 128.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,27 +55,43 @@ using namespace mlir::attn;
 
 namespace {
 
-constexpr int64_t kBlockM = 128; // query rows per CTA (2 consumer WGs x 64)
-constexpr int64_t kBlockN = 128; // keys per block
+constexpr int64_t kBlockM = 128; // query rows per tile (2 consumer WGs x 64)
 constexpr int64_t kThreads = 384;
 constexpr int64_t kConsumerThreads = 256;
+// setmaxnreg: the 64K registers of the SM split as 48 per producer thread
+// (the elected thread walks the tiles and the mask's key ranges; fewer
+// spill) and 232 per consumer thread (S, P and O fragments live at once):
+// 128 x (48 + 2 x 232) = 65536.
+constexpr int64_t kProducerRegisters = 48;
+constexpr int64_t kConsumerRegisters = 232;
 constexpr int64_t kPanelBytes = 128; // one swizzled row of 64 elements
 constexpr int64_t kSharedLimit = 227 * 1024;
 constexpr int64_t kOutAlignment = 4; // bytes of one stored pair of O
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-int64_t sharedBytes(int64_t D, int64_t Dv, int64_t stages) {
-  return 1024 /*alignment slack*/ + kBlockM * D * 2 +
-         stages * kBlockN * (D + Dv) * 2;
-}
+int64_t roundUp64(int64_t x) { return (x + 63) / 64 * 64; }
+
+/// The kernel's tiling: D and Dv padded to whole 64-column panels (TMA
+/// zero-fills the columns past D), keys per block and K/V ring depth.
+struct HopperTiling {
+  int64_t D, Dv, Dp, Dvp, blockN, stages;
+  int64_t sharedBytes() const {
+    return 1024 /*alignment slack*/ + kBlockM * Dp * 2 +
+           stages * blockN * (Dp + Dvp) * 2;
+  }
+};
+
 
 /// Emits the kernel body; all values are built at `b`'s insertion point.
 struct HopperKernel {
   OpBuilder &b;
   Location loc;
   AttentionOp op;
-  int64_t D, Dv, stages;
+  HopperTiling tiling;
   bool bf16;
+  const int64_t D = tiling.D, Dv = tiling.Dv, Dp = tiling.Dp,
+                Dvp = tiling.Dvp, blockN = tiling.blockN,
+                stages = tiling.stages;
 
   IndexMath m{b, loc};
 
@@ -139,7 +160,7 @@ struct HopperKernel {
     auto t = bf16 ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
     return NVVM::WgmmaMmaAsyncOp::create(
         b, loc, acc.getType(), acc, descA, descB,
-        NVVM::MMAShapeAttr::get(b.getContext(), 64, kBlockN, 16), t, t,
+        NVVM::MMAShapeAttr::get(b.getContext(), 64, blockN, 16), t, t,
         NVVM::WGMMATypes::f32,
         accumulate ? NVVM::WGMMAScaleOut::one : NVVM::WGMMAScaleOut::zero,
         NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
@@ -150,7 +171,7 @@ struct HopperKernel {
   /// V from shared memory, MN-major (transposed B). No MLIR op has the
   /// register-A form, so this is the PTX the NVVM op would print for it.
   Value wgmmaRS(Value acc, ArrayRef<Value> a, Value descB) {
-    int64_t n = Dv / 2;
+    int64_t n = Dvp / 2;
     std::string regs;
     for (int64_t r = 0; r < n; ++r)
       regs += (r ? ", $" : "$") + std::to_string(r);
@@ -159,7 +180,7 @@ struct HopperKernel {
         "{{\n.reg .pred p;\nsetp.ne.b32 p, ${0}, 0;\n"
         "wgmma.mma_async.sync.aligned.m64n{1}k16.f32.{2}.{2} {{{3}}, "
         "{{${4}, ${5}, ${6}, ${7}}, ${8}, p, 1, 1, 1;\n}",
-        a0 + 5, Dv, bf16 ? "bf16" : "f16", regs, a0, a0 + 1, a0 + 2, a0 + 3,
+        a0 + 5, Dvp, bf16 ? "bf16" : "f16", regs, a0, a0 + 1, a0 + 2, a0 + 3,
         a0 + 4);
     std::string constraints;
     for (int64_t r = 0; r < n; ++r)
@@ -216,14 +237,18 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
     return UnrealizedConversionCastOp::create(b, loc, t, ptr).getResult(0);
   };
   Value qMap = asMap(qMapPtr, mapType(64));
-  Value kMap = asMap(kMapPtr, mapType(kBlockN));
-  Value vMap = asMap(vMapPtr, mapType(kBlockN));
+  Value kMap = asMap(kMapPtr, mapType(blockN));
+  Value vMap = asMap(vMapPtr, mapType(blockN));
   auto barType = [&](int64_t n) {
     return nvgpu::MBarrierGroupType::get(ctx, wg, n);
   };
   Value full = nvgpu::MBarrierCreateOp::create(b, loc, barType(stages));
   Value empty = nvgpu::MBarrierCreateOp::create(b, loc, barType(stages));
-  Value qBar = nvgpu::MBarrierCreateOp::create(b, loc, barType(1));
+  // The query tile: loaded (qFull), then released by the consumers once
+  // their last Q K^T of the tile is done (qEmpty), so the next tile's
+  // query loads while they write this tile's output.
+  Value qFull = nvgpu::MBarrierCreateOp::create(b, loc, barType(1));
+  Value qEmpty = nvgpu::MBarrierCreateOp::create(b, loc, barType(1));
 
   // Shared memory, from a 1024-byte aligned base (the swizzle atom).
   auto smemType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
@@ -235,10 +260,10 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
       b, loc, arith::AddIOp::create(b, loc, raw, i64(1023)), i64(-1024));
   Value pad = arith::IndexCastOp::create(
       b, loc, b.getIndexType(), arith::SubIOp::create(b, loc, base, raw));
-  const int64_t qBytes = kBlockM * D * 2, kBytes = kBlockN * D * 2,
-                vBytes = kBlockN * Dv * 2, stageBytes = kBytes + vBytes;
+  const int64_t qBytes = kBlockM * Dp * 2, kBytes = blockN * Dp * 2,
+                vBytes = blockN * Dvp * 2, stageBytes = kBytes + vBytes;
   const int64_t panelRows64 = 64 * kPanelBytes; // a 64-row panel: 8 KB
-  const int64_t panelRowsN = kBlockN * kPanelBytes;
+  const int64_t panelRowsN = blockN * kPanelBytes;
   auto view = [&](Value byteOffset, int64_t rows) {
     return memref::ViewOp::create(b, loc, boxType(rows), smem,
                                   m.add(pad, byteOffset), ValueRange{});
@@ -255,30 +280,66 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
       nvgpu::MBarrierInitOp::create(b, loc, empty, m.c(kConsumerThreads),
                                     m.c(s), Value());
     }
-    nvgpu::MBarrierInitOp::create(b, loc, qBar, m.c(1), m.c(0), Value());
+    nvgpu::MBarrierInitOp::create(b, loc, qFull, m.c(1), m.c(0), Value());
+    nvgpu::MBarrierInitOp::create(b, loc, qEmpty, m.c(kConsumerThreads),
+                                  m.c(0), Value());
     for (Value map : {qMap, kMap, vMap})
       nvgpu::TmaPrefetchOp::create(b, loc, map, Value());
   }
   NVVM::FenceMbarrierInitOp::create(b, loc);
   gpu::BarrierOp::create(b, loc);
 
-  // Where this CTA is, and which keys it visits (MaskLogic).
-  KernelQueryBlock block = kernelQueryBlock(m, op, bufs, kBlockM);
-  const QueryBlock &qb = block.qb;
-  Value hi = qb.hi, bi = qb.bi, q0 = qb.q0, kvh = block.kvHead,
-        Lq = block.Lq;
-  Value lo, hiKey;
-  std::tie(lo, hiKey) = keyRange(m, op, bufs, qb);
-  QueryBlockFacts facts = queryBlockFacts(m, bufs, qb);
-  Value numBlocks = m.ceilDiv(m.sub(hiKey, lo), m.c(kBlockN));
-  auto blockAt = [&](Value j) {
-    Value k0 = m.add(lo, m.mul(j, m.c(kBlockN)));
-    Value kn = m.min(m.c(kBlockN), m.sub(hiKey, k0));
+  // The tiles: (query block, head, batch), query blocks fastest and last
+  // first (the longest rows of a causal mask start earliest; neighbouring
+  // tiles share K/V in L2). Each CTA takes every gridDim.x-th tile.
+  Value Hq = m.dim(bufs.q, storedDim(layout, 1));
+  Value Lq = m.dim(bufs.q, storedDim(layout, 2));
+  Value qBlocks = m.ceilDiv(Lq, m.c(kBlockM));
+  Value numTiles = m.mul(m.mul(qBlocks, Hq), m.dim(bufs.q, 0));
+  Value firstTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value tileStep = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+  struct Tile {
+    QueryBlock qb;
+    Value kvh, lo, hiKey, numBlocks;
+    QueryBlockFacts facts;
+  };
+  auto tileAt = [&](Value t) {
+    Value qBlock = m.sub(m.sub(qBlocks, m.c(1)),
+                         b.createOrFold<arith::RemUIOp>(loc, t, qBlocks));
+    Value rest = m.div(t, qBlocks);
+    KernelQueryBlock kq = kernelQueryBlock(
+        m, op, bufs, kBlockM, qBlock,
+        b.createOrFold<arith::RemUIOp>(loc, rest, Hq), m.div(rest, Hq));
+    Tile tile{kq.qb, kq.kvHead, {}, {}, {}, {}};
+    std::tie(tile.lo, tile.hiKey) = keyRange(m, op, bufs, tile.qb);
+    tile.facts = queryBlockFacts(m, bufs, tile.qb);
+    tile.numBlocks = m.ceilDiv(m.sub(tile.hiKey, tile.lo), m.c(blockN));
+    return tile;
+  };
+  /// `body(tile, n, state)` for this CTA's tiles, n counting them.
+  auto forTiles = [&](ValueRange init,
+                      function_ref<SmallVector<Value>(const Tile &, Value n,
+                                                      ValueRange)>
+                          body) {
+    SmallVector<Value> carried = {m.c(0)};
+    carried.append(init.begin(), init.end());
+    return m.loop(firstTile, numTiles, tileStep, carried,
+                  [&](Value t, ValueRange state) -> SmallVector<Value> {
+                    SmallVector<Value> next = {m.add(state[0], m.c(1))};
+                    SmallVector<Value> rest =
+                        body(tileAt(t), state[0], state.drop_front());
+                    next.append(rest.begin(), rest.end());
+                    return next;
+                  });
+  };
+  auto blockAt = [&](const Tile &tile, Value j) {
+    Value k0 = m.add(tile.lo, m.mul(j, m.c(blockN)));
+    Value kn = m.min(m.c(blockN), m.sub(tile.hiKey, k0));
     auto [visit, allAllowed] =
-        keyBlockFacts(m, op, bufs, qb, facts, k0, kn);
+        keyBlockFacts(m, op, bufs, tile.qb, tile.facts, k0, kn);
     // A short last block reads zeros past its end: those columns need the
     // mask even where every pair of the block's keys is allowed.
-    Value fullBlock = m.andI(allAllowed, m.eq(kn, m.c(kBlockN)));
+    Value fullBlock = m.andI(allAllowed, m.eq(kn, m.c(blockN)));
     return std::make_tuple(k0, kn, visit, fullBlock);
   };
   auto parity = [&](Value phase) {
@@ -287,19 +348,21 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
                                        loc, phase, m.c(2))));
   };
   Value ticks = m.c(10000000);
-  /// A visited block: `body(it)` with `it` the count of earlier visited
-  /// blocks (its ring slot and phase); others keep the carried values.
+  /// The visited key blocks of `tile`: `body(it)` with `it` the count of
+  /// blocks this CTA visited before (its ring slot and phase, continuing
+  /// across tiles from `it0`); others keep the carried values. Returns the
+  /// count after the tile, then the carried values.
   auto forVisited =
-      [&](ValueRange init,
+      [&](const Tile &tile, Value it0, ValueRange init,
           function_ref<SmallVector<Value>(Value it, Value k0, Value kn,
                                           Value fullBlock, ValueRange)>
               body) {
-        SmallVector<Value> carried = {m.c(0)};
+        SmallVector<Value> carried = {it0};
         carried.append(init.begin(), init.end());
         return m.loop(
-            m.c(0), numBlocks, m.c(1), carried,
+            m.c(0), tile.numBlocks, m.c(1), carried,
             [&](Value j, ValueRange state) -> SmallVector<Value> {
-              auto [k0, kn, visit, fullBlock] = blockAt(j);
+              auto [k0, kn, visit, fullBlock] = blockAt(tile, j);
               auto ifVisit = scf::IfOp::create(b, loc, state.getTypes(),
                                                visit, /*withElse=*/true);
               OpBuilder::InsertionGuard g(b);
@@ -324,7 +387,7 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(roles.thenBlock());
     NVVM::SetMaxRegisterOp::create(
-        b, loc, b.getI32IntegerAttr(24),
+        b, loc, b.getI32IntegerAttr(kProducerRegisters),
         NVVM::SetMaxRegisterActionAttr::get(
             ctx, NVVM::SetMaxRegisterAction::decrease));
     Value firstWarp = m.lt(tid, m.c(kConsumerThreads + 32));
@@ -332,49 +395,57 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
     auto lead = scf::IfOp::create(b, loc, m.andI(firstWarp, elected),
                                   /*withElse=*/false);
     b.setInsertionPointToStart(lead.thenBlock());
-    nvgpu::MBarrierArriveExpectTxOp::create(b, loc, qBar, m.c(qBytes), m.c(0),
-                                            Value());
-    for (int64_t w = 0; w < 2; ++w)
-      for (int64_t p = 0; p < D / 64; ++p)
-        nvgpu::TmaAsyncLoadOp::create(
-            b, loc, view(m.c((w * D / 64 + p) * panelRows64), 64), qBar, qMap,
-            ValueRange{m.c(p * 64), m.add(q0, m.c(w * 64)), hi, bi}, m.c(0),
-            Value(), Value());
-    forVisited({}, [&](Value it, Value k0, Value, Value,
-                       ValueRange) -> SmallVector<Value> {
-      Value slot = b.createOrFold<arith::RemUIOp>(loc, it, m.c(stages));
-      Value round = m.div(it, m.c(stages));
-      // Wait until the consumers released the slot's previous block.
-      auto reuse = scf::IfOp::create(b, loc, m.cmp(arith::CmpIPredicate::uge,
-                                                   it, m.c(stages)),
-                                     /*withElse=*/false);
-      {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(reuse.thenBlock());
-        nvgpu::MBarrierTryWaitParityOp::create(
-            b, loc, empty, parity(m.sub(round, m.c(1))), ticks, slot);
-      }
-      nvgpu::MBarrierArriveExpectTxOp::create(b, loc, full,
-                                              m.c(stageBytes), slot, Value());
-      Value stage = m.add(m.c(qBytes), m.mul(slot, m.c(stageBytes)));
-      for (int64_t p = 0; p < D / 64; ++p)
-        nvgpu::TmaAsyncLoadOp::create(
-            b, loc, view(m.add(stage, m.c(p * panelRowsN)), kBlockN), full,
-            kMap, ValueRange{m.c(p * 64), k0, kvh, bi}, slot, Value(),
-            Value());
-      for (int64_t p = 0; p < Dv / 64; ++p)
-        nvgpu::TmaAsyncLoadOp::create(
-            b, loc, view(m.add(stage, m.c(kBytes + p * panelRowsN)), kBlockN),
-            full, vMap, ValueRange{m.c(p * 64), k0, kvh, bi}, slot, Value(),
-            Value());
-      return {};
+    forTiles({m.c(0)}, [&](const Tile &tile, Value n,
+                           ValueRange st) -> SmallVector<Value> {
+      // The consumers are done with the previous tile's query. (Waiting
+      // for parity 1 of a fresh barrier returns at once: "the phase before
+      // the first" counts as complete, so the first tile does not wait.)
+      nvgpu::MBarrierTryWaitParityOp::create(
+          b, loc, qEmpty, parity(m.add(n, m.c(1))), ticks, m.c(0));
+      nvgpu::MBarrierArriveExpectTxOp::create(b, loc, qFull, m.c(qBytes),
+                                              m.c(0), Value());
+      for (int64_t w = 0; w < 2; ++w)
+        for (int64_t p = 0; p < Dp / 64; ++p)
+          nvgpu::TmaAsyncLoadOp::create(
+              b, loc, view(m.c((w * Dp / 64 + p) * panelRows64), 64), qFull,
+              qMap,
+              ValueRange{m.c(p * 64), m.add(tile.qb.q0, m.c(w * 64)),
+                         tile.qb.hi, tile.qb.bi},
+              m.c(0), Value(), Value());
+      auto visited = forVisited(
+          tile, st[0], {},
+          [&](Value it, Value k0, Value, Value,
+              ValueRange) -> SmallVector<Value> {
+            Value slot = b.createOrFold<arith::RemUIOp>(loc, it, m.c(stages));
+            Value round = m.div(it, m.c(stages));
+            // Wait until the consumers released the slot's previous block
+            // (at once in the first round, as for qEmpty).
+            nvgpu::MBarrierTryWaitParityOp::create(
+                b, loc, empty, parity(m.add(round, m.c(1))), ticks, slot);
+            nvgpu::MBarrierArriveExpectTxOp::create(
+                b, loc, full, m.c(stageBytes), slot, Value());
+            Value stage = m.add(m.c(qBytes), m.mul(slot, m.c(stageBytes)));
+            for (int64_t p = 0; p < Dp / 64; ++p)
+              nvgpu::TmaAsyncLoadOp::create(
+                  b, loc, view(m.add(stage, m.c(p * panelRowsN)), blockN),
+                  full, kMap, ValueRange{m.c(p * 64), k0, tile.kvh, tile.qb.bi},
+                  slot, Value(), Value());
+            for (int64_t p = 0; p < Dvp / 64; ++p)
+              nvgpu::TmaAsyncLoadOp::create(
+                  b, loc,
+                  view(m.add(stage, m.c(kBytes + p * panelRowsN)), blockN),
+                  full, vMap, ValueRange{m.c(p * 64), k0, tile.kvh, tile.qb.bi},
+                  slot, Value(), Value());
+            return {};
+          });
+      return {visited[0]};
     });
   }
 
   // Consumer warpgroups: 64 query rows each.
   b.setInsertionPointToStart(roles.elseBlock());
   NVVM::SetMaxRegisterOp::create(
-      b, loc, b.getI32IntegerAttr(240),
+      b, loc, b.getI32IntegerAttr(kConsumerRegisters),
       NVVM::SetMaxRegisterActionAttr::get(ctx,
                                           NVVM::SetMaxRegisterAction::increase));
   Value wgIdx = m.div(tid, m.c(128));
@@ -382,179 +453,192 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   Value warp = b.createOrFold<arith::RemUIOp>(loc, m.div(tid, m.c(32)),
                                               m.c(4));
   Value quad = b.createOrFold<arith::RemUIOp>(loc, lane, m.c(4));
-  // Rows of this thread's accumulator elements: d[4j + 2i + k] is at row
-  // 16 warp + lane / 4 + 8 i and column 8 j + 2 (lane % 4) + k.
-  Value row0 = m.add(m.add(q0, m.mul(wgIdx, m.c(64))),
-                     m.add(m.mul(warp, m.c(16)), m.div(lane, m.c(4))));
-  Value rows[2] = {row0, m.add(row0, m.c(8))};
+  // Rows of this thread's accumulator elements in its warpgroup's 64:
+  // d[4j + 2i + k] is at row 16 warp + lane / 4 + 8 i and column 8 j +
+  // 2 (lane % 4) + k.
+  Value rowInTile = m.add(m.mul(wgIdx, m.c(64)),
+                          m.add(m.mul(warp, m.c(16)), m.div(lane, m.c(4))));
   Value qBase = arith::AddIOp::create(
       b, loc, base, arith::MulIOp::create(b, loc, toI64(wgIdx),
-                                          i64(D / 64 * panelRows64)));
-  nvgpu::MBarrierTryWaitParityOp::create(b, loc, qBar, parity(m.c(0)), ticks,
-                                         m.c(0));
-
-  const int64_t nS = kBlockN / 2, nO = Dv / 2;
+                                          i64(Dp / 64 * panelRows64)));
+  const int64_t nS = blockN / 2, nO = Dvp / 2;
   const double scale = op.getScaleOrDefault();
   // exp(x) = exp2(x log2 e): the scale and log2 e fold into one FMA, unless
   // a bias is added first or the scale is not positive (max must commute).
   const bool scaleFirst = op.getBias() || !(scale > 0);
   const float c = static_cast<float>(scale * M_LOG2E);
-  Value zeroO = LLVM::ZeroOp::create(b, loc, accType(nO));
-  Value ninf = f32(-kInf), zero = f32(0.0f);
-  auto loop = forVisited(
-      {ninf, ninf, zero, zero, zeroO},
-      [&](Value it, Value k0, Value kn, Value fullBlock,
-          ValueRange st) -> SmallVector<Value> {
-        Value slot = b.createOrFold<arith::RemUIOp>(loc, it, m.c(stages));
-        nvgpu::MBarrierTryWaitParityOp::create(
-            b, loc, full, parity(m.div(it, m.c(stages))), ticks, slot);
-        Value kBase = arith::AddIOp::create(
-            b, loc, base,
-            toI64(m.add(m.c(qBytes), m.mul(slot, m.c(stageBytes)))));
-        Value vBase = arith::AddIOp::create(b, loc, kBase, i64(kBytes));
-
-        // S = Q K^T (raw dot products, f32).
-        Value acc = LLVM::ZeroOp::create(b, loc, accType(nS));
-        NVVM::WgmmaFenceAlignedOp::create(b, loc);
-        for (int64_t kk = 0; kk < D / 16; ++kk) {
-          int64_t inPanel = (kk % 4) * 32;
-          acc = wgmmaSS(
-              acc,
-              descriptor(qBase, (kk / 4) * panelRows64 + inPanel, 16, 1024),
-              descriptor(kBase, (kk / 4) * panelRowsN + inPanel, 16, 1024),
-              kk > 0);
-        }
-        NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
-        SmallVector<Value> s = unpack(acc, nS);
-
-        auto position = [&](int64_t r) {
-          int64_t j = r / 4, i = (r / 2) % 2, k = r % 2;
-          Value col = m.add(m.c(8 * j + k), m.mul(quad, m.c(2)));
-          return std::make_pair(rows[i], col);
-        };
-        if (scaleFirst)
-          for (int64_t r = 0; r < nS; ++r) {
-            Value x = arith::MulFOp::create(b, loc, s[r], f32(c));
-            if (bufs.bias) {
-              auto [row, col] = position(r);
-              Value biasV = biasAt(m, bufs, qb, row, m.add(k0, col));
-              x = math::FmaOp::create(b, loc, biasV, f32(M_LOG2E), x);
-            }
-            s[r] = x;
-          }
-        // Partial blocks: keys past the block's end and pairs the mask
-        // rejects become -inf. Full blocks skip all of it.
-        {
-          auto ifPartial = scf::IfOp::create(
-              b, loc, SmallVector<Type>(nS, b.getF32Type()),
-              m.eq(fullBlock, m.boolean(false)), /*withElse=*/true);
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPointToStart(ifPartial.elseBlock());
-          scf::YieldOp::create(b, loc, s);
-          b.setInsertionPointToStart(ifPartial.thenBlock());
-          SmallVector<Value> masked;
-          for (int64_t r = 0; r < nS; ++r) {
-            auto [row, col] = position(r);
-            Value ok = m.lt(col, kn);
-            if (hasMask(op))
-              ok = m.andI(ok, allowedPair(m, op, bufs, qb, row,
-                                          m.add(k0, col)));
-            masked.push_back(arith::SelectOp::create(b, loc, ok, s[r], ninf));
-          }
-          scf::YieldOp::create(b, loc, masked);
-          b.setInsertionPointAfter(ifPartial);
-          s.assign(ifPartial.getResults().begin(),
-                   ifPartial.getResults().end());
-        }
-
-        // Online softmax per row (OnlineSoftmaxMath), exp2 domain: new max
-        // = max(old max, rowmax(S) c); alpha = exp2(old max - new max);
-        // P = exp2(S c - new max); l = l alpha + rowsum(P).
-        Value cS = f32(scaleFirst ? 1.0f : c);
-        Value mNew[2], lNew[2], alpha[2];
-        SmallVector<Value> p(nS);
-        for (int64_t i = 0; i < 2; ++i) {
-          Value mx = ninf;
-          for (int64_t r = 0; r < nS; ++r)
-            if ((r / 2) % 2 == i)
-              mx = arith::MaximumFOp::create(b, loc, mx, s[r]);
-          mx = quadReduce(mx, /*max=*/true);
-          RowRescale rescale =
-              rescaleRow(b, loc, st[i], arith::MulFOp::create(b, loc, mx, cS),
-                         [&](Value x) { return exp2(x); });
-          mNew[i] = rescale.mNew;
-          alpha[i] = rescale.alpha;
-          Value negM = arith::NegFOp::create(b, loc, rescale.mSafe);
-          Value l = arith::MulFOp::create(b, loc, st[2 + i], alpha[i]);
-          for (int64_t r = 0; r < nS; ++r)
-            if ((r / 2) % 2 == i) {
-              p[r] = exp2(math::FmaOp::create(b, loc, s[r], cS, negM));
-              l = arith::AddFOp::create(b, loc, l, p[r]);
-            }
-          lNew[i] = l;
-        }
-
-        // O = O alpha + P V.
-        SmallVector<Value> o = unpack(st[4], nO);
-        for (int64_t r = 0; r < nO; ++r)
-          o[r] = arith::MulFOp::create(b, loc, o[r], alpha[(r / 2) % 2]);
-        Value oAcc = pack(o);
-        NVVM::WgmmaFenceAlignedOp::create(b, loc);
-        for (int64_t kk = 0; kk < kBlockN / 16; ++kk) {
-          // The A fragment of keys 16 kk .. 16 kk + 15 is exactly the S
-          // accumulator's columns there, packed in pairs: no shuffles.
-          SmallVector<Value> a;
-          for (int64_t j : {2 * kk, 2 * kk + 1})
-            for (int64_t i = 0; i < 2; ++i)
-              a.push_back(packPair(p[4 * j + 2 * i], p[4 * j + 2 * i + 1]));
-          oAcc = wgmmaRS(oAcc, a,
-                         descriptor(vBase, kk * 16 * kPanelBytes, panelRowsN,
-                                    1024));
-        }
-        NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
-        nvgpu::MBarrierArriveOp::create(
-            b, loc, nvgpu::MBarrierTokenType::get(ctx), empty, slot);
-        return {mNew[0], mNew[1], lNew[0], lNew[1], oAcc};
-      });
-
-  // Epilogue: out = O / l (0 where no key was allowed), LSE = (max +
-  // log2 l) ln 2 or -inf; rows past Lq are not stored.
-  SmallVector<Value> o = unpack(loop[5], nO);
   Type outElem = cast<MemRefType>(out.getType()).getElementType();
-  for (int64_t i = 0; i < 2; ++i) {
-    Value l = quadReduce(loop[3 + i], /*max=*/false);
-    RowNormalizer row = normalizeRow(b, loc, l);
-    Value inv = row.inv;
-    auto inRange = scf::IfOp::create(b, loc, m.lt(rows[i], Lq),
-                                     /*withElse=*/false);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(inRange.thenBlock());
-    for (int64_t j = 0; j < Dv / 8; ++j) {
-      Value pair = vector::FromElementsOp::create(
-          b, loc, VectorType::get({2}, b.getF32Type()),
-          ValueRange{arith::MulFOp::create(b, loc, o[4 * j + 2 * i], inv),
-                     arith::MulFOp::create(b, loc, o[4 * j + 2 * i + 1], inv)});
-      if (outElem != b.getF32Type())
-        pair = arith::TruncFOp::create(b, loc, VectorType::get({2}, outElem),
-                                       pair);
-      Value col = m.add(m.c(8 * j), m.mul(quad, m.c(2)));
-      vector::StoreOp::create(b, loc, pair, out,
-                              storedIndex(layout, bi, hi, rows[i], col),
-                              /*nontemporal=*/false,
-                              llvm::MaybeAlign(kOutAlignment));
+
+  forTiles({m.c(0)}, [&](const Tile &tile, Value n,
+                         ValueRange st) -> SmallVector<Value> {
+    const QueryBlock &qb = tile.qb;
+    Value row0 = m.add(qb.q0, rowInTile);
+    Value rows[2] = {row0, m.add(row0, m.c(8))};
+    nvgpu::MBarrierTryWaitParityOp::create(b, loc, qFull, parity(n), ticks,
+                                           m.c(0));
+    Value zeroO = LLVM::ZeroOp::create(b, loc, accType(nO));
+    Value ninf = f32(-kInf), zero = f32(0.0f);
+    auto loop = forVisited(
+        tile, st[0], {ninf, ninf, zero, zero, zeroO},
+        [&](Value it, Value k0, Value kn, Value fullBlock,
+            ValueRange st) -> SmallVector<Value> {
+          Value slot = b.createOrFold<arith::RemUIOp>(loc, it, m.c(stages));
+          nvgpu::MBarrierTryWaitParityOp::create(
+              b, loc, full, parity(m.div(it, m.c(stages))), ticks, slot);
+          Value kBase = arith::AddIOp::create(
+              b, loc, base,
+              toI64(m.add(m.c(qBytes), m.mul(slot, m.c(stageBytes)))));
+          Value vBase = arith::AddIOp::create(b, loc, kBase, i64(kBytes));
+
+          // S = Q K^T (raw dot products, f32). k16 steps wholly past D
+          // (zero-filled panel columns) are skipped.
+          Value acc = LLVM::ZeroOp::create(b, loc, accType(nS));
+          NVVM::WgmmaFenceAlignedOp::create(b, loc);
+          for (int64_t kk = 0; kk < (D + 15) / 16; ++kk) {
+            int64_t inPanel = (kk % 4) * 32;
+            acc = wgmmaSS(
+                acc,
+                descriptor(qBase, (kk / 4) * panelRows64 + inPanel, 16, 1024),
+                descriptor(kBase, (kk / 4) * panelRowsN + inPanel, 16, 1024),
+                kk > 0);
+          }
+          NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
+          SmallVector<Value> s = unpack(acc, nS);
+
+          auto position = [&](int64_t r) {
+            int64_t j = r / 4, i = (r / 2) % 2, k = r % 2;
+            Value col = m.add(m.c(8 * j + k), m.mul(quad, m.c(2)));
+            return std::make_pair(rows[i], col);
+          };
+          if (scaleFirst)
+            for (int64_t r = 0; r < nS; ++r) {
+              Value x = arith::MulFOp::create(b, loc, s[r], f32(c));
+              if (bufs.bias) {
+                auto [row, col] = position(r);
+                Value biasV = biasAt(m, bufs, qb, row, m.add(k0, col));
+                x = math::FmaOp::create(b, loc, biasV, f32(M_LOG2E), x);
+              }
+              s[r] = x;
+            }
+          // Partial blocks: keys past the block's end and pairs the mask
+          // rejects become -inf. Full blocks skip all of it.
+          {
+            auto ifPartial = scf::IfOp::create(
+                b, loc, SmallVector<Type>(nS, b.getF32Type()),
+                m.eq(fullBlock, m.boolean(false)), /*withElse=*/true);
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPointToStart(ifPartial.elseBlock());
+            scf::YieldOp::create(b, loc, s);
+            b.setInsertionPointToStart(ifPartial.thenBlock());
+            SmallVector<Value> masked;
+            for (int64_t r = 0; r < nS; ++r) {
+              auto [row, col] = position(r);
+              Value ok = m.lt(col, kn);
+              if (hasMask(op))
+                ok = m.andI(ok, allowedPair(m, op, bufs, qb, row,
+                                            m.add(k0, col)));
+              masked.push_back(
+                  arith::SelectOp::create(b, loc, ok, s[r], ninf));
+            }
+            scf::YieldOp::create(b, loc, masked);
+            b.setInsertionPointAfter(ifPartial);
+            s.assign(ifPartial.getResults().begin(),
+                     ifPartial.getResults().end());
+          }
+
+          // Online softmax per row (OnlineSoftmaxMath), exp2 domain: new
+          // max = max(old max, rowmax(S) c); alpha = exp2(old max - new
+          // max); P = exp2(S c - new max); l = l alpha + rowsum(P).
+          Value cS = f32(scaleFirst ? 1.0f : c);
+          Value mNew[2], lNew[2], alpha[2];
+          SmallVector<Value> p(nS);
+          for (int64_t i = 0; i < 2; ++i) {
+            Value mx = ninf;
+            for (int64_t r = 0; r < nS; ++r)
+              if ((r / 2) % 2 == i)
+                mx = arith::MaximumFOp::create(b, loc, mx, s[r]);
+            mx = quadReduce(mx, /*max=*/true);
+            RowRescale rescale = rescaleRow(
+                b, loc, st[i], arith::MulFOp::create(b, loc, mx, cS),
+                [&](Value x) { return exp2(x); });
+            mNew[i] = rescale.mNew;
+            alpha[i] = rescale.alpha;
+            Value negM = arith::NegFOp::create(b, loc, rescale.mSafe);
+            Value l = arith::MulFOp::create(b, loc, st[2 + i], alpha[i]);
+            for (int64_t r = 0; r < nS; ++r)
+              if ((r / 2) % 2 == i) {
+                p[r] = exp2(math::FmaOp::create(b, loc, s[r], cS, negM));
+                l = arith::AddFOp::create(b, loc, l, p[r]);
+              }
+            lNew[i] = l;
+          }
+
+          // O = O alpha + P V.
+          SmallVector<Value> o = unpack(st[4], nO);
+          for (int64_t r = 0; r < nO; ++r)
+            o[r] = arith::MulFOp::create(b, loc, o[r], alpha[(r / 2) % 2]);
+          Value oAcc = pack(o);
+          NVVM::WgmmaFenceAlignedOp::create(b, loc);
+          for (int64_t kk = 0; kk < blockN / 16; ++kk) {
+            // The A fragment of keys 16 kk .. 16 kk + 15 is exactly the S
+            // accumulator's columns there, packed in pairs: no shuffles.
+            SmallVector<Value> a;
+            for (int64_t j : {2 * kk, 2 * kk + 1})
+              for (int64_t i = 0; i < 2; ++i)
+                a.push_back(packPair(p[4 * j + 2 * i], p[4 * j + 2 * i + 1]));
+            oAcc = wgmmaRS(oAcc, a,
+                           descriptor(vBase, kk * 16 * kPanelBytes, panelRowsN,
+                                      1024));
+          }
+          NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
+          nvgpu::MBarrierArriveOp::create(
+              b, loc, nvgpu::MBarrierTokenType::get(ctx), empty, slot);
+          return {mNew[0], mNew[1], lNew[0], lNew[1], oAcc};
+        });
+    // Every Q K^T of the tile has completed: the query may be replaced.
+    nvgpu::MBarrierArriveOp::create(b, loc, nvgpu::MBarrierTokenType::get(ctx),
+                                    qEmpty, m.c(0));
+
+    // Epilogue: out = O / l (0 where no key was allowed), LSE = (max +
+    // log2 l) ln 2 or -inf; rows past Lq and columns past Dv are not stored.
+    SmallVector<Value> o = unpack(loop[5], nO);
+    for (int64_t i = 0; i < 2; ++i) {
+      Value l = quadReduce(loop[3 + i], /*max=*/false);
+      RowNormalizer row = normalizeRow(b, loc, l);
+      Value inv = row.inv;
+      auto inRange = scf::IfOp::create(b, loc, m.lt(rows[i], Lq),
+                                       /*withElse=*/false);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(inRange.thenBlock());
+      for (int64_t j = 0; j < Dv / 8; ++j) {
+        Value pair = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, b.getF32Type()),
+            ValueRange{
+                arith::MulFOp::create(b, loc, o[4 * j + 2 * i], inv),
+                arith::MulFOp::create(b, loc, o[4 * j + 2 * i + 1], inv)});
+        if (outElem != b.getF32Type())
+          pair = arith::TruncFOp::create(
+              b, loc, VectorType::get({2}, outElem), pair);
+        Value col = m.add(m.c(8 * j), m.mul(quad, m.c(2)));
+        vector::StoreOp::create(b, loc, pair, out,
+                                storedIndex(layout, qb.bi, qb.hi, rows[i], col),
+                                /*nontemporal=*/false,
+                                llvm::MaybeAlign(kOutAlignment));
+      }
+      if (lse) {
+        auto first = scf::IfOp::create(b, loc, m.eq(quad, m.c(0)),
+                                       /*withElse=*/false);
+        b.setInsertionPointToStart(first.thenBlock());
+        memref::StoreOp::create(b, loc,
+                                rowLogSumExp(b, loc, loop[1 + i], l, row.empty,
+                                             /*exp2Domain=*/true),
+                                lse, ValueRange{qb.bi, qb.hi, rows[i]});
+      }
     }
-    if (lse) {
-      auto first = scf::IfOp::create(b, loc, m.eq(quad, m.c(0)),
-                                     /*withElse=*/false);
-      b.setInsertionPointToStart(first.thenBlock());
-      memref::StoreOp::create(
-          b, loc,
-          rowLogSumExp(b, loc, loop[1 + i], l, row.empty, /*exp2Domain=*/true),
-          lse, ValueRange{bi, hi, rows[i]});
-    }
-  }
+    return {loop[0]};
+  });
   b.setInsertionPointAfter(roles);
   gpu::ReturnOp::create(b, loc);
 }
@@ -568,12 +652,12 @@ std::string hopperAttentionUnsupported(AttentionOp op) {
   if (!elem.isBF16() && !elem.isF16())
     return "the inputs are not f16 or bf16";
   const AttentionDims dims = op.getDims();
-  // Dv != D would work the same way, but has not run on a GPU yet.
-  if ((dims.headDim != 64 && dims.headDim != 128) ||
-      dims.valueDim != dims.headDim)
-    return "D = Dv must be 64 or 128, got D = " +
-           std::to_string(dims.headDim) +
-           ", Dv = " + std::to_string(dims.valueDim);
+  // TMA needs 16-byte row strides; wgmma's N (Dv) is at most 256.
+  for (auto [name, d] : {std::make_pair("D", dims.headDim),
+                         std::make_pair("Dv", dims.valueDim)})
+    if (d % 8 != 0 || d > 256)
+      return std::string(name) + " = " + std::to_string(d) +
+             " is not a multiple of 8 up to 256";
   return "";
 }
 
@@ -582,17 +666,24 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
                                          int64_t stages) {
   Location loc = op.getLoc();
   const AttentionDims dims = op.getDims();
-  const int64_t D = dims.headDim, Dv = dims.valueDim;
   if (stages < 0 || stages > 16)
     return op.emitOpError() << "hopper-stages must be in [0, 16] (0: as many "
                                "as fit), got "
                             << stages;
-  if (stages == 0) // the deepest ring that fits, up to 4 stages
-    for (stages = 4; stages > 1 && sharedBytes(D, Dv, stages) > kSharedLimit;)
-      --stages;
-  if (stages < 1 || sharedBytes(D, Dv, stages) > kSharedLimit)
-    return op.emitOpError() << "hopper-stages = " << stages << " needs "
-                            << sharedBytes(D, Dv, stages)
+  HopperTiling t{dims.headDim, dims.valueDim, roundUp64(dims.headDim),
+                 roundUp64(dims.valueDim), 128, stages};
+  // 128-key blocks, unless O's accumulator (Dv / 2 registers per thread)
+  // or shared memory leaves no room: then 64 (S and P take half).
+  t.stages = 2;
+  if (t.Dvp > 128 || t.sharedBytes() > kSharedLimit)
+    t.blockN = 64;
+  t.stages = stages;
+  if (t.stages == 0) // the deepest ring that fits, up to 4 stages
+    for (t.stages = 4; t.stages > 1 && t.sharedBytes() > kSharedLimit;)
+      --t.stages;
+  if (t.stages < 1 || t.sharedBytes() > kSharedLimit)
+    return op.emitOpError() << "hopper-stages = " << t.stages << " needs "
+                            << t.sharedBytes()
                             << " bytes of shared memory, above the "
                             << kSharedLimit << " an sm_90 block may use";
   OpBuilder b(op);
@@ -611,8 +702,8 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   // 4-byte aligned (the runtime checks the assumption for each launch).
   res.outParam = memref::AssumeAlignmentOp::create(
       b, loc, res.outParam, b.getI32IntegerAttr(kOutAlignment));
-  SmallVector<Value> params = {map(bufs.q, 64), map(bufs.k, kBlockN),
-                               map(bufs.v, kBlockN), bufs.q, bufs.k};
+  SmallVector<Value> params = {map(bufs.q, 64), map(bufs.k, t.blockN),
+                               map(bufs.v, t.blockN), bufs.q, bufs.k};
   appendMaskAndResultParams(params, bufs, res);
 
   std::string name = kernelName(op, "attention", index);
@@ -634,19 +725,22 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   auto [kOut, kLse] = takeMaskAndResultArgs(entry, 5, bufs, res, kbufs);
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   Type elem = op.getQuery().getType().getElementType();
-  HopperKernel{body, loc, op, D, Dv, stages, elem.isBF16()}.build(
+  HopperKernel{body, loc, op, t, elem.isBF16()}.build(
       kbufs, entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
       kOut, kLse);
 
-  // Launch: (q-blocks, Hq, B) CTAs of 384 threads.
+  // Launch: one CTA of 384 threads per SM (its shared memory allows no
+  // second), or per tile where there are fewer tiles than SMs.
   Value Lq = m.dim(bufs.q, storedDim(layout, 2));
   Value Hq = m.dim(bufs.q, storedDim(layout, 1));
-  Value B = m.dim(bufs.q, 0);
+  Value tiles = m.mul(m.mul(m.ceilDiv(Lq, m.c(kBlockM)), Hq),
+                      m.dim(bufs.q, 0));
+  Value grid = arith::MinUIOp::create(
+      b, loc, tiles, MultiprocessorCountOp::create(b, loc, b.getIndexType()));
   gpu::LaunchFuncOp::create(
-      b, loc, fn, gpu::KernelDim3{m.ceilDiv(Lq, m.c(kBlockM)), Hq, B},
+      b, loc, fn, gpu::KernelDim3{grid, m.c(1), m.c(1)},
       gpu::KernelDim3{m.c(kThreads), m.c(1), m.c(1)},
-      arith::ConstantIntOp::create(b, loc, b.getI32Type(),
-                                   sharedBytes(D, Dv, stages)),
+      arith::ConstantIntOp::create(b, loc, b.getI32Type(), t.sharedBytes()),
       params);
   replaceWithBuffers(b, op, res.out, res.lse);
   return success();

@@ -94,16 +94,23 @@ std::pair<Value, Value> mlir::attn::takeMaskAndResultArgs(
 KernelQueryBlock mlir::attn::kernelQueryBlock(IndexMath &m, AttentionOp op,
                                               const AttentionBuffers &bufs,
                                               int64_t rows) {
-  const Layout layout = op.getLayout();
   OpBuilder &b = m.b;
-  Value bx = gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::x);
-  Value hi = gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::y);
-  Value bi = gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::z);
+  return kernelQueryBlock(
+      m, op, bufs, rows, gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::x),
+      gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::y),
+      gpu::BlockIdOp::create(b, m.loc, gpu::Dimension::z));
+}
+
+KernelQueryBlock mlir::attn::kernelQueryBlock(IndexMath &m, AttentionOp op,
+                                              const AttentionBuffers &bufs,
+                                              int64_t rows, Value block,
+                                              Value hi, Value bi) {
+  const Layout layout = op.getLayout();
   Value Hq = m.dim(bufs.q, storedDim(layout, 1));
   Value Hkv = m.dim(bufs.k, storedDim(layout, 1));
   Value Lq = m.dim(bufs.q, storedDim(layout, 2));
   Value Lk = m.dim(bufs.k, storedDim(layout, 2));
-  Value q0 = m.mul(bx, m.c(rows));
+  Value q0 = m.mul(block, m.c(rows));
   KernelQueryBlock r;
   r.qb = QueryBlock{bi, hi, q0, m.min(m.c(rows), m.sub(Lq, q0)),
                     m.sub(Lk, Lq), Lk};

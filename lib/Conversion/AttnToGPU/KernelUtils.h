@@ -84,6 +84,11 @@ struct KernelQueryBlock {
 };
 KernelQueryBlock kernelQueryBlock(IndexMath &m, AttentionOp op,
                                   const AttentionBuffers &bufs, int64_t rows);
+/// The same for query block `block` of head `hi`, batch `bi` (a persistent
+/// kernel's tile).
+KernelQueryBlock kernelQueryBlock(IndexMath &m, AttentionOp op,
+                                  const AttentionBuffers &bufs, int64_t rows,
+                                  Value block, Value hi, Value bi);
 
 /// Why `op` cannot use the sm_90a kernel (TMA, wgmma, warp specialization),
 /// or "" if it can.
@@ -91,7 +96,8 @@ std::string hopperAttentionUnsupported(AttentionOp op);
 
 /// Replaces `op` by a launch of the sm_90a kernel, added to `kernels` as
 /// `<func>_attention_<index>`; `stages` K/V ring slots (0: the most that
-/// fit in shared memory). Grid (Lq / 128, Hq, B) of 384 threads.
+/// fit in shared memory). Persistent: min(tiles, SMs) CTAs of 384 threads,
+/// each looping over (128-row query block, head, batch) tiles.
 LogicalResult buildHopperAttentionKernel(AttentionOp op,
                                          gpu::GPUModuleOp kernels, int index,
                                          int64_t stages);

@@ -907,9 +907,9 @@ func.func @tensor_map_box(%q: memref<?x?x?x128xbf16>) -> !llvm.ptr {
 
 // -----
 
-func.func @tensor_map_panels(%q: memref<?x?x?x80xbf16>) -> !llvm.ptr {
-  // expected-error @+1 {{'attn.tensor_map' op the innermost dim must be a static multiple of 64 (128-byte swizzled panels), got 80}}
-  %m = attn.tensor_map %q {box_rows = 128 : i64} : memref<?x?x?x80xbf16> -> !llvm.ptr
+func.func @tensor_map_row_bytes(%q: memref<?x?x?x36xbf16>) -> !llvm.ptr {
+  // expected-error @+1 {{'attn.tensor_map' op the innermost dim must be a static multiple of 8 (TMA needs 16-byte row strides), got 36}}
+  %m = attn.tensor_map %q {box_rows = 128 : i64} : memref<?x?x?x36xbf16> -> !llvm.ptr
   return %m : !llvm.ptr
 }
 

@@ -497,3 +497,20 @@ func.func @tensor_map(%k: memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?
   %m = attn.tensor_map %k {box_rows = 128 : i64, layout = #attn.layout<bshd>} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>> -> !llvm.ptr
   return %m : !llvm.ptr
 }
+
+// Columns past D = 80 read as zero in the box's second panel.
+// CHECK-LABEL: func.func @tensor_map_partial_panel(
+// CHECK:         attn.tensor_map %{{.+}} {box_rows = 64 : i64} : memref<?x?x?x80xf16> -> !llvm.ptr
+func.func @tensor_map_partial_panel(%q: memref<?x?x?x80xf16>) -> !llvm.ptr {
+  %m = attn.tensor_map %q {box_rows = 64 : i64} : memref<?x?x?x80xf16> -> !llvm.ptr
+  return %m : !llvm.ptr
+}
+
+// CHECK-LABEL: func.func @multiprocessor_count(
+// CHECK:         %[[N:.+]] = attn.multiprocessor_count : index
+// CHECK:         arith.minui %{{.+}}, %[[N]] : index
+func.func @multiprocessor_count(%tiles: index) -> index {
+  %n = attn.multiprocessor_count : index
+  %g = arith.minui %tiles, %n : index
+  return %g : index
+}
