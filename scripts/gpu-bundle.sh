@@ -32,7 +32,7 @@ done
 # sm_90a cubins of the benchmark specs, for the SASS check of gpu-run.sh
 # (the GPU host has cuobjdump; this machine has only ptxas).
 ninja -C "$static" -j "$(nproc)" attn-opt
-for spec in full_bf16_d128 causal_bf16_d128 full_bf16_d64; do
+for spec in full_bf16_d128 causal_bf16_d128 full_bf16_d64 causal_bf16_d64 swa1024_bf16_d128; do
   "$static/bin/attn-opt" "$root/bench/specs/$spec.mlir" \
     --attn-gpu-pipeline="chip=sm_90a format=bin" -o "$static/$spec.mlir"
   python3 "$root/scripts/extract-gpu-binary.py" "$static/$spec.mlir" \

@@ -36,6 +36,14 @@ if command -v compute-sanitizer >/dev/null; then
       "$root/examples/$spec.mlir" --target cuda --batch 1 --heads 8 \
       --kv-heads 8 --q-len 130 --kv-len 130 2>&1 | tail -2
   done 2>&1 | tee "$out/memcheck.log"
+  # More tiles (3 x 32 x 2 = 192) than SMs: the persistent kernel's CTAs
+  # take several tiles each.
+  for tool in memcheck racecheck; do
+    echo "-- llama_gqa_causal, 192 tiles, $tool"
+    compute-sanitizer --tool $tool --error-exitcode 3 "$b/attn-run" \
+      "$root/examples/llama_gqa_causal.mlir" --target cuda --batch 2 \
+      --heads 32 --kv-heads 8 --q-len 333 --kv-len 333 2>&1 | tail -2
+  done 2>&1 | tee "$out/persistent-sanitizers.log"
   # The tensor-core linear kernel, causal with Lk > Lq and not, bf16.
   for mode in causal noncausal; do
     compute-sanitizer --tool memcheck --error-exitcode 3 "$b/attn-run" \

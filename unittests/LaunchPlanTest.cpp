@@ -131,10 +131,10 @@ TEST_F(LaunchPlan, HopperKernelTakesTensorMapsAndAnAlignedOutput) {
   const ::attn::jit::LaunchStep &step = steps[0];
   EXPECT_EQ(step.blockThreads, 384);
   EXPECT_EQ(step.sharedBytes, 1024 + 32768 + 3 * 65536);
-  // Q (boxes of 64 rows), K and V (128 rows) by value, then Q and K as
-  // views (for their sizes), then O (4-byte pairs) and the LSE.
+  // Q, K and V (boxes of 128 rows) by value, then Q and K as views (for
+  // their sizes), then O (4-byte pairs) and the LSE.
   ASSERT_EQ(step.params.size(), 7u);
-  const int64_t rows[3] = {64, 128, 128};
+  const int64_t rows[3] = {128, 128, 128};
   for (unsigned i = 0; i < 3; ++i) {
     EXPECT_EQ(step.params[i].tensorMapRows, rows[i]);
     EXPECT_EQ(step.params[i].index, i);

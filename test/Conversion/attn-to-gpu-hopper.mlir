@@ -10,7 +10,7 @@
 // TOOBIG: error: 'attn.attention' op hopper-stages = 4 needs 295936 bytes of shared memory, above the 232448 an sm_90 block may use
 
 // A causal GQA spec in bf16 with LSE on the sm_90a kernel. Host side: TMA
-// tensor maps of Q (boxes of 64 rows) and K, V (128 rows), a persistent
+// tensor maps of Q, K and V (boxes of 128 rows), a persistent
 // launch of min(tiles, SMs) CTAs of 384 threads, tiles = ceil(Lq / 128) x
 // Hq x B, with the ring's shared memory: 1 KB alignment slack + Q 32 KB +
 // 3 stages x (K + V) 64 KB = 230400 bytes.
@@ -20,7 +20,7 @@
 // CHECK:         %[[V:.+]] = memref.cast %{{.+}} : memref<?x2x?x128xbf16, strided<[?, ?, ?, ?], offset: ?>> to memref<?x2x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
 // O is stored as pairs of 16-bit values: 4-byte aligned, checked at launch.
 // CHECK:         %[[OUT:.+]] = memref.assume_alignment %{{.+}}, 4 : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
-// CHECK:         %[[QMAP:.+]] = attn.tensor_map %[[Q]] {box_rows = 64 : i64} : {{.+}} -> !llvm.ptr
+// CHECK:         %[[QMAP:.+]] = attn.tensor_map %[[Q]] {box_rows = 128 : i64} : {{.+}} -> !llvm.ptr
 // CHECK:         %[[KMAP:.+]] = attn.tensor_map %[[K]] {box_rows = 128 : i64} : {{.+}} -> !llvm.ptr
 // CHECK:         %[[VMAP:.+]] = attn.tensor_map %[[V]] {box_rows = 128 : i64} : {{.+}} -> !llvm.ptr
 // CHECK:         %[[QBLOCKS:.+]] = arith.ceildivui %{{.+}}, %c128 : index
@@ -36,7 +36,7 @@
 // The kernel: maps by value, setmaxnreg needs the minimum CTA count.
 // CHECK:       gpu.func @causal_gqa_attention_0(%[[QP:[a-z0-9_]+]]: !llvm.ptr, %[[KP:[a-z0-9_]+]]: !llvm.ptr, %[[VP:[a-z0-9_]+]]: !llvm.ptr,
 // CHECK-SAME:      kernel attributes {attn.grid_constant_params = 3 : i64, known_block_size = array<i32: 384, 1, 1>, nvvm.minctasm = 1 : i32}
-// CHECK:         %[[QD:.+]] = builtin.unrealized_conversion_cast %[[QP]] : !llvm.ptr to !nvgpu.tensormap.descriptor<tensor = memref<1x1x64x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
+// CHECK:         %[[QD:.+]] = builtin.unrealized_conversion_cast %[[QP]] : !llvm.ptr to !nvgpu.tensormap.descriptor<tensor = memref<1x1x128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
 // CHECK:         %[[KD:.+]] = builtin.unrealized_conversion_cast %[[KP]] : !llvm.ptr to !nvgpu.tensormap.descriptor<tensor = memref<1x1x128x64xbf16
 // Ring barriers: "full" (one arrival + transaction bytes), "empty" (256
 // consumer arrivals), and a full/empty pair for Q.
@@ -53,15 +53,15 @@
 // CHECK:         %[[STEP:.+]] = gpu.grid_dim x
 // Producer warpgroup: gives registers away; one elected thread, per tile,
 // waits until the consumers released the previous tile's Q, loads Q (2
-// warpgroups x 2 panels of 64 columns), then per visited key block waits
+// panels of 64 columns, 128 rows), then per visited key block waits
 // for the slot to be free and loads K and V (4-D coordinates: d, s, h, b).
 // The slot count carries on from tile to tile.
-// CHECK:         nvvm.setmaxregister decrease 24
+// CHECK:         nvvm.setmaxregister decrease 40
 // CHECK:         nvvm.elect.sync
 // CHECK:         scf.for %{{.+}} = %[[FIRST]] to %{{.+}} step %[[STEP]] iter_args(%{{.+}} = %{{.+}}, %[[IT0:.+]] = %{{.+}})
 // CHECK:           nvgpu.mbarrier.try_wait.parity %[[QEMPTY]]
 // CHECK:           nvgpu.mbarrier.arrive.expect_tx %[[QFULL]][%{{.+}}], %{{.+}} :
-// CHECK-COUNT-4:   nvgpu.tma.async.load %[[QD]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}], %[[QFULL]]
+// CHECK-COUNT-2:   nvgpu.tma.async.load %[[QD]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}], %[[QFULL]]
 // CHECK:           scf.for %{{.+}} iter_args(%{{.+}} = %[[IT0]])
 // CHECK:             nvgpu.mbarrier.try_wait.parity %[[EMPTY]][%[[SLOT:.+]]],
 // CHECK:             nvgpu.mbarrier.arrive.expect_tx %[[FULL]][%[[SLOT]]], %{{.+}} :
@@ -70,7 +70,7 @@
 // (8 k-steps at D = 128), the mask only where the block is partial, exp2
 // online softmax, O += P V with P from registers, then the slot is
 // released; after the tile's last block, Q is released too.
-// CHECK:         nvvm.setmaxregister increase 240
+// CHECK:         nvvm.setmaxregister increase 232
 // CHECK:         scf.for %{{.+}} = %[[FIRST]] to %{{.+}} step %[[STEP]]
 // CHECK:         nvgpu.mbarrier.try_wait.parity %[[QFULL]]
 // CHECK:         scf.for
@@ -122,7 +122,7 @@ func.func @odd_head_dim_fallback(%q: tensor<?x4x?x36xbf16>) -> tensor<?x4x?x36xb
 }
 
 // D = 96, Dv = 40: both padded to whole 64-column panels (TMA zero-fills
-// the columns past D): Q 2 panels per warpgroup, K 2 and V 1 per stage
+// the columns past D): Q 2 panels of 128 rows, K 2 and V 1 per stage
 // (1 KB + 32 KB + 4 x 48 KB = 230400 bytes), Q K^T in 6 k16 steps (none
 // wholly in the padding), P V with n = 64, and only Dv / 8 = 5 column
 // pairs of O stored per row (two rows per thread).
@@ -130,8 +130,7 @@ func.func @odd_head_dim_fallback(%q: tensor<?x4x?x36xbf16>) -> tensor<?x4x?x36xb
 // PADDED:         arith.constant 230400 : i32
 // PADDED:         gpu.launch_func @attn_kernels::@padded_dims_attention_3
 // PADDED-LABEL: gpu.func @padded_dims_attention_3(
-// PADDED-COUNT-4: nvgpu.tma.async.load %{{.+}} : <tensor = memref<1x1x64x64xf16
-// PADDED-COUNT-3: nvgpu.tma.async.load %{{.+}} : <tensor = memref<1x1x128x64xf16
+// PADDED-COUNT-5: nvgpu.tma.async.load %{{.+}} : <tensor = memref<1x1x128x64xf16
 // PADDED-NOT:     nvgpu.tma.async.load
 // PADDED:         nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 16>, D[<f32>, <zero>]
 // PADDED-COUNT-5: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 16>, D[<f32>, <one>]
@@ -148,7 +147,7 @@ func.func @padded_dims(%q: tensor<?x4x?x96xf16>, %v: tensor<?x4x?x40xf16>) -> te
 // D = Dv = 256: O's accumulator takes 128 registers per thread, so key
 // blocks are 64 (S and P take half): 1 KB + Q 64 KB + 2 x (K + V) 64 KB.
 // WIDE-LABEL: func.func @wide_head(
-// WIDE:         attn.tensor_map %{{.+}} {box_rows = 64 : i64}
+// WIDE:         attn.tensor_map %{{.+}} {box_rows = 128 : i64}
 // WIDE:         attn.tensor_map %{{.+}} {box_rows = 64 : i64}
 // WIDE:         attn.tensor_map %{{.+}} {box_rows = 64 : i64}
 // WIDE:         arith.constant 197632 : i32

@@ -22,9 +22,10 @@
 // follow the same semantics on both targets.
 //
 // Shared memory (from a 1024-byte aligned base; 128-byte swizzled panels of
-// 64 columns, D and Dv rounded up to Dp and Dvp): Q [2 warpgroups][Dp/64
-// panels][64 rows], then `stages` x (K [Dp/64 panels][blockN rows],
-// V [Dvp/64 panels][blockN rows]); blockN is 128 keys, 64 when Dv > 128.
+// 64 columns, D and Dv rounded up to Dp and Dvp): Q [Dp/64 panels][128
+// rows] (warpgroup w reads rows 64 w ..), then `stages` x (K [Dp/64
+// panels][blockN rows], V [Dvp/64 panels][blockN rows]); blockN is 128
+// keys, 64 when Dv > 128.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,11 +59,12 @@ namespace {
 constexpr int64_t kBlockM = 128; // query rows per tile (2 consumer WGs x 64)
 constexpr int64_t kThreads = 384;
 constexpr int64_t kConsumerThreads = 256;
-// setmaxnreg: the 64K registers of the SM split as 48 per producer thread
-// (the elected thread walks the tiles and the mask's key ranges; fewer
-// spill) and 232 per consumer thread (S, P and O fragments live at once):
-// 128 x (48 + 2 x 232) = 65536.
-constexpr int64_t kProducerRegisters = 48;
+// setmaxnreg moves registers between the warpgroups of the CTA only: the
+// 168 per thread it is launched with (65536 / 384, rounded down to 8) must
+// cover 40 per producer thread (the elected thread walks tiles and the
+// mask's key ranges) and 232 per consumer thread (S, P and O fragments):
+// 40 + 2 x 232 = 3 x 168. Asking for more than was given hangs the CTA.
+constexpr int64_t kProducerRegisters = 40;
 constexpr int64_t kConsumerRegisters = 232;
 constexpr int64_t kPanelBytes = 128; // one swizzled row of 64 elements
 constexpr int64_t kSharedLimit = 227 * 1024;
@@ -236,7 +238,7 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   auto asMap = [&](Value ptr, Type t) {
     return UnrealizedConversionCastOp::create(b, loc, t, ptr).getResult(0);
   };
-  Value qMap = asMap(qMapPtr, mapType(64));
+  Value qMap = asMap(qMapPtr, mapType(kBlockM));
   Value kMap = asMap(kMapPtr, mapType(blockN));
   Value vMap = asMap(vMapPtr, mapType(blockN));
   auto barType = [&](int64_t n) {
@@ -262,7 +264,7 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
       b, loc, b.getIndexType(), arith::SubIOp::create(b, loc, base, raw));
   const int64_t qBytes = kBlockM * Dp * 2, kBytes = blockN * Dp * 2,
                 vBytes = blockN * Dvp * 2, stageBytes = kBytes + vBytes;
-  const int64_t panelRows64 = 64 * kPanelBytes; // a 64-row panel: 8 KB
+  const int64_t panelRowsM = kBlockM * kPanelBytes; // a Q panel: 16 KB
   const int64_t panelRowsN = blockN * kPanelBytes;
   auto view = [&](Value byteOffset, int64_t rows) {
     return memref::ViewOp::create(b, loc, boxType(rows), smem,
@@ -404,14 +406,11 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
           b, loc, qEmpty, parity(m.add(n, m.c(1))), ticks, m.c(0));
       nvgpu::MBarrierArriveExpectTxOp::create(b, loc, qFull, m.c(qBytes),
                                               m.c(0), Value());
-      for (int64_t w = 0; w < 2; ++w)
-        for (int64_t p = 0; p < Dp / 64; ++p)
-          nvgpu::TmaAsyncLoadOp::create(
-              b, loc, view(m.c((w * Dp / 64 + p) * panelRows64), 64), qFull,
-              qMap,
-              ValueRange{m.c(p * 64), m.add(tile.qb.q0, m.c(w * 64)),
-                         tile.qb.hi, tile.qb.bi},
-              m.c(0), Value(), Value());
+      for (int64_t p = 0; p < Dp / 64; ++p)
+        nvgpu::TmaAsyncLoadOp::create(
+            b, loc, view(m.c(p * panelRowsM), kBlockM), qFull, qMap,
+            ValueRange{m.c(p * 64), tile.qb.q0, tile.qb.hi, tile.qb.bi},
+            m.c(0), Value(), Value());
       auto visited = forVisited(
           tile, st[0], {},
           [&](Value it, Value k0, Value, Value,
@@ -458,9 +457,10 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   // 2 (lane % 4) + k.
   Value rowInTile = m.add(m.mul(wgIdx, m.c(64)),
                           m.add(m.mul(warp, m.c(16)), m.div(lane, m.c(4))));
+  // This warpgroup's 64 rows of each Q panel: 64 swizzled rows (8 KB) in.
   Value qBase = arith::AddIOp::create(
-      b, loc, base, arith::MulIOp::create(b, loc, toI64(wgIdx),
-                                          i64(Dp / 64 * panelRows64)));
+      b, loc, base,
+      arith::MulIOp::create(b, loc, toI64(wgIdx), i64(64 * kPanelBytes)));
   const int64_t nS = blockN / 2, nO = Dvp / 2;
   const double scale = op.getScaleOrDefault();
   // exp(x) = exp2(x log2 e): the scale and log2 e fold into one FMA, unless
@@ -498,7 +498,7 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
             int64_t inPanel = (kk % 4) * 32;
             acc = wgmmaSS(
                 acc,
-                descriptor(qBase, (kk / 4) * panelRows64 + inPanel, 16, 1024),
+                descriptor(qBase, (kk / 4) * panelRowsM + inPanel, 16, 1024),
                 descriptor(kBase, (kk / 4) * panelRowsN + inPanel, 16, 1024),
                 kk > 0);
           }
@@ -702,7 +702,7 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   // 4-byte aligned (the runtime checks the assumption for each launch).
   res.outParam = memref::AssumeAlignmentOp::create(
       b, loc, res.outParam, b.getI32IntegerAttr(kOutAlignment));
-  SmallVector<Value> params = {map(bufs.q, 64), map(bufs.k, t.blockN),
+  SmallVector<Value> params = {map(bufs.q, kBlockM), map(bufs.k, t.blockN),
                                map(bufs.v, t.blockN), bufs.q, bufs.k};
   appendMaskAndResultParams(params, bufs, res);
 
