@@ -56,7 +56,7 @@
 // panels of 64 columns, 128 rows), then per visited key block waits
 // for the slot to be free and loads K and V (4-D coordinates: d, s, h, b).
 // The slot count carries on from tile to tile.
-// CHECK:         nvvm.setmaxregister decrease 40
+// CHECK:         nvvm.setmaxregister decrease 56
 // CHECK:         nvvm.elect.sync
 // CHECK:         scf.for %{{.+}} = %[[FIRST]] to %{{.+}} step %[[STEP]] iter_args(%{{.+}} = %{{.+}}, %[[IT0:.+]] = %{{.+}})
 // CHECK:           nvgpu.mbarrier.try_wait.parity %[[QEMPTY]]
@@ -70,7 +70,7 @@
 // (8 k-steps at D = 128), the mask only where the block is partial, exp2
 // online softmax, O += P V with P from registers, then the slot is
 // released; after the tile's last block, Q is released too.
-// CHECK:         nvvm.setmaxregister increase 232
+// CHECK:         nvvm.setmaxregister increase 224
 // CHECK:         scf.for %{{.+}} = %[[FIRST]] to %{{.+}} step %[[STEP]]
 // CHECK:         nvgpu.mbarrier.try_wait.parity %[[QFULL]]
 // CHECK:         scf.for

@@ -13,8 +13,8 @@
 // CHECK-SAME: .param .align 64 .b8 causal_bf16_attention_0_param_2[128]
 // CHECK-SAME: .maxntid 384, 1, 1
 // CHECK-SAME: .minnctapersm 1
-// CHECK-SAME: setmaxnreg.dec.sync.aligned.u32 \0940;
-// CHECK-SAME: setmaxnreg.inc.sync.aligned.u32 \09232;
+// CHECK-SAME: setmaxnreg.dec.sync.aligned.u32 \0956;
+// CHECK-SAME: setmaxnreg.inc.sync.aligned.u32 \09224;
 // CHECK-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // TMA: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // EXP: ex2.approx.ftz.f32

@@ -256,14 +256,14 @@ func.func @causal_top_left(%q: tensor<1x2x100x32xf32>, %k: tensor<1x2x300x32xf32
 // CHECK:             %[[NEEDS:.+]] = arith.xori %[[FULL]], %{{.+}} : i1
 // CHECK-NEXT:        attn.online_step {{.*}} masked %[[NEEDS]] {{.*}} mask {
 // CHECK-NEXT:        ^bb0(%[[I:[a-zA-Z0-9_]+]]: index, %[[J:[a-zA-Z0-9_]+]]: index):
-// mask(i, j) = j <= i + off && i + off - 127 <= j && j <= i + off + 0
+// mask(i, j) = i + off - 127 <= j <= min(i + off, i + off + 0): the row's
+// band (MaskLogic's rowBand) as one interval.
 // CHECK:               %[[IOFF:.+]] = arith.addi %[[I]], %[[OFF]] : index
-// CHECK-NEXT:          %[[CAUSAL:.+]] = arith.cmpi sle, %[[J]], %[[IOFF]] : index
 // CHECK:               %[[ILO:.+]] = arith.subi %{{.+}}, %{{.+}} : index
+// CHECK:               %[[IHI:.+]] = arith.minsi %[[IOFF]], %{{.+}} : index
 // CHECK-NEXT:          %[[GELO:.+]] = arith.cmpi sle, %[[ILO]], %[[J]] : index
-// CHECK:               %[[LEHI:.+]] = arith.cmpi sle, %[[J]], %{{.+}} : index
-// CHECK-NEXT:          %[[BAND:.+]] = arith.andi %[[GELO]], %[[LEHI]] : i1
-// CHECK-NEXT:          %[[OK:.+]] = arith.andi %[[CAUSAL]], %[[BAND]] : i1
+// CHECK-NEXT:          %[[LEHI:.+]] = arith.cmpi sle, %[[J]], %[[IHI]] : index
+// CHECK-NEXT:          %[[OK:.+]] = arith.andi %[[GELO]], %[[LEHI]] : i1
 // CHECK-NEXT:          attn.yield %[[OK]] : i1
 func.func @sliding_window(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32> {
   %o = attn.attention %q, %k, %v

@@ -200,28 +200,49 @@ std::pair<Value, Value> keyBlockFacts(IndexMath &m, AttentionOp op,
   return {visit, full};
 }
 
+RowBand rowBand(IndexMath &m, AttentionOp op, const QueryBlock &qb, Value i) {
+  WindowAttr window = op.getWindowAttr();
+  CausalKind causal = op.getCausal();
+  RowBand band;
+  if (causal == CausalKind::bottom_right)
+    band.hi = m.add(i, qb.off);
+  if (causal == CausalKind::top_left)
+    band.hi = i;
+  if (window) {
+    Value center = m.add(i, qb.off);
+    band.lo = m.sub(center, m.c(window.getLeft()));
+    Value hi = m.add(center, m.c(window.getRight()));
+    band.hi = band.hi ? m.min(band.hi, hi) : hi;
+  }
+  return band;
+}
+
 Value allowedPair(IndexMath &m, AttentionOp op, const AttentionBuffers &bufs,
-                  const QueryBlock &qb, Value i, Value j) {
+                  const QueryBlock &qb, Value i, Value j, bool band) {
   OpBuilder &b = m.b;
   WindowAttr window = op.getWindowAttr();
   CausalKind causal = op.getCausal();
   Value ok = m.boolean(true);
-  if (causal == CausalKind::bottom_right)
-    ok = m.andI(ok, m.le(j, m.add(i, qb.off)));
-  if (causal == CausalKind::top_left)
-    ok = m.andI(ok, m.le(j, i));
-  if (window) {
+  if (band && bufs.global && window) {
+    // Causal, and the window widened by global rows and columns.
+    if (causal == CausalKind::bottom_right)
+      ok = m.andI(ok, m.le(j, m.add(i, qb.off)));
+    if (causal == CausalKind::top_left)
+      ok = m.andI(ok, m.le(j, i));
     Value inBand =
         m.andI(m.le(m.sub(m.add(i, qb.off), m.c(window.getLeft())), j),
                m.le(j, m.add(m.add(i, qb.off), m.c(window.getRight()))));
-    if (bufs.global) {
-      Value gi = memref::LoadOp::create(b, m.loc, bufs.global,
-                                        ValueRange{qb.bi, i});
-      Value gj = memref::LoadOp::create(b, m.loc, bufs.global,
-                                        ValueRange{qb.bi, j});
-      inBand = m.orI(inBand, m.orI(gi, gj));
-    }
-    ok = m.andI(ok, inBand);
+    Value gi = memref::LoadOp::create(b, m.loc, bufs.global,
+                                      ValueRange{qb.bi, i});
+    Value gj = memref::LoadOp::create(b, m.loc, bufs.global,
+                                      ValueRange{qb.bi, j});
+    ok = m.andI(ok, m.orI(inBand, m.orI(gi, gj)));
+  } else if (band) {
+    RowBand r = rowBand(m, op, qb, i);
+    if (r.lo)
+      ok = m.andI(ok, m.le(r.lo, j));
+    if (r.hi)
+      ok = m.andI(ok, m.le(j, r.hi));
   }
   if (bufs.docQ) {
     // The verifier guarantees doc_q and doc_k share one integer type.

@@ -137,9 +137,20 @@ std::pair<Value, Value> keyBlockFacts(IndexMath &m, AttentionOp op,
 /// Whether the spec has any per-element mask at all.
 bool hasMask(AttentionOp op);
 
-/// allowed(i, j) at absolute positions: every mask kind of the spec.
+/// The keys row `i` may see under causal and window alone: the interval
+/// [lo, hi] (absolute, inclusive; a null bound is unbounded). Only valid
+/// without global tokens, which widen the window beyond one interval. A
+/// kernel can test each column against two per-row limits with it instead
+/// of building the band predicate per pair.
+struct RowBand {
+  Value lo, hi;
+};
+RowBand rowBand(IndexMath &m, AttentionOp op, const QueryBlock &qb, Value i);
+
+/// allowed(i, j) at absolute positions: every mask kind of the spec, or
+/// with `band` false every kind but causal and window (see rowBand).
 Value allowedPair(IndexMath &m, AttentionOp op, const AttentionBuffers &bufs,
-                  const QueryBlock &qb, Value i, Value j);
+                  const QueryBlock &qb, Value i, Value j, bool band = true);
 
 /// bias[b, h, i, j] as f32 (broadcast dims read at 0).
 Value biasAt(IndexMath &m, const AttentionBuffers &bufs, const QueryBlock &qb,

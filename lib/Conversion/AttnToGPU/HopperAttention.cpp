@@ -61,11 +61,13 @@ constexpr int64_t kThreads = 384;
 constexpr int64_t kConsumerThreads = 256;
 // setmaxnreg moves registers between the warpgroups of the CTA only: the
 // 168 per thread it is launched with (65536 / 384, rounded down to 8) must
-// cover 40 per producer thread (the elected thread walks tiles and the
-// mask's key ranges) and 232 per consumer thread (S, P and O fragments):
-// 40 + 2 x 232 = 3 x 168. Asking for more than was given hangs the CTA.
-constexpr int64_t kProducerRegisters = 40;
-constexpr int64_t kConsumerRegisters = 232;
+// cover 56 per producer thread (the elected thread walks tiles and the
+// mask's key ranges) and 224 per consumer thread (S, P and O fragments):
+// 56 + 2 x 224 = 3 x 168. Asking for more than was given hangs the CTA.
+// (ptxas reports no spills at 56 / 224 for every mask kind at D = 64 to
+// 256; the producer spills at 40, the consumers did at 216.)
+constexpr int64_t kProducerRegisters = 56;
+constexpr int64_t kConsumerRegisters = 224;
 constexpr int64_t kPanelBytes = 128; // one swizzled row of 64 elements
 constexpr int64_t kSharedLimit = 227 * 1024;
 constexpr int64_t kOutAlignment = 4; // bytes of one stored pair of O
@@ -531,13 +533,50 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
             b.setInsertionPointToStart(ifPartial.elseBlock());
             scf::YieldOp::create(b, loc, s);
             b.setInsertionPointToStart(ifPartial.thenBlock());
+            // The block's end, causal and window are an interval of keys
+            // per row (MaskLogic's rowBand): two limits per row, relative
+            // to this thread's first column 2 (lane % 4) and clamped to
+            // the block, so fragment column 8 j + k is tested against
+            // constants in 32 bits. Global tokens widen the window beyond
+            // one interval: there the whole predicate is built per pair.
+            const bool intervals = !bufs.global;
+            const bool pairMask =
+                bufs.global ? hasMask(op) : bufs.docQ || bufs.mask;
+            Value first = m.mul(quad, m.c(2));
+            auto limit = [&](Value x) {
+              x = m.max(m.min(m.sub(x, first), m.c(blockN)), m.c(-1));
+              return arith::IndexCastOp::create(b, loc, b.getI32Type(), x)
+                  .getResult();
+            };
+            Value lo[2], hi[2];
+            if (intervals)
+              for (int64_t i = 0; i < 2; ++i) {
+                RowBand band = rowBand(m, op, qb, rows[i]);
+                Value last = m.sub(kn, m.c(1));
+                if (band.hi)
+                  last = m.min(last, m.sub(band.hi, k0));
+                hi[i] = limit(last);
+                lo[i] = limit(band.lo ? m.sub(band.lo, k0) : m.c(0));
+              }
             SmallVector<Value> masked;
             for (int64_t r = 0; r < nS; ++r) {
               auto [row, col] = position(r);
-              Value ok = m.lt(col, kn);
-              if (hasMask(op))
+              Value ok;
+              if (intervals) {
+                int64_t i = (r / 2) % 2;
+                Value c = i32(8 * (r / 4) + r % 2);
+                ok = m.andI(
+                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                          lo[i], c),
+                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                          c, hi[i]));
+              } else {
+                ok = m.lt(col, kn);
+              }
+              if (pairMask)
                 ok = m.andI(ok, allowedPair(m, op, bufs, qb, row,
-                                            m.add(k0, col)));
+                                            m.add(k0, col),
+                                            /*band=*/!intervals));
               masked.push_back(
                   arith::SelectOp::create(b, loc, ok, s[r], ninf));
             }
