@@ -292,11 +292,13 @@ VARIANT(HalfGlobalTokensMaskAndBias) {
 }
 
 // More tiles than an H100 has SMs (132), so each CTA of the persistent
-// sm_90a kernel takes several tiles: its K/V ring and query barriers carry
-// on from tile to tile, across tiles with no key block at all (Lq > Lk,
-// bottom-right causal) and tiles of different lengths.
+// sm_90a kernel takes several tiles (in pairs of query blocks p and
+// last - p: even and odd counts of query blocks): its K/V ring and query
+// barriers carry on from tile to tile, across tiles with no key block at
+// all (Lq > Lk, bottom-right causal) and tiles of different lengths.
 const Sizes kManyTiles[] = {{200, 1, 1, 1, 300},
                             {16, 16, 4, 5, 40},
+                            {20, 4, 1, 256, 200},
                             {3, 16, 4, 300, 100},
                             {2, 8, 2, 1030, 1030}};
 

@@ -48,9 +48,16 @@
 // CHECK:         nvgpu.mbarrier.init %[[EMPTY]][%{{.+}}], %[[C256:.+]] :
 // CHECK:         nvgpu.mbarrier.init %[[QEMPTY]][%{{.+}}], %{{.+}} :
 // CHECK:         nvvm.fence.mbarrier.init
-// The CTA's tiles: from blockIdx.x in steps of gridDim.x.
-// CHECK:         %[[FIRST:.+]] = gpu.block_id x
-// CHECK:         %[[STEP:.+]] = gpu.grid_dim x
+// The CTA's work units: with more tiles than CTAs, query blocks p and
+// qBlocks - 1 - p of a head form a unit (two sides); units b, b +
+// gridDim.x, ... for CTA b.
+// CHECK:         %[[CTA:.+]] = gpu.block_id x
+// CHECK:         %[[CTAS:.+]] = gpu.grid_dim x
+// CHECK:         %[[PAIRED:.+]] = arith.cmpi ugt, %[[TILES:.+]], %[[CTAS]] : index
+// CHECK:         %[[SIDES:.+]] = arith.select %[[PAIRED]], %c2{{.*}}, %c1{{.*}} : index
+// CHECK:         %[[MINE:.+]] = arith.ceildivui %{{.+}}, %[[CTAS]] : index
+// CHECK:         %[[MYUNITS:.+]] = arith.select %{{.+}}, %[[MINE]], %c0{{.*}} : index
+// CHECK:         %[[STEPS:.+]] = arith.muli %[[MYUNITS]], %[[SIDES]] : index
 // Producer warpgroup: gives registers away; one elected thread, per tile,
 // waits until the consumers released the previous tile's Q, loads Q (2
 // panels of 64 columns, 128 rows), then per visited key block waits
@@ -58,7 +65,8 @@
 // The slot count carries on from tile to tile.
 // CHECK:         nvvm.setmaxregister decrease 56
 // CHECK:         nvvm.elect.sync
-// CHECK:         scf.for %{{.+}} = %[[FIRST]] to %{{.+}} step %[[STEP]] iter_args(%{{.+}} = %{{.+}}, %[[IT0:.+]] = %{{.+}})
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %[[STEPS]] step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %[[IT0:.+]] = %{{.+}})
+// CHECK:           scf.if
 // CHECK:           nvgpu.mbarrier.try_wait.parity %[[QEMPTY]]
 // CHECK:           nvgpu.mbarrier.arrive.expect_tx %[[QFULL]][%{{.+}}], %{{.+}} :
 // CHECK-COUNT-2:   nvgpu.tma.async.load %[[QD]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}], %[[QFULL]]
@@ -71,7 +79,7 @@
 // online softmax, O += P V with P from registers, then the slot is
 // released; after the tile's last block, Q is released too.
 // CHECK:         nvvm.setmaxregister increase 224
-// CHECK:         scf.for %{{.+}} = %[[FIRST]] to %{{.+}} step %[[STEP]]
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %[[STEPS]] step
 // CHECK:         nvgpu.mbarrier.try_wait.parity %[[QFULL]]
 // CHECK:         scf.for
 // CHECK:           nvgpu.mbarrier.try_wait.parity %[[FULL]]

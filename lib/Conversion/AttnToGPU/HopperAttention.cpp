@@ -293,27 +293,39 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   NVVM::FenceMbarrierInitOp::create(b, loc);
   gpu::BarrierOp::create(b, loc);
 
-  // The tiles: (query block, head, batch), query blocks fastest and last
-  // first (the longest rows of a causal mask start earliest; neighbouring
-  // tiles share K/V in L2). Each CTA takes every gridDim.x-th tile.
+  // The tiles: (query block, head, batch). With more tiles than CTAs,
+  // query blocks p and qBlocks - 1 - p of one (head, batch) form a unit
+  // that one CTA runs back to back: under a causal mask their key blocks
+  // add up to the same count for every p, so a static round-robin of units
+  // over the CTAs is balanced (tiles alone would leave the CTAs that drew
+  // the last rows up to 1.5x behind). Units take p fastest, so the CTAs
+  // running at once share each head's K/V in L2. CTA b takes units b,
+  // b + gridDim.x, ...
   Value Hq = m.dim(bufs.q, storedDim(layout, 1));
   Value Lq = m.dim(bufs.q, storedDim(layout, 2));
   Value qBlocks = m.ceilDiv(Lq, m.c(kBlockM));
   Value numTiles = m.mul(m.mul(qBlocks, Hq), m.dim(bufs.q, 0));
-  Value firstTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value tileStep = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+  Value cta = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value ctas = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+  Value paired = m.cmp(arith::CmpIPredicate::ugt, numTiles, ctas);
+  Value perHead = arith::SelectOp::create(
+      b, loc, paired, m.ceilDiv(qBlocks, m.c(2)), qBlocks);
+  Value sides = arith::SelectOp::create(b, loc, paired, m.c(2), m.c(1));
+  Value units = m.mul(perHead, m.mul(Hq, m.dim(bufs.q, 0)));
+  Value myUnits = arith::SelectOp::create(
+      b, loc, m.cmp(arith::CmpIPredicate::ult, cta, units),
+      m.ceilDiv(m.sub(units, cta), ctas), m.c(0));
+  Value mySteps = m.mul(myUnits, sides);
   struct Tile {
     QueryBlock qb;
     Value kvh, lo, hiKey, numBlocks;
     QueryBlockFacts facts;
   };
-  auto tileAt = [&](Value t) {
-    Value qBlock = m.sub(m.sub(qBlocks, m.c(1)),
-                         b.createOrFold<arith::RemUIOp>(loc, t, qBlocks));
-    Value rest = m.div(t, qBlocks);
+  auto tileAt = [&](Value qBlock, Value headBatch) {
     KernelQueryBlock kq = kernelQueryBlock(
         m, op, bufs, kBlockM, qBlock,
-        b.createOrFold<arith::RemUIOp>(loc, rest, Hq), m.div(rest, Hq));
+        b.createOrFold<arith::RemUIOp>(loc, headBatch, Hq),
+        m.div(headBatch, Hq));
     Tile tile{kq.qb, kq.kvHead, {}, {}, {}, {}};
     std::tie(tile.lo, tile.hiKey) = keyRange(m, op, bufs, tile.qb);
     tile.facts = queryBlockFacts(m, bufs, tile.qb);
@@ -327,14 +339,32 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
                           body) {
     SmallVector<Value> carried = {m.c(0)};
     carried.append(init.begin(), init.end());
-    return m.loop(firstTile, numTiles, tileStep, carried,
-                  [&](Value t, ValueRange state) -> SmallVector<Value> {
-                    SmallVector<Value> next = {m.add(state[0], m.c(1))};
-                    SmallVector<Value> rest =
-                        body(tileAt(t), state[0], state.drop_front());
-                    next.append(rest.begin(), rest.end());
-                    return next;
-                  });
+    return m.loop(
+        m.c(0), mySteps, m.c(1), carried,
+        [&](Value s, ValueRange state) -> SmallVector<Value> {
+          Value unit = m.add(cta, m.mul(m.div(s, sides), ctas));
+          Value second = m.eq(b.createOrFold<arith::RemUIOp>(loc, s, sides),
+                              m.c(1));
+          Value p = b.createOrFold<arith::RemUIOp>(loc, unit, perHead);
+          Value mirror = m.sub(m.sub(qBlocks, m.c(1)), p);
+          // The first side is the longer block; an odd middle block has
+          // no partner.
+          Value qBlock = arith::SelectOp::create(b, loc, second, p, mirror);
+          Value valid = m.orI(m.eq(second, m.boolean(false)),
+                              m.lt(p, mirror));
+          auto ifValid = scf::IfOp::create(b, loc, state.getTypes(), valid,
+                                           /*withElse=*/true);
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(ifValid.elseBlock());
+          scf::YieldOp::create(b, loc, state);
+          b.setInsertionPointToStart(ifValid.thenBlock());
+          SmallVector<Value> next = {m.add(state[0], m.c(1))};
+          SmallVector<Value> rest = body(tileAt(qBlock, m.div(unit, perHead)),
+                                         state[0], state.drop_front());
+          next.append(rest.begin(), rest.end());
+          scf::YieldOp::create(b, loc, next);
+          return SmallVector<Value>(ifValid.getResults());
+        });
   };
   auto blockAt = [&](const Tile &tile, Value j) {
     Value k0 = m.add(tile.lo, m.mul(j, m.c(blockN)));
