@@ -1,6 +1,7 @@
 // RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true" | FileCheck %s
 // RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true hopper-stages=2" | FileCheck %s --check-prefix=STAGES
 // RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true" | FileCheck %s --check-prefix=FALLBACK
+// RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true" 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true" | FileCheck %s --check-prefix=PADDED
 // RUN: attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true" | FileCheck %s --check-prefix=WIDE
 // RUN: not attn-opt %s --attn-materialize-defaults --attn-to-gpu="hopper=true hopper-stages=4" 2>&1 | FileCheck %s --check-prefix=TOOBIG
@@ -121,6 +122,9 @@ func.func @f32_fallback(%q: tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32> {
   return %o : tensor<?x4x?x64xf32>
 }
 
+// REMARK-NOT: remark
+// REMARK: remark: runs on the CUDA-core kernel, not the sm_90a tensor-core kernel: D = 36 is not a multiple of 8 up to 256
+// REMARK-NOT: remark
 // FALLBACK-LABEL: func.func @odd_head_dim_fallback(
 // FALLBACK-NOT:     attn.tensor_map
 // FALLBACK:         gpu.launch_func @attn_kernels::@odd_head_dim_fallback_attention_2

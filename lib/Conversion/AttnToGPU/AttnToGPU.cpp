@@ -662,7 +662,15 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), "attn_kernels");
     }
     for (auto [i, op] : llvm::enumerate(ops)) {
-      bool onHopper = hopper && hopperAttentionUnsupported(op).empty();
+      std::string why = hopper ? hopperAttentionUnsupported(op) : "";
+      bool onHopper = hopper && why.empty();
+      // f32 keeps the exact kernel by design; a 16-bit spec that misses the
+      // tensor-core kernel is told so, with the reason.
+      Type elem = op.getQuery().getType().getElementType();
+      if (hopper && !onHopper && (elem.isF16() || elem.isBF16()))
+        op.emitRemark() << "runs on the CUDA-core kernel, not the sm_90a "
+                           "tensor-core kernel: "
+                        << why;
       if (failed(onHopper ? buildHopperAttentionKernel(op, kernels, i,
                                                        hopperStages)
                           : KernelBuilder{op, blockQ, blockKV}.run(kernels, i)))
