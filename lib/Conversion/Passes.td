@@ -27,15 +27,17 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     FAVOR+, projected relu, softmax map, or `tensor-cores=false`) use one
     block per (head, batch) and one thread per value column, exact in f32.
 
-    With `hopper` (sm_90a), softmax attention in f16/bf16 with D = Dv of 64
-    or 128 becomes a warp-specialized kernel instead: grid (Lq / 128, Hq, B)
-    of 384 threads; a producer warpgroup streams K/V blocks of 128 keys
-    through a `hopper-stages` ring in shared memory with TMA (tensor maps
-    made on the host by `attn.tensor_map`, passed by value) and mbarriers;
-    two consumer warpgroups compute S = Q K^T and O += P V with wgmma and
-    the online softmax in registers. Key blocks are visited and masked as
-    MaskLogic says (skipped / full / partial); only partial blocks pay for
-    the per-element mask.
+    With `hopper` (sm_90a), softmax attention in f16/bf16 with D and Dv
+    multiples of 8 up to 256 becomes a warp-specialized, persistent kernel
+    instead: min(tiles of 128 query rows, SMs) CTAs of 384 threads (the SM
+    count is `attn.multiprocessor_count`, read at launch); a producer
+    warpgroup streams K/V blocks through a `hopper-stages` ring in shared
+    memory with TMA (tensor maps made on the host by `attn.tensor_map`,
+    passed by value) and mbarriers; two consumer warpgroups compute
+    S = Q K^T and O += P V with wgmma and the online softmax in registers.
+    Key blocks are visited and masked as MaskLogic says (skipped / full /
+    partial); only partial blocks pay for the per-element mask. A 16-bit
+    spec the kernel cannot take gets a remark and the CUDA-core kernel.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", "128", "query rows (threads) per block">,
@@ -47,8 +49,8 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     Option<"tensorCores", "tensor-cores", "bool", "true",
            "use mma.sync (sm_80+) where the kernel supports it">,
     Option<"hopper", "hopper", "bool", "false",
-           "softmax attention in f16/bf16 with D = Dv in {64, 128}: the sm_90a "
-           "kernel (TMA ring, wgmma, warp specialization)">,
+           "softmax attention in f16/bf16 (D, Dv multiples of 8 up to 256): "
+           "the sm_90a kernel (TMA ring, wgmma, warp specialization)">,
     Option<"hopperStages", "hopper-stages", "int64_t", "0",
            "K/V ring slots of the sm_90a kernel (0: as many as fit, up to 4)">,
   ];
