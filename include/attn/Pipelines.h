@@ -12,6 +12,7 @@
 
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 namespace mlir {
 class OpPassManager;
@@ -77,11 +78,14 @@ struct GPUPipelineOptions
 };
 
 /// attn ops -> gpu kernels -> NVVM -> PTX (or cubin) in a gpu.binary for
-/// `chip` ("sm_80", "sm_90a", ...) and `format` ("isa", "bin", "fatbin").
-void buildGPUPipeline(mlir::OpPassManager &pm, const GPUKernelOptions &kernels,
-                      llvm::StringRef chip, llvm::StringRef format,
-                      llvm::StringRef libdevice);
-void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &opts);
+/// `chip` ("sm_80", "sm_90a", ...) and `format` ("isa", "bin", "fatbin"),
+/// or why the options cannot make one (nothing is added then).
+llvm::Error buildGPUPipeline(mlir::OpPassManager &pm,
+                             const GPUKernelOptions &kernels,
+                             llvm::StringRef chip, llvm::StringRef format,
+                             llvm::StringRef libdevice);
+llvm::Error buildGPUPipeline(mlir::OpPassManager &pm,
+                             const GPUPipelineOptions &opts);
 
 /// Registers `attn-cpu-pipeline` and `attn-gpu-pipeline` for attn-opt.
 void registerAttnPipelines();

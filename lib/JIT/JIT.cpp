@@ -771,8 +771,10 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
 
   DiagnosticCapture diags(ctx.get());
   PassManager pm(ctx.get());
-  buildGPUPipeline(pm, options.gpu, *chip, "isa",
-                   GPUPipelineOptions().libdevice.getValue());
+  if (llvm::Error e = buildGPUPipeline(
+          pm, options.gpu, *chip, "isa",
+          GPUPipelineOptions().libdevice.getValue()))
+    return std::move(e);
   if (failed(pm.run(*module)))
     return fail("lowering '" + name + "' for cuda failed: " + diags.text);
 

@@ -81,12 +81,25 @@ void registerAttnPipelines() {
       "attn ops to LLVM dialect for the CPU: tile, online softmax, vector "
       "micro-kernels, bufferize, OpenMP, LLVM",
       buildCPUPipeline);
-  mlir::PassPipelineRegistration<GPUPipelineOptions>(
+  // Registered by hand rather than through PassPipelineRegistration so that
+  // invalid options end in an error (and a failing exit) instead of a
+  // pipeline that crashes or quietly does something else.
+  mlir::registerPassPipeline(
       "attn-gpu-pipeline",
       "attn ops to a GPU kernel: attn-to-gpu, NVVM, PTX (or cubin) through "
       "LLVM's NVPTX backend",
-      [](mlir::OpPassManager &pm, const GPUPipelineOptions &o) {
-        buildGPUPipeline(pm, o);
+      [](mlir::OpPassManager &pm, llvm::StringRef text,
+         llvm::function_ref<mlir::LogicalResult(const llvm::Twine &)>
+             errorHandler) {
+        GPUPipelineOptions o;
+        if (mlir::failed(o.parseFromString(text)))
+          return mlir::failure();
+        if (llvm::Error e = buildGPUPipeline(pm, o))
+          return errorHandler(llvm::toString(std::move(e)));
+        return mlir::success();
+      },
+      [](llvm::function_ref<void(const mlir::detail::PassOptions &)> print) {
+        print(GPUPipelineOptions());
       });
 }
 

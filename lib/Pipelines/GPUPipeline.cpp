@@ -40,14 +40,44 @@ GPUKernelOptions GPUPipelineOptions::kernelOptions() const {
   return k;
 }
 
-void buildGPUPipeline(mlir::OpPassManager &pm, const GPUKernelOptions &k,
-                      llvm::StringRef chip, llvm::StringRef format,
-                      llvm::StringRef libdevice) {
+namespace {
+
+llvm::Error optionError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "attn-gpu-pipeline: " + message);
+}
+
+/// The compute capability in `chip` ("sm_90a" -> 90), or an error: the
+/// NVPTX backend only warns about a name it does not know and an empty one
+/// crashes upstream, so the pipeline checks the form itself.
+llvm::Expected<unsigned> chipVersion(llvm::StringRef chip) {
+  llvm::StringRef rest = chip;
+  unsigned sm = 0;
+  if (!rest.consume_front("sm_") || rest.consumeInteger(10, sm) ||
+      !(rest.empty() || rest == "a" || rest == "f") || sm < 50 || sm > 999)
+    return optionError("chip must name an NVIDIA GPU as sm_<version>[a] "
+                       "(sm_80, sm_90a, ...; sm_50 or newer), got '" +
+                       chip + "'");
+  return sm;
+}
+
+} // namespace
+
+llvm::Error buildGPUPipeline(mlir::OpPassManager &pm,
+                             const GPUKernelOptions &k, llvm::StringRef chip,
+                             llvm::StringRef format,
+                             llvm::StringRef libdevice) {
   using namespace mlir;
+  auto version = chipVersion(chip);
+  if (!version)
+    return version.takeError();
+  if (format != "isa" && format != "bin" && format != "fatbin")
+    return optionError("format must be isa (PTX), bin (cubin) or fatbin, "
+                       "got '" +
+                       format + "'");
   // mma.sync with bf16 operands needs sm_80 or newer; wgmma, TMA and
   // setmaxnreg need the arch-specific sm_90a.
-  unsigned sm = 0;
-  chip.drop_front(3).take_while(llvm::isDigit).getAsInteger(10, sm);
+  const unsigned sm = *version;
   pm.addPass(mlir::attn::createAttnSplitMixedHeads());
   pm.addPass(mlir::attn::createAttnMaterializeDefaults());
   AttnToGPUOptions toGPU;
@@ -86,10 +116,13 @@ void buildGPUPipeline(mlir::OpPassManager &pm, const GPUKernelOptions &k,
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = format.str();
   pm.addPass(createGpuModuleToBinaryPass(binary));
+  return llvm::Error::success();
 }
 
-void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &o) {
-  buildGPUPipeline(pm, o.kernelOptions(), o.chip, o.format, o.libdevice);
+llvm::Error buildGPUPipeline(mlir::OpPassManager &pm,
+                             const GPUPipelineOptions &o) {
+  return buildGPUPipeline(pm, o.kernelOptions(), o.chip, o.format,
+                          o.libdevice);
 }
 
 } // namespace attn

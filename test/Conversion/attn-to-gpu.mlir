@@ -1,8 +1,15 @@
 // RUN: attn-opt %s --attn-to-gpu | FileCheck %s
 // RUN: attn-opt %s --attn-to-gpu="block-q=64 block-kv=16" | FileCheck %s --check-prefix=SMALL
 // RUN: not attn-opt %s --attn-to-gpu="block-q=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not attn-opt %s --attn-to-gpu="block-q=2048" 2>&1 | FileCheck %s --check-prefix=THREADS
+// RUN: not attn-opt %s --attn-to-gpu="block-q=4294967296" 2>&1 | FileCheck %s --check-prefix=HUGE
+// RUN: not attn-opt %s --attn-to-gpu="block-kv=1000" 2>&1 | FileCheck %s --check-prefix=TILE
 
-// BAD: attn-to-gpu: block sizes must be positive, got block-q = 0 and block-kv = 32
+// BAD: attn-to-gpu: block-q must be in [1, 1024] (threads per block) and block-kv in [1, 4096], got block-q = 0 and block-kv = 32
+// THREADS: attn-to-gpu: block-q must be in [1, 1024] (threads per block) and block-kv in [1, 4096], got block-q = 2048 and block-kv = 32
+// HUGE: attn-to-gpu: block-q must be in [1, 1024] (threads per block) and block-kv in [1, 4096], got block-q = 4294967296 and block-kv = 32
+// K and V tiles of 1000 keys x (64 + 64) bf16 do not fit static shared memory.
+// TILE: error: 'attn.attention' op the CUDA-core kernel's K/V tile of block-kv = 1000 keys needs 256000 bytes of shared memory at D = 64, Dv = 64, above the 49152 a block may hold statically; lower block-kv
 
 // A causal GQA spec becomes a launch of (ceil(Lq / 128), Hq, B) blocks of 128
 // threads and a kernel that stages K/V blocks in shared memory.

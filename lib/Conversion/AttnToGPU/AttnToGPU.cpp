@@ -48,6 +48,9 @@ using namespace mlir::attn;
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr int64_t kMaxThreads = 1024;   // per block, every NVIDIA GPU
+constexpr int64_t kMaxBlockKV = 4096;   // keys per tile (also bounded below)
+constexpr int64_t kStaticShared = 48 * 1024; // static shared memory per block
 
 struct KernelBuilder {
   AttentionOp op;
@@ -62,6 +65,19 @@ private:
 
 LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   Location loc = op.getLoc();
+  Type elem = op.getQuery().getType().getElementType();
+  const AttentionDims dims = op.getDims();
+  // K and V tiles live in static shared memory; a tile past the limit
+  // would compile and fail only at launch.
+  const int64_t tileBytes = blockKV * (dims.headDim + dims.valueDim) *
+                            (elem.getIntOrFloatBitWidth() / 8);
+  if (tileBytes > kStaticShared)
+    return op.emitOpError()
+           << "the CUDA-core kernel's K/V tile of block-kv = " << blockKV
+           << " keys needs " << tileBytes << " bytes of shared memory at D = "
+           << dims.headDim << ", Dv = " << dims.valueDim << ", above the "
+           << kStaticShared << " a block may hold statically; lower block-kv";
+
   OpBuilder b(op);
   IndexMath m{b, loc};
   const Layout layout = op.getLayout();
@@ -78,8 +94,6 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   // The kernel.
   std::string name = kernelName(op, "attention", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
-  Type elem = op.getQuery().getType().getElementType();
-  const AttentionDims dims = op.getDims();
   auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
                                        gpu::AddressSpace::Workgroup);
   auto priv = gpu::AddressSpaceAttr::get(b.getContext(),
@@ -629,10 +643,13 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
   using Base::Base;
 
   void runOnOperation() override {
-    if (blockQ <= 0 || blockKV <= 0) {
+    // block-q is the thread count of the CUDA-core kernel's blocks.
+    if (blockQ <= 0 || blockQ > kMaxThreads || blockKV <= 0 ||
+        blockKV > kMaxBlockKV) {
       getOperation()->emitError()
-          << "attn-to-gpu: block sizes must be positive, got block-q = "
-          << static_cast<int64_t>(blockQ)
+          << "attn-to-gpu: block-q must be in [1, " << kMaxThreads
+          << "] (threads per block) and block-kv in [1, " << kMaxBlockKV
+          << "], got block-q = " << static_cast<int64_t>(blockQ)
           << " and block-kv = " << static_cast<int64_t>(blockKV);
       return signalPassFailure();
     }
