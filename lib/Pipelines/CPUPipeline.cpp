@@ -31,13 +31,12 @@ void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &o) {
   tile.blockKV = o.blockKV;
   pm.addPass(mlir::attn::createAttnTile(tile));
   pm.addPass(mlir::attn::createAttnLinearToLoops());
-  if (!o.parallel) {
-    // Sequential: plain loops with the tile scratch hoisted out of them
-    // (an alloca left in a loop would grow the stack every iteration).
+  // Sequential: plain loops. The tile scratch is on the heap and freed in
+  // each iteration (attn-tile), so nothing may be hoisted out of them: the
+  // alloca hoisting this used to rely on did not happen in every context,
+  // and hoisting the allocations without their frees would free twice.
+  if (!o.parallel)
     pm.addPass(createParallelForToNestedForsPass());
-    pm.addPass(createCanonicalizerPass());
-    pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
-  }
   mlir::attn::AttnOnlineSoftmaxOptions softmax;
   softmax.vectorWidth = o.vectorWidth;
   pm.addPass(mlir::attn::createAttnOnlineSoftmax(softmax));

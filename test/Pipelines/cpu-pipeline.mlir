@@ -15,9 +15,10 @@
 // left: the implicit CHECK-NOTs reject any attn/scf/vector/memref/math/
 // arith/linalg/bufferization/cf/func op and any unresolved cast, in every
 // function, and any libm exp/log call. parallel=true (the default) maps the (B, Hq, q-block)
-// scf.parallel onto one collapsed OpenMP work-sharing loop whose iterations
-// free their scratch with stacksave/stackrestore; parallel=false emits plain
-// loops with the scratch allocated once, before them.
+// scf.parallel onto one collapsed OpenMP work-sharing loop, parallel=false
+// onto plain loops; either way each q-block mallocs its scratch and frees
+// it at its end (on the stack it overflowed with large tiles, and in the
+// sequential JIT path after a few hundred tiles).
 
 // Masked (causal bottom_right) f32 with dynamic B and L.
 // CHECK-LABEL: llvm.func @causal_f32(
@@ -30,12 +31,10 @@
 // PAR:           omp.parallel {
 // PAR-NEXT:        omp.wsloop {
 // PAR-NEXT:          omp.loop_nest (%{{.+}}, %{{.+}}, %{{.+}}) : i64 = (%{{.+}}) to (%{{.+}}) step (%{{.+}}) collapse(3) {
-// PAR-NEXT:            %[[SP:.+]] = llvm.intr.stacksave : !llvm.ptr
-// m, l, acc, scores, alpha, qt
-// PAR-COUNT-6:         llvm.alloca %{{.+}} x f32 : (i64) -> !llvm.ptr
-// SER-NOT:       llvm.intr.stacksave
-// SER-COUNT-6:   llvm.alloca %{{.+}} x f32 : (i64) -> !llvm.ptr
-// SER-NEXT:      llvm.br
+// SER:           llvm.br ^bb1
+// m, l, acc, scores, alpha, qt: in the q-block, freed at its end.
+// CHECK-COUNT-6:     llvm.call @malloc(
+// CHECK-NOT:         llvm.alloca
 // QK and PV micro-kernels: vector FMAs.
 // CHECK:         llvm.intr.fmuladd(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // The causal mask on 16 queries at a time.
@@ -50,7 +49,7 @@
 // CHECK:         llvm.intr.masked.store %{{.+}}, %{{.+}}, %{{.+}} {{.*}} : vector<16xf32>, vector<16xi1> into !llvm.ptr
 // Finalize: 1 / l.
 // CHECK:         llvm.fdiv %{{.+}}, %{{.+}} : f32
-// PAR:                 llvm.intr.stackrestore %[[SP]] : !llvm.ptr
+// CHECK-COUNT-6:     llvm.call @free(
 // PAR:                 omp.yield
 // PAR:               omp.terminator
 // CHECK:         llvm.return %{{.+}} : !llvm.struct<(ptr, ptr, i64, array<4 x i64>, array<4 x i64>)>
@@ -71,7 +70,7 @@ func.func @causal_f32(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v: te
 // CHECK:         llvm.call @malloc(
 // PAR:           omp.parallel {
 // PAR:             omp.loop_nest {{.*}} collapse(3) {
-// CHECK:         llvm.alloca %{{.+}} x bf16 : (i64) -> !llvm.ptr
+// CHECK-COUNT-6:     llvm.call @malloc(
 // K elements are splat after widening, Q and V vectors are widened.
 // CHECK:         llvm.fpext %{{.+}} : bf16 to f32
 // CHECK:         llvm.fpext %{{.+}} : vector<16xbf16> to vector<16xf32>

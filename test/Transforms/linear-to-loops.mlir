@@ -5,12 +5,11 @@
 // CHECK-LABEL: func.func @elu_noncausal(
 // CHECK:         %[[OUT:.+]] = memref.alloc(%{{.+}}, %{{.+}}) : memref<?x8x?x32xf32>
 // CHECK:         scf.parallel (%{{.+}}, %[[H:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
-// CHECK:           memref.alloca_scope
 // kv head of a query head: h / (8 / 2)
 // CHECK:             arith.divui %[[H]], %{{.+}} : index
 // S [m, Dv], z [m], phi [m], one row [D], all f32
-// CHECK-DAG:         %[[S:.+]] = memref.alloca() : memref<32x32xf32>
-// CHECK-DAG:         %[[Z:.+]] = memref.alloca() : memref<32xf32>
+// CHECK-DAG:         %[[S:.+]] = memref.alloc() : memref<32x32xf32>
+// CHECK-DAG:         %[[Z:.+]] = memref.alloc() : memref<32xf32>
 // CHECK:             linalg.fill ins(%{{.+}} : f32) outs(%[[S]] : memref<32x32xf32>)
 // State pass: keys 0 .. Lk, phi = select(x > 0, x + 1, exp(x)).
 // CHECK:             scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} {
@@ -60,8 +59,8 @@ func.func @favor_causal(%q: tensor<1x4x?x16xbf16>, %k: tensor<1x4x?x16xbf16>, %v
 // Softmax map, non-causal: two passes over the keys for the per-feature max
 // and sum of the sequence softmax.
 // CHECK-LABEL: func.func @softmax_noncausal(
-// CHECK:         %[[CMAX:.+]] = memref.alloca() : memref<8xf32>
-// CHECK:         %[[CSUM:.+]] = memref.alloca() : memref<8xf32>
+// CHECK:         %[[CMAX:.+]] = memref.alloc() : memref<8xf32>
+// CHECK:         %[[CSUM:.+]] = memref.alloc() : memref<8xf32>
 // CHECK:         arith.maximumf
 // CHECK:         memref.store %{{.+}}, %[[CMAX]]
 // CHECK:         math.exp

@@ -5,7 +5,7 @@
 // --attn-tile rewrites attn.attention (tensors) into
 //
 //   scf.parallel (b, h, qb) in (B, Hq, ceildiv(Lq, block-q)) {
-//     memref.alloca_scope {
+//     scratch = memref.alloc ... (freed at the end of the q-block)
 //       m = -inf, l = 0, acc = 0                 (online-softmax state)
 //       qt[:, :qn] = Q[b, h, q0 : q0 + qn]^T     (linalg.transpose)
 //       scf.for k0 = lo to hi step block-kv {    (lo, hi from the mask)
@@ -49,18 +49,17 @@
 // CHECK:         %[[C64:.+]] = arith.constant 64 : index
 // CHECK-NEXT:    %[[NQ:.+]] = arith.ceildivui %[[LQ]], %[[C64]] : index
 // CHECK:         scf.parallel (%[[B:[a-zA-Z0-9_]+]], %[[H:[a-zA-Z0-9_]+]], %[[QB:[a-zA-Z0-9_]+]]) = ({{.*}}) to (%[[C2]], %[[C4]], %[[NQ]]) step ({{.*}}) {
-// CHECK-NEXT:      memref.alloca_scope {
 // q0 = qb * 64, qn = min(Lq - q0, 64)
 // CHECK:             %[[Q0:.+]] = arith.muli %[[QB]], %{{.+}} : index
 // CHECK:             %[[QREST:.+]] = arith.subi %[[LQ]], %[[Q0]] : index
 // CHECK-NEXT:        %[[QN:.+]] = arith.minsi %[[QREST]], %{{.+}} : index
 // State m [BQ], l [BQ], acc [BQ, Dv]; scratch scores [BK, BQ], alpha [BQ], qt [D, BQ].
-// CHECK:             %[[M:.+]] = memref.alloca() : memref<64xf32>
-// CHECK-NEXT:        %[[L:.+]] = memref.alloca() : memref<64xf32>
-// CHECK-NEXT:        %[[ACC:.+]] = memref.alloca() : memref<64x64xf32>
-// CHECK-NEXT:        %[[S:.+]] = memref.alloca() : memref<64x64xf32>
-// CHECK-NEXT:        %[[ALPHA:.+]] = memref.alloca() : memref<64xf32>
-// CHECK-NEXT:        %[[QT:.+]] = memref.alloca() : memref<64x64xf32>
+// CHECK:             %[[M:.+]] = memref.alloc() : memref<64xf32>
+// CHECK-NEXT:        %[[L:.+]] = memref.alloc() : memref<64xf32>
+// CHECK-NEXT:        %[[ACC:.+]] = memref.alloc() : memref<64x64xf32>
+// CHECK-NEXT:        %[[S:.+]] = memref.alloc() : memref<64x64xf32>
+// CHECK-NEXT:        %[[ALPHA:.+]] = memref.alloc() : memref<64xf32>
+// CHECK-NEXT:        %[[QT:.+]] = memref.alloc() : memref<64x64xf32>
 // m = -inf, l = 0, acc = 0
 // CHECK-NEXT:        %[[NINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-NEXT:        linalg.fill ins(%[[NINF]] : f32) outs(%[[M]] : memref<64xf32>)
@@ -94,8 +93,14 @@
 // O[b, h, q0 : q0 + qn, :] = acc / l
 // CHECK-NEXT:        %[[OT:.+]] = memref.subview %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, %[[QN]], 64] [1, 1, 1, 1] : memref<2x4x?x64xf32> to memref<?x64xf32, strided<[64, 1], offset: ?>>
 // CHECK-NEXT:        attn.online_finalize %[[M]], %[[L]], %[[ACC]] to %[[OT]] : memref<64xf32>, memref<64xf32>, memref<64x64xf32>, memref<?x64xf32, strided<[64, 1], offset: ?>>{{$}}
-// CHECK-NEXT:      }
-// CHECK-NEXT:      scf.reduce
+// The q-block's scratch is freed.
+// CHECK-NEXT:        memref.dealloc %[[M]] : memref<64xf32>
+// CHECK-NEXT:        memref.dealloc %[[L]] : memref<64xf32>
+// CHECK-NEXT:        memref.dealloc %[[ACC]] : memref<64x64xf32>
+// CHECK-NEXT:        memref.dealloc %[[S]] : memref<64x64xf32>
+// CHECK-NEXT:        memref.dealloc %[[ALPHA]] : memref<64xf32>
+// CHECK-NEXT:        memref.dealloc %[[QT]] : memref<64x64xf32>
+// CHECK-NEXT:        scf.reduce
 // CHECK-NEXT:    }
 // CHECK-NEXT:    %[[RES:.+]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<2x4x?x64xf32> to tensor<2x4x?x64xf32>
 // CHECK-NEXT:    return %[[RES]] : tensor<2x4x?x64xf32>
@@ -109,12 +114,12 @@
 // OPT:         scf.parallel (%{{[a-zA-Z0-9_]+}}, %{{[a-zA-Z0-9_]+}}, %[[QB:[a-zA-Z0-9_]+]]) = ({{.*}}) to (%{{.+}}, %{{.+}}, %[[NQ]])
 // OPT:           %[[BQ:.+]] = arith.constant 32 : index
 // OPT-NEXT:      %[[Q0:.+]] = arith.muli %[[QB]], %[[BQ]] : index
-// OPT:           %[[M:.+]] = memref.alloca() : memref<32xf32>
-// OPT-NEXT:      %[[L:.+]] = memref.alloca() : memref<32xf32>
-// OPT-NEXT:      %[[ACC:.+]] = memref.alloca() : memref<32x64xf32>
-// OPT-NEXT:      %[[S:.+]] = memref.alloca() : memref<16x32xf32>
-// OPT-NEXT:      %[[ALPHA:.+]] = memref.alloca() : memref<32xf32>
-// OPT-NEXT:      %[[QT:.+]] = memref.alloca() : memref<64x32xf32>
+// OPT:           %[[M:.+]] = memref.alloc() : memref<32xf32>
+// OPT-NEXT:      %[[L:.+]] = memref.alloc() : memref<32xf32>
+// OPT-NEXT:      %[[ACC:.+]] = memref.alloc() : memref<32x64xf32>
+// OPT-NEXT:      %[[S:.+]] = memref.alloc() : memref<16x32xf32>
+// OPT-NEXT:      %[[ALPHA:.+]] = memref.alloc() : memref<32xf32>
+// OPT-NEXT:      %[[QT:.+]] = memref.alloc() : memref<64x32xf32>
 // OPT:           memref.subview %[[QT]][0, 0] [64, %{{.+}}] [1, 1] : memref<64x32xf32> to memref<64x?xf32, strided<[32, 1]>>
 // OPT:           %[[BK:.+]] = arith.constant 16 : index
 // OPT-NEXT:      scf.for %[[K0:[a-zA-Z0-9_]+]] = %{{.+}} to %[[HI:.+]] step %[[BK]] {
@@ -186,8 +191,8 @@ func.func @causal_bottom_right(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32
 // CHECK:         scf.parallel (%{{[a-zA-Z0-9_]+}}, %{{[a-zA-Z0-9_]+}}, %[[QB:[a-zA-Z0-9_]+]]) = ({{.*}}) to (%{{.+}}, %{{.+}}, %[[NQ]])
 // CHECK:           %[[Q0:.+]] = arith.muli %[[QB]], %{{.+}} : index
 // CHECK:           %[[QN:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
-// CHECK:           memref.alloca() : memref<64x32xf32>
-// CHECK:           %[[QT:.+]] = memref.alloca() : memref<32x64xf32>
+// CHECK:           memref.alloc() : memref<64x32xf32>
+// CHECK:           %[[QT:.+]] = memref.alloc() : memref<32x64xf32>
 // hi = max(min(q0 + qn, Lk), 0)
 // CHECK:           %[[QEND:.+]] = arith.addi %[[Q0]], %[[QN]] : index
 // CHECK-NEXT:      %[[CLIP:.+]] = arith.minsi %[[QEND]], %{{.+}} : index
@@ -289,7 +294,7 @@ func.func @sliding_window(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v
 // CHECK:         %[[OUT:.+]] = memref.alloc(%{{.+}}) : memref<?x4x1x64xf16>
 // CHECK:         scf.parallel (%[[B:[a-zA-Z0-9_]+]], %{{[a-zA-Z0-9_]+}}, %{{[a-zA-Z0-9_]+}})
 // f16 Q: the transposed tile keeps the element type.
-// CHECK:           %[[QT:.+]] = memref.alloca() : memref<64x64xf16>
+// CHECK:           %[[QT:.+]] = memref.alloc() : memref<64x64xf16>
 // n = index_cast(kv_lengths[b]); hi = max(min(Lk, n), 0)
 // CHECK:           %[[NI32:.+]] = memref.load %[[NM]][%[[B]]] : memref<?xi32, strided<[1], offset: ?>>
 // CHECK-NEXT:      %[[LEN:.+]] = arith.index_cast %[[NI32]] : i32 to index
@@ -497,9 +502,9 @@ func.func @bias(%q: tensor<2x4x128x64xbf16>, %k: tensor<2x4x128x64xbf16>, %v: te
 // CHECK:         scf.parallel (%[[B:[a-zA-Z0-9_]+]], %[[H:[a-zA-Z0-9_]+]], %[[QB:[a-zA-Z0-9_]+]])
 // CHECK:           %[[Q0:.+]] = arith.muli %[[QB]], %{{.+}} : index
 // CHECK:           %[[QN:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
-// CHECK:           %[[M:.+]] = memref.alloca() : memref<64xf32>
-// CHECK-NEXT:      %[[L:.+]] = memref.alloca() : memref<64xf32>
-// CHECK-NEXT:      %[[ACC:.+]] = memref.alloca() : memref<64x64xf32>
+// CHECK:           %[[M:.+]] = memref.alloc() : memref<64xf32>
+// CHECK-NEXT:      %[[L:.+]] = memref.alloc() : memref<64xf32>
+// CHECK-NEXT:      %[[ACC:.+]] = memref.alloc() : memref<64x64xf32>
 // CHECK:           scf.for
 // CHECK:             attn.online_step
 // CHECK:           %[[OT:.+]] = memref.subview %[[OUT]][%[[B]], %[[H]], %[[Q0]], 0] [1, 1, %[[QN]], 64] [1, 1, 1, 1] : memref<2x4x?x64xf16> to memref<?x64xf16, strided<[64, 1], offset: ?>>
@@ -561,8 +566,8 @@ func.func @bshd(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf16>, %v: tensor<?
 // CHECK:         scf.parallel (%[[B:[a-zA-Z0-9_]+]], %[[H:[a-zA-Z0-9_]+]], %{{[a-zA-Z0-9_]+}}) = ({{.*}}) to (%{{.+}}, %[[C32]], %{{.+}})
 // kv head = h / 4
 // CHECK:           %[[KVH:.+]] = arith.divui %[[H]], %[[G]] : index
-// CHECK:           memref.alloca() : memref<64x128xf32>
-// CHECK:           memref.alloca() : memref<128x64xbf16>
+// CHECK:           memref.alloc() : memref<64x128xf32>
+// CHECK:           memref.alloc() : memref<128x64xbf16>
 // CHECK:           scf.for %[[K0:[a-zA-Z0-9_]+]] = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK:             memref.subview %[[KM]][%[[B]], %[[KVH]], %[[K0]], 0] [1, 1, %{{.+}}, 128] [1, 1, 1, 1] : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
 // CHECK-NEXT:        memref.subview %[[VM]][%[[B]], %[[KVH]], %[[K0]], 0] [1, 1, %{{.+}}, 128] [1, 1, 1, 1] : memref<?x8x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>

@@ -207,13 +207,16 @@ LogicalResult Lowering::run() {
                                      ValueRange{B, Hq},
                                      ValueRange{m.c(1), m.c(1)});
   b.setInsertionPointToStart(par.getBody());
-  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
   Value bi = par.getInductionVars()[0], hi = par.getInductionVars()[1];
   Value kvh = m.div(hi, group);
   Type f32t = b.getF32Type();
+  // Per-(batch, head) scratch on the heap, freed at the end of the
+  // iteration (sized by M and D, which no stack bounds; see attn-tile).
+  SmallVector<Value> buffers;
   auto scratch = [&](ArrayRef<int64_t> shape) -> Value {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32t));
+    buffers.push_back(
+        memref::AllocOp::create(b, loc, MemRefType::get(shape, f32t)));
+    return buffers.back();
   };
   Value S = scratch({M, Dv}), z = scratch({M}), phi = scratch({M}),
         row = scratch({D}), vrow = scratch({Dv});
@@ -336,7 +339,8 @@ LogicalResult Lowering::run() {
     }
     return {next};
   });
-  memref::AllocaScopeReturnOp::create(b, loc);
+  for (Value buf : buffers)
+    memref::DeallocOp::create(b, loc, buf);
 
   b.setInsertionPointAfter(par);
   replaceWithBuffers(b, op, out);

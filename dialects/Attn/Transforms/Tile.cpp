@@ -111,10 +111,16 @@ LogicalResult Tiler::run() {
   Value bi = par.getInductionVars()[0], hi = par.getInductionVars()[1],
         qb = par.getInductionVars()[2];
 
-  // Scratch lives in an alloca scope so each q-block frees its stack, also
-  // when the loop runs sequentially.
-  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-  b.setInsertionPointToStart(b.createBlock(&scope.getBodyRegion()));
+  // Per-tile scratch is on the heap, freed at the end of each q-block: its
+  // size grows with block-q, block-kv and D, which no stack bounds, and a
+  // stack allocation inside the loop was left unreleased in the sequential
+  // JIT path (an alloca scope that canonicalization inlined), which
+  // overflowed the stack after a few hundred tiles.
+  SmallVector<Value> scratch;
+  auto alloc = [&](MemRefType type) {
+    scratch.push_back(memref::AllocOp::create(b, loc, type));
+    return scratch.back();
+  };
 
   Value q0 = m.mul(qb, m.c(blockQ));
   Value qn = m.min(m.c(blockQ), m.sub(Lq, q0));
@@ -123,10 +129,10 @@ LogicalResult Tiler::run() {
 
   // Running state of the online softmax: max, sum, unnormalized output.
   Type f32 = b.getF32Type();
-  Value mState = memref::AllocaOp::create(b, loc, MemRefType::get({blockQ}, f32));
-  Value lState = memref::AllocaOp::create(b, loc, MemRefType::get({blockQ}, f32));
+  Value mState = alloc(MemRefType::get({blockQ}, f32));
+  Value lState = alloc(MemRefType::get({blockQ}, f32));
   Value acc =
-      memref::AllocaOp::create(b, loc, MemRefType::get({blockQ, Dv}, f32));
+      alloc(MemRefType::get({blockQ, Dv}, f32));
   auto fill = [&](Value buf, double value) {
     Value cst = arith::ConstantFloatOp::create(
         b, loc, cast<FloatType>(f32), APFloat(static_cast<float>(value)));
@@ -134,10 +140,10 @@ LogicalResult Tiler::run() {
   };
   // Scratch: key-major scores, the per-row rescale, the transposed Q tile.
   Value scores =
-      memref::AllocaOp::create(b, loc, MemRefType::get({blockKV, blockQ}, f32));
-  Value alpha = memref::AllocaOp::create(b, loc, MemRefType::get({blockQ}, f32));
+      alloc(MemRefType::get({blockKV, blockQ}, f32));
+  Value alpha = alloc(MemRefType::get({blockQ}, f32));
   Type qElem = cast<MemRefType>(q.getType()).getElementType();
-  Value qt = memref::AllocaOp::create(b, loc, MemRefType::get({D, blockQ}, qElem));
+  Value qt = alloc(MemRefType::get({D, blockQ}, qElem));
   fill(mState, -std::numeric_limits<double>::infinity());
   fill(lState, 0.0);
   fill(acc, 0.0);
@@ -220,7 +226,8 @@ LogicalResult Tiler::run() {
                                         strides);
   }
   OnlineFinalizeOp::create(b, loc, mState, lState, acc, outTile, lseTile);
-  memref::AllocaScopeReturnOp::create(b, loc);
+  for (Value buf : scratch)
+    memref::DeallocOp::create(b, loc, buf);
 
   b.setInsertionPointAfter(par);
   replaceWithBuffers(b, op, out, lse);
