@@ -328,3 +328,40 @@ func.func @finalize_bf16(%m: memref<64xf32>, %l: memref<64xf32>, %acc: memref<64
         memref<?x32xbf16, strided<[?, 1], offset: ?>>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// Regions that yield a value from above or their own argument (it used to
+// crash: the yielded value was looked up among the cloned ones)
+//===----------------------------------------------------------------------===//
+
+// The mask yields a function argument, the score region its score argument
+// unchanged: both inline to those values.
+// CHECK-LABEL: func.func @regions_yield_values_from_above(
+// CHECK-SAME:      %{{[a-z0-9_]+}}: memref<?xi32>, %[[FLAG:[a-z0-9_]+]]: i1)
+// CHECK-NOT:     attn.online_step
+// CHECK:         arith.select %[[FLAG]], %{{.+}}, %{{.+}} : f32
+// CHECK:         attn.tile_pv
+func.func @regions_yield_values_from_above(
+    %qt: memref<64x64xf32>,
+    %k: memref<?x64xf32, strided<[?, 1], offset: ?>>,
+    %v: memref<?x64xf32, strided<[?, 1], offset: ?>>,
+    %m: memref<64xf32>, %l: memref<64xf32>, %acc: memref<64x64xf32>,
+    %s: memref<64x64xf32>, %alpha: memref<64xf32>,
+    %qn: index, %q0: index, %k0: index, %needs: i1,
+    %docs: memref<?xi32>, %flag: i1) {
+  attn.online_step %qt, %k, %v, %m, %l, %acc, %s, %alpha rows %qn
+      at [%q0, %k0] masked %needs {scale = 0.125 : f64}
+      : memref<64x64xf32>, memref<?x64xf32, strided<[?, 1], offset: ?>>,
+        memref<?x64xf32, strided<[?, 1], offset: ?>>,
+        memref<64xf32>, memref<64xf32>, memref<64x64xf32>, memref<64x64xf32>,
+        memref<64xf32>
+      mask {
+      ^bb0(%i: index, %j: index):
+        %dj = memref.load %docs[%j] : memref<?xi32>
+        attn.yield %flag : i1
+      } score {
+      ^bb0(%sc: f32, %i: index, %j: index):
+        attn.yield %sc : f32
+      }
+  return
+}

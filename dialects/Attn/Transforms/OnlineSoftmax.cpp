@@ -65,7 +65,10 @@ struct Expander {
       map.map(from, to);
     for (Operation &op : block.without_terminator())
       b.clone(op, map);
-    return map.lookup(cast<YieldOp>(block.getTerminator()).getValues()[0]);
+    // The region may yield a block argument or a value from above, which
+    // the mapping does not hold: those stand for themselves.
+    return map.lookupOrDefault(
+        cast<YieldOp>(block.getTerminator()).getValues()[0]);
   }
 
   /// Clones `region` with vector arguments when every op in it is an
