@@ -180,11 +180,18 @@ std::string doubleStr(double v) {
   return s;
 }
 
+// The kernels compute in f32 (scale times log2 e too, on the GPU), and the
+// mask's index arithmetic in 64-bit integers: bounds that keep both exact.
+constexpr double kMaxF32Factor = 1e38;    // below FLT_MAX / log2(e)
+constexpr int64_t kMaxWindow = int64_t(1) << 40; // keys; beyond any sequence
+
 LogicalResult verifyNonNegative(Operation *op, StringRef name,
                                 std::optional<double> value) {
-  if (value && !(std::isfinite(*value) && *value >= 0.0))
+  if (value && !(std::isfinite(*value) && *value >= 0.0 &&
+                 *value <= kMaxF32Factor))
     return op->emitOpError() << name << " = " << doubleStr(*value)
-                             << " must be finite and >= 0";
+                             << " must be in [0, 1e38] (the kernels compute "
+                                "in f32)";
   return success();
 }
 
@@ -241,14 +248,20 @@ LogicalResult AttentionOp::verify() {
                            << ", expected [B, Hq, Lq] = " << shapeStr(expected);
   }
 
-  if (std::optional<double> s = toDouble(getScale()); s && !std::isfinite(*s))
-    return emitOpError() << "scale = " << doubleStr(*s) << " must be finite";
+  if (std::optional<double> s = toDouble(getScale());
+      s && !(std::isfinite(*s) && std::fabs(*s) <= kMaxF32Factor))
+    return emitOpError() << "scale = " << doubleStr(*s)
+                         << " must be finite and within [-1e38, 1e38] (the "
+                            "kernels compute in f32)";
 
   if (WindowAttr w = getWindowAttr()) {
-    if (w.getLeft() < 0 || w.getRight() < 0)
+    if (w.getLeft() < 0 || w.getRight() < 0 || w.getLeft() > kMaxWindow ||
+        w.getRight() > kMaxWindow)
       return emitOpError() << "window (left = " << w.getLeft()
                            << ", right = " << w.getRight()
-                           << ") must not be negative";
+                           << ") must be in [0, 2^40] (larger bounds reach "
+                              "past any sequence and overflow the key "
+                              "arithmetic)";
   }
 
   if (TypedValue<RankedTensorType> bias = getBias()) {
@@ -420,10 +433,11 @@ LogicalResult LinearAttentionOp::verify() {
       return emitOpError() << "local_heads = " << n
                            << " must be a multiple of the group size Hq / Hkv = "
                            << group;
-    if (static_cast<int64_t>(*window) < 0)
+    if (static_cast<int64_t>(*window) < 0 ||
+        static_cast<int64_t>(*window) > kMaxWindow)
       return emitOpError() << "local_window = "
                            << static_cast<int64_t>(*window)
-                           << " must be non-negative";
+                           << " must be in [0, 2^40]";
   }
   return success();
 }

@@ -187,7 +187,7 @@ func.func @attention_lse_rank_bshd(%q: tensor<2x16x8x64xf32>) -> (tensor<2x16x8x
 // -----
 
 func.func @attention_scale_inf(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.attention' op scale = inf must be finite}}
+  // expected-error @+1 {{'attn.attention' op scale = inf must be finite and within [-1e38, 1e38] (the kernels compute in f32)}}
   %o = attn.attention %q, %q, %q {scale = 0x7FF0000000000000 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
@@ -195,7 +195,7 @@ func.func @attention_scale_inf(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf3
 // -----
 
 func.func @attention_scale_nan(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.attention' op scale = nan must be finite}}
+  // expected-error @+1 {{'attn.attention' op scale = nan must be finite and within [-1e38, 1e38] (the kernels compute in f32)}}
   %o = attn.attention %q, %q, %q {scale = 0x7FF8000000000000 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
@@ -203,15 +203,41 @@ func.func @attention_scale_nan(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf3
 // -----
 
 func.func @attention_window_negative_left(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.attention' op window (left = -1, right = 0) must not be negative}}
+  // expected-error @+1 {{'attn.attention' op window (left = -1, right = 0) must be in [0, 2^40] (larger bounds reach past any sequence and overflow the key arithmetic)}}
   %o = attn.attention %q, %q, %q {window = #attn.window<left = -1, right = 0>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
 
 // -----
 
+func.func @attention_scale_beyond_f32(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op scale = -1.000000e+39 must be finite and within [-1e38, 1e38] (the kernels compute in f32)}}
+  %o = attn.attention %q, %q, %q {scale = -1.0e39 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+// A window near the int64 limit used to wrap in the key arithmetic (every
+// row silently 0).
+func.func @attention_window_huge(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op window (left = 9223372036854775000, right = 0) must be in [0, 2^40]}}
+  %o = attn.attention %q, %q, %q {window = #attn.window<left = 9223372036854775000, right = 0>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @linear_eps_beyond_f32(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.linear_attention' op eps = 1.000000e+300 must be in [0, 1e38] (the kernels compute in f32)}}
+  %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, eps = 1.0e300 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
 func.func @attention_window_negative_right(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.attention' op window (left = 4, right = -2) must not be negative}}
+  // expected-error @+1 {{'attn.attention' op window (left = 4, right = -2) must be in [0, 2^40] (larger bounds reach past any sequence and overflow the key arithmetic)}}
   %o = attn.attention %q, %q, %q {window = #attn.window<left = 4, right = -2>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
@@ -768,7 +794,7 @@ func.func @linear_projection_zero_m(%q: tensor<2x8x16x64xf32>, %p: tensor<0x64xf
 // -----
 
 func.func @linear_eps_negative(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.linear_attention' op eps = -1.000000e-03 must be finite and >= 0}}
+  // expected-error @+1 {{'attn.linear_attention' op eps = -1.000000e-03 must be in [0, 1e38] (the kernels compute in f32)}}
   %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, eps = -1.0e-3 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
@@ -776,7 +802,7 @@ func.func @linear_eps_negative(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf3
 // -----
 
 func.func @linear_eps_nan(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.linear_attention' op eps = nan must be finite and >= 0}}
+  // expected-error @+1 {{'attn.linear_attention' op eps = nan must be in [0, 1e38] (the kernels compute in f32)}}
   %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<softmax>, eps = 0x7FF8000000000000 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
@@ -784,7 +810,7 @@ func.func @linear_eps_nan(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
 // -----
 
 func.func @linear_kernel_eps_inf(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.linear_attention' op kernel_eps = inf must be finite and >= 0}}
+  // expected-error @+1 {{'attn.linear_attention' op kernel_eps = inf must be in [0, 1e38] (the kernels compute in f32)}}
   %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<relu>, kernel_eps = 0x7FF0000000000000 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
@@ -792,7 +818,7 @@ func.func @linear_kernel_eps_inf(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64x
 // -----
 
 func.func @linear_kernel_eps_negative(%q: tensor<2x8x16x64xf32>, %p: tensor<128x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.linear_attention' op kernel_eps = -1.000000e-06 must be finite and >= 0}}
+  // expected-error @+1 {{'attn.linear_attention' op kernel_eps = -1.000000e-06 must be in [0, 1e38] (the kernels compute in f32)}}
   %o = attn.linear_attention %q, %q, %q projection(%p : tensor<128x64xf32>) {feature_map = #attn.feature_map<favor_plus>, kernel_eps = -1.0e-6 : f64} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
@@ -892,7 +918,7 @@ func.func @mixed_split_group(%q: tensor<2x8x16x64xf32>, %kv: tensor<2x2x16x64xf3
 // -----
 
 func.func @mixed_negative_window(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
-  // expected-error @+1 {{'attn.linear_attention' op local_window = -1 must be non-negative}}
+  // expected-error @+1 {{'attn.linear_attention' op local_window = -1 must be in [0, 2^40]}}
   %o = attn.linear_attention %q, %q, %q {feature_map = #attn.feature_map<elu_plus_one>, local_heads = 4, local_window = -1} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
   return %o : tensor<2x8x16x64xf32>
 }
