@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace attn;
 
@@ -145,6 +146,31 @@ TEST(ReferenceAttention, RowWithNoAllowedKeyIsZeroWithLseMinusInf) {
   EXPECT_TRUE(std::isinf(out->lse.at({0, 0, 1})) &&
               out->lse.at({0, 0, 1}) < 0);
   EXPECT_NEAR(out->lse.at({0, 0, 0}), std::log(2.0), kTol);
+}
+
+TEST(ReferenceAttention, NaNScoresMakeTheRowNaNAsInTheKernels) {
+  // Row 0's query is NaN: every score of it is NaN, and so are its output
+  // and LSE (an all-NaN row used to come out as an empty row, 0 and -inf).
+  // Row 1 is untouched. A NaN score masked away does not count.
+  AttentionSpec spec;
+  spec.returnLse = true;
+  AttentionInputs in = uniformInputs(1, 1, 2, 2);
+  in.q.at({0, 0, 0, 0}) = std::numeric_limits<double>::quiet_NaN();
+  llvm::Expected<AttentionOutputs> out = referenceAttention(spec, in);
+  ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+  EXPECT_TRUE(std::isnan(out->out.at({0, 0, 0, 0})));
+  EXPECT_TRUE(std::isnan(out->out.at({0, 0, 0, 1})));
+  EXPECT_TRUE(std::isnan(out->lse.at({0, 0, 0})));
+  EXPECT_NEAR(out->out.at({0, 0, 1, 0}), 0.5, kTol);
+  EXPECT_NEAR(out->lse.at({0, 0, 1}), std::log(2.0), kTol);
+
+  spec.causal = Causal::TopLeft; // row 0 sees key 0 only
+  in = uniformInputs(1, 1, 2, 2);
+  in.k.at({0, 0, 1, 0}) = std::numeric_limits<double>::quiet_NaN();
+  out = referenceAttention(spec, in);
+  ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+  EXPECT_NEAR(out->out.at({0, 0, 0, 0}), 1.0, kTol);
+  EXPECT_TRUE(std::isnan(out->out.at({0, 0, 1, 0})));
 }
 
 TEST(ReferenceAttention, KeyPaddingOfZeroEmptiesEveryRow) {

@@ -275,6 +275,7 @@ referenceAttention(const AttentionSpec &spec, const AttentionInputs &in,
           continue;
         }
         double rowMax = -kInf;
+        bool nanScore = false;
         for (int64_t j = 0; j < d.kvLen; ++j) {
           allowed[j] = isAllowed(spec, in, d, b, h, i, j);
           if (!allowed[j])
@@ -287,6 +288,16 @@ referenceAttention(const AttentionSpec &spec, const AttentionInputs &in,
           if (in.bias)
             scores[j] += broadcastAt(*in.bias, b, h, i, j);
           rowMax = std::max(rowMax, scores[j]);
+          nanScore |= std::isnan(scores[j]);
+        }
+        // A NaN score makes the whole row NaN, as IEEE arithmetic does in
+        // the kernels (std::max above would skip it).
+        if (nanScore) {
+          for (int64_t y = 0; y < d.valueDim; ++y)
+            result.out.data[qkvOffset(result.out, spec.layout, b, h, i, y)] =
+                std::numeric_limits<double>::quiet_NaN();
+          result.lse.at({b, h, i}) = std::numeric_limits<double>::quiet_NaN();
+          continue;
         }
         // No allowed key (or only -inf scores): output 0, LSE -inf.
         if (rowMax == -kInf) {
