@@ -12,6 +12,9 @@
 #include "attn/Tensor.h"
 #include "attn/Reference.h"
 
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -21,6 +24,13 @@ float f16ToFloat(uint16_t h);
 uint16_t floatToF16(float f);
 float bf16ToFloat(uint16_t h);
 uint16_t floatToBF16(float f);
+
+/// The element count of a `dtype` tensor of `shape`, or why this process
+/// cannot hold it: a negative dim, a count or byte size past int64, or more
+/// bytes than the machine's physical memory. Check before constructing a
+/// HostTensor from sizes a user controls (options, .npy headers).
+llvm::Expected<int64_t> checkedElementCount(llvm::ArrayRef<int64_t> shape,
+                                            DType dtype);
 
 struct HostTensor {
   DType dtype = DType::F32;

@@ -200,7 +200,9 @@ private:
 llvm::Error CheckedKernel::checkBuffer(const char *what, const ArgType &decl,
                                    const TensorRef &t) const {
   std::string label = std::string(what) + " '" + decl.name + "'";
-  if (!t.data)
+  // A tensor with a zero dim (B, H or L = 0, as the spec allows) has no
+  // element to point at.
+  if (!t.data && !llvm::is_contained(t.shape, 0))
     return fail(label + " has a null data pointer");
   if (t.dtype != decl.dtype)
     return fail(label + " has dtype " + toString(t.dtype) + ", the spec needs " +

@@ -3,10 +3,13 @@
 #include "attn/HostTensor.h"
 #include "attn/RandomFeatures.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <unistd.h>
 
 namespace attn {
 
@@ -77,6 +80,41 @@ uint16_t floatToBF16(float f) {
     return static_cast<uint16_t>((x >> 16) | 0x40);
   x += 0x7fffu + ((x >> 16) & 1);
   return static_cast<uint16_t>(x >> 16);
+}
+
+llvm::Expected<int64_t> checkedElementCount(llvm::ArrayRef<int64_t> shape,
+                                            DType dtype) {
+  auto describe = [&] {
+    std::string text = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+      text += (i ? ", " : "") + std::to_string(shape[i]);
+    return text + "]";
+  };
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "shape " + describe() +
+                                         " has a negative dim");
+    if (llvm::MulOverflow(count, d, count))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "shape " + describe() + " has more elements than an int64 counts");
+  }
+  int64_t bytes;
+  if (llvm::MulOverflow(count, static_cast<int64_t>(sizeOf(dtype)), bytes))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "shape " + describe() +
+                                       " needs more bytes than an int64 counts");
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0 && bytes / page > pages)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "shape " + describe() + " needs " + std::to_string(bytes) +
+            " bytes, more than this machine's " +
+            std::to_string(static_cast<int64_t>(pages) * page) +
+            " bytes of memory");
+  return count;
 }
 
 HostTensor::HostTensor(DType dtype, std::vector<int64_t> shape)

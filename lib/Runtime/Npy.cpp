@@ -2,6 +2,8 @@
 
 #include "attn/Npy.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -99,14 +101,22 @@ llvm::Expected<HostTensor> readNpy(llvm::StringRef path,
     dims = tail;
   }
 
-  HostTensor file(fileType, shape);
-  size_t elemBytes = isF64 ? 8 : sizeOf(fileType);
-  size_t bytes = file.numElements() * elemBytes;
-  if (data.size() - start - headerLen < bytes)
-    return fail(path, "holds " +
-                          llvm::Twine(data.size() - start - headerLen) +
+  // The header's shape is untrusted: its element count must neither
+  // overflow nor need more bytes than the file holds, before anything is
+  // allocated for it.
+  auto count = checkedElementCount(shape, fileType);
+  if (!count)
+    return fail(path, llvm::toString(count.takeError()));
+  const int64_t elemBytes = isF64 ? 8 : static_cast<int64_t>(sizeOf(fileType));
+  const uint64_t available = data.size() - start - headerLen;
+  int64_t bytes = 0;
+  const bool overflow = llvm::MulOverflow(*count, elemBytes, bytes);
+  if (overflow || available < static_cast<uint64_t>(bytes))
+    return fail(path, "holds " + llvm::Twine(available) +
                           " data bytes, shape " + *shapeText + " needs " +
-                          llvm::Twine(bytes));
+                          (overflow ? llvm::Twine("more than 2^63")
+                                    : llvm::Twine(bytes)));
+  HostTensor file(fileType, shape);
   const char *payload = data.data() + start + headerLen;
   if (isF64) {
     for (int64_t e = 0; e < file.numElements(); ++e) {

@@ -167,17 +167,27 @@ int main(int argc, char **argv) {
       values.push_back(std::move(*t));
     }
   } else {
+    for (auto *size : {&batch, &heads, &kvHeads, &qLen, &kvLen})
+      if (*size < 0)
+        return fail("--" + size->ArgStr + " must be >= 0, got " +
+                    llvm::Twine(static_cast<int64_t>(*size)));
     Dims d = specDims;
     auto pick = [](int64_t declared, int64_t option) {
       return declared == kDynamic ? option : declared;
     };
     d.batch = pick(d.batch, batch);
     d.qHeads = pick(d.qHeads, heads);
-    d.kvHeads = pick(d.kvHeads, kvHeads ? kvHeads : d.qHeads);
+    d.kvHeads =
+        pick(d.kvHeads, kvHeads.getNumOccurrences() ? kvHeads : d.qHeads);
     d.qLen = pick(d.qLen, qLen);
-    d.kvLen = pick(d.kvLen, kvLen ? kvLen : d.qLen);
-    values = randomArguments(args, argumentShapes(args, d, specLayout), d,
-                             seed, inputScale);
+    d.kvLen = pick(d.kvLen, kvLen.getNumOccurrences() ? kvLen : d.qLen);
+    std::vector<std::vector<int64_t>> argShapes =
+        argumentShapes(args, d, specLayout);
+    for (auto [arg, shape] : llvm::zip(args, argShapes))
+      if (auto count = checkedElementCount(shape, arg.dtype); !count)
+        return fail("argument '" + arg.name +
+                    "': " + llvm::toString(count.takeError()));
+    values = randomArguments(args, argShapes, d, seed, inputScale);
   }
   std::vector<TensorRef> refs;
   for (HostTensor &v : values)
@@ -192,6 +202,10 @@ int main(int argc, char **argv) {
   std::vector<HostTensor> results;
   std::vector<TensorRef> resultRefs;
   for (size_t i = 0; i < resultTypes.size(); ++i) {
+    if (auto count = checkedElementCount((*shapes)[i], resultTypes[i].dtype);
+        !count)
+      return fail("result '" + resultTypes[i].name +
+                  "': " + llvm::toString(count.takeError()));
     results.emplace_back(resultTypes[i].dtype, (*shapes)[i]);
     results.back().poison(); // a result never written stays NaN
   }
