@@ -567,10 +567,12 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
     if (!p)
       return p.takeError();
     c->owned.push_back(*p);
-    llvm::Error e = isOut ? cuda::fill(*p, 0xFF, bytesOf(t))
-                          : cuda::copyToDevice(*p, t.data, bytesOf(t));
-    if (e)
-      return std::move(e);
+    if (bytesOf(t) > 0) { // an empty tensor (a zero dim) has nothing to copy
+      llvm::Error e = isOut ? cuda::fill(*p, 0xFF, bytesOf(t))
+                            : cuda::copyToDevice(*p, t.data, bytesOf(t));
+      if (e)
+        return std::move(e);
+    }
     TensorRef device = t;
     device.data = reinterpret_cast<void *>(*p);
     return bind(device);
@@ -731,6 +733,8 @@ llvm::Error CUDAKernel::launch(llvm::ArrayRef<TensorRef> given,
     size_t bytes = sizeOf(outs[i].dtype);
     for (int64_t d : outs[i].shape)
       bytes *= d;
+    if (bytes == 0)
+      continue;
     if (llvm::Error e = cuda::copyToHost(
             outs[i].data, reinterpret_cast<cuda::DevicePtr>((*c)->outs[i].data),
             bytes))
