@@ -109,6 +109,18 @@ VARIANT(FullAttentionEveryHeadDim) {
 
 VARIANT(FullAttentionCrossAndDecode) { checkVariant(t, base(64), kRect); }
 
+// Zero-size tensors, which the spec allows: B, Lq = 0 give empty results,
+// Lk = 0 rows without keys (0, LSE -inf).
+VARIANT(ZeroSizeTensors) {
+  const Sizes empty[] = {{0, 4, 2, 5, 7}, {2, 4, 2, 0, 7}, {2, 4, 2, 5, 0}};
+  for (ElementType type : {ElementType::F32, ElementType::BF16}) {
+    AttentionSpec s = base(64, type);
+    s.causal = Causal::BottomRight;
+    s.returnLse = true;
+    checkVariant(t, s, empty);
+  }
+}
+
 VARIANT(CausalBottomRight) {
   AttentionSpec s = base(64);
   s.causal = Causal::BottomRight;
