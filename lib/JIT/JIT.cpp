@@ -664,11 +664,18 @@ llvm::Error CUDAKernel::appendTensorMap(Ready &r, const jit::ParamSource &p,
   const int order[4] = {3, s, h, 0}; // stored dims, innermost first
   cuda::TensorMapRequest q;
   q.address = data;
+  // TMA takes no empty dim. A launched kernel never reads through the map
+  // of an empty view (B, H or Lq = 0 launch nothing; with Lk = 0 no tile
+  // has a key block to load), so it is encoded as a contiguous map of the
+  // view's dims with 0 raised to 1: its strides must stay legal too.
+  const bool empty = llvm::is_contained(shape, 0);
   int64_t inner = 1;
   for (int i = 0; i < 4; ++i) {
-    q.dims[i] = shape[order[i]];
+    q.dims[i] = std::max<int64_t>(shape[order[i]], 1);
     // A dim of extent 1 is never stepped over; any legal stride will do.
-    q.strides[i] = q.dims[i] == 1 && i > 0 ? inner : base.strides[order[i]];
+    q.strides[i] = (q.dims[i] == 1 || empty) && i > 0
+                       ? inner
+                       : base.strides[order[i]];
     inner = q.strides[i] * q.dims[i];
   }
   q.box[0] = 64;
