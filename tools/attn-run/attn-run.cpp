@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 using namespace attn;
 namespace cl = llvm::cl;
@@ -102,6 +103,17 @@ static int fail(llvm::Error error) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // --help lists attn-run's own options, not every flag the linked LLVM
+  // backends register.
+  static cl::OptionCategory category("attn-run options");
+  for (cl::Option *o : std::initializer_list<cl::Option *>{
+           &specPath, std::addressof(inputs),
+           std::addressof(outputs), &targetName, &funcName, &check,
+           &bench, &seed, &inputScale, &batch, &heads, &kvHeads, &qLen,
+           &kvLen, &repeats, &blockQ, &blockKV, &linearChunk,
+           &linearValueTile, &hopperStages, &serial, &checkBudget})
+    o->addCategory(category);
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "run an attn spec on .npy inputs\n");
 
   auto file = llvm::MemoryBuffer::getFile(specPath, /*IsText=*/true);
