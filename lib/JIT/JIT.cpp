@@ -991,11 +991,28 @@ JIT::compile(llvm::StringRef mlirText, Target target,
       return fail("function '" + fn.getSymName() +
                   "' must take and return ranked tensors of f32, f16, bf16, "
                   "i32, i64 or i1");
-  bool hasAttention = false, hasLinear = false;
-  fn.walk([&](mlir::attn::AttentionOp) { hasAttention = true; });
-  fn.walk([&](mlir::attn::LinearAttentionOp) { hasLinear = true; });
-  if (!hasAttention && !hasLinear)
+  // A spec is one attn op whose results the function returns, in order:
+  // the runtime binds results by position and the reference recomputes
+  // that one op.
+  SmallVector<Operation *> attnOps;
+  fn.walk([&](Operation *op) {
+    if (isa<mlir::attn::AttentionOp, mlir::attn::LinearAttentionOp>(op))
+      attnOps.push_back(op);
+  });
+  if (attnOps.empty())
     return fail("function '" + fn.getSymName() + "' holds no attn op");
+  if (attnOps.size() > 1)
+    return fail("function '" + fn.getSymName() + "' holds " +
+                llvm::Twine(attnOps.size()) +
+                " attn ops; a spec holds exactly one");
+  auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+  if (ret.getOperands() != ValueRange(attnOps[0]->getResults()))
+    return fail("function '" + fn.getSymName() +
+                "' must return the results of its attn op, each once and in "
+                "order (" +
+                (attnOps[0]->getNumResults() == 2 ? "output, lse"
+                                                  : "output") +
+                ")");
 
   std::string key;
   {
