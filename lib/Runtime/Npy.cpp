@@ -8,6 +8,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <limits>
 
 namespace attn {
 namespace {
@@ -142,8 +143,22 @@ llvm::Expected<HostTensor> readNpy(llvm::StringRef path,
   if ((*want == DType::I32 || *want == DType::I64) &&
       (fileType == DType::I32 || fileType == DType::I64)) {
     HostTensor converted(*want, shape);
-    for (int64_t e = 0; e < file.numElements(); ++e)
-      converted.set(e, file.get(e));
+    for (int64_t e = 0; e < file.numElements(); ++e) {
+      int64_t x;
+      if (fileType == DType::I64)
+        std::memcpy(&x, file.bytes.data() + e * 8, 8);
+      else
+        x = static_cast<int64_t>(file.get(e));
+      // Narrowing must not change a value (a key length of 2^32 + 5 is
+      // not 5).
+      if (*want == DType::I32 &&
+          (x < std::numeric_limits<int32_t>::min() ||
+           x > std::numeric_limits<int32_t>::max()))
+        return fail(path, "element " + llvm::Twine(e) + " = " +
+                              llvm::Twine(x) + " does not fit the i32 the "
+                              "spec expects");
+      converted.set(e, static_cast<double>(x));
+    }
     return converted;
   }
   return fail(path, llvm::Twine("has dtype ") + toString(fileType) +
