@@ -38,9 +38,11 @@ struct TensorRef {
 /// The declared type of one kernel argument or result: dtype and dims
 /// (kDynamic where any size binds).
 struct ArgType {
-  std::string name;
+  std::string name; ///< the first operand role it feeds ("query", ...)
   DType dtype;
   std::vector<int64_t> shape;
+  /// Every operand role it feeds: one tensor may be Q, K and V at once.
+  std::vector<std::string> roles;
 };
 
 } // namespace attn

@@ -400,12 +400,15 @@ llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
 }
 #endif // ATTN_CPU_JIT
 
-std::vector<ArgType> typesOf(TypeRange types, llvm::ArrayRef<std::string> names) {
+std::vector<ArgType> typesOf(TypeRange types,
+                             llvm::ArrayRef<std::vector<std::string>> roles) {
   std::vector<ArgType> out;
   for (auto [i, t] : llvm::enumerate(types)) {
     auto tensor = cast<RankedTensorType>(t);
     ArgType a;
-    a.name = i < names.size() ? names[i] : "#" + std::to_string(i);
+    if (i < roles.size())
+      a.roles = roles[i];
+    a.name = a.roles.empty() ? "#" + std::to_string(i) : a.roles.front();
     a.dtype = *dtypeOf(tensor.getElementType());
     for (int64_t d : tensor.getShape())
       a.shape.push_back(ShapedType::isDynamic(d) ? kDynamic : d);
@@ -414,32 +417,27 @@ std::vector<ArgType> typesOf(TypeRange types, llvm::ArrayRef<std::string> names)
   return out;
 }
 
-/// Names of the function's arguments from the attn op operands that use them.
-std::vector<std::string> argumentNames(func::FuncOp fn) {
-  std::vector<std::string> names(fn.getNumArguments());
-  fn.walk([&](mlir::attn::AttentionOp op) {
-    const char *opNames[] = {"query", "key",        "value",  "bias",
-                             "mask",  "kv_lengths", "doc_q",  "doc_k",
-                             "global_tokens"};
-    Value operands[] = {op.getQuery(),     op.getKey(),  op.getValue(),
-                        op.getBias(),      op.getMask(), op.getKvLengths(),
-                        op.getDocQ(),      op.getDocK(), op.getGlobalTokens()};
-    for (auto [n, v] : llvm::zip(opNames, operands))
+/// The operand roles ("query", "key", ...) each function argument feeds,
+/// in operand order: one argument may feed several.
+std::vector<std::vector<std::string>> argumentRoles(func::FuncOp fn) {
+  std::vector<std::vector<std::string>> roles(fn.getNumArguments());
+  auto note = [&](llvm::ArrayRef<const char *> names, ValueRange operands) {
+    for (auto [n, v] : llvm::zip(names, operands))
       if (auto arg = dyn_cast_or_null<BlockArgument>(v))
-        names[arg.getArgNumber()] = n;
+        roles[arg.getArgNumber()].push_back(n);
+  };
+  fn.walk([&](mlir::attn::AttentionOp op) {
+    note({"query", "key", "value", "bias", "mask", "kv_lengths", "doc_q",
+          "doc_k", "global_tokens"},
+         {op.getQuery(), op.getKey(), op.getValue(), op.getBias(),
+          op.getMask(), op.getKvLengths(), op.getDocQ(), op.getDocK(),
+          op.getGlobalTokens()});
   });
   fn.walk([&](mlir::attn::LinearAttentionOp op) {
-    const char *opNames[] = {"query", "key", "value", "projection"};
-    Value operands[] = {op.getQuery(), op.getKey(), op.getValue(),
-                        op.getProjection()};
-    for (auto [n, v] : llvm::zip(opNames, operands))
-      if (auto arg = dyn_cast_or_null<BlockArgument>(v))
-        names[arg.getArgNumber()] = n;
+    note({"query", "key", "value", "projection"},
+         {op.getQuery(), op.getKey(), op.getValue(), op.getProjection()});
   });
-  for (size_t i = 0; i < names.size(); ++i)
-    if (names[i].empty())
-      names[i] = "#" + std::to_string(i);
-  return names;
+  return roles;
 }
 
 } // namespace
@@ -1032,10 +1030,10 @@ JIT::compile(llvm::StringRef mlirText, Target target,
   }
 
   std::string name = fn.getSymName().str();
-  std::vector<std::string> names = argumentNames(fn);
-  std::vector<ArgType> argTypes = typesOf(fn.getArgumentTypes(), names);
-  std::vector<ArgType> resultTypes = typesOf(
-      fn.getResultTypes(), {"output", "lse"});
+  std::vector<ArgType> argTypes =
+      typesOf(fn.getArgumentTypes(), argumentRoles(fn));
+  std::vector<ArgType> resultTypes =
+      typesOf(fn.getResultTypes(), {{"output"}, {"lse"}});
   OwningOpRef<ModuleOp> specCopy = module->clone();
 
   auto kernel =

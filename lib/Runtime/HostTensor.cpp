@@ -328,35 +328,40 @@ std::vector<HostTensor> randomArguments(llvm::ArrayRef<ArgType> args,
   return out;
 }
 
+/// The operand roles of an argument (its name alone where none are known).
+static std::vector<std::string> rolesOf(const ArgType &arg) {
+  return arg.roles.empty() ? std::vector<std::string>{arg.name} : arg.roles;
+}
+
 AttentionInputs referenceInputs(llvm::ArrayRef<ArgType> args,
                                 const std::vector<HostTensor> &values) {
   AttentionInputs in;
-  for (size_t a = 0; a < args.size(); ++a) {
-    const std::string &n = args[a].name;
-    RefTensor t = values[a].toRef();
-    if (n == "query") in.q = std::move(t);
-    else if (n == "key") in.k = std::move(t);
-    else if (n == "value") in.v = std::move(t);
-    else if (n == "bias") in.bias = std::move(t);
-    else if (n == "mask") in.mask = std::move(t);
-    else if (n == "kv_lengths") in.kvLengths = std::move(t);
-    else if (n == "doc_q") in.docQ = std::move(t);
-    else if (n == "doc_k") in.docK = std::move(t);
-    else if (n == "global_tokens") in.globalTokens = std::move(t);
-  }
+  for (size_t a = 0; a < args.size(); ++a)
+    for (const std::string &n : rolesOf(args[a])) {
+      RefTensor t = values[a].toRef();
+      if (n == "query") in.q = std::move(t);
+      else if (n == "key") in.k = std::move(t);
+      else if (n == "value") in.v = std::move(t);
+      else if (n == "bias") in.bias = std::move(t);
+      else if (n == "mask") in.mask = std::move(t);
+      else if (n == "kv_lengths") in.kvLengths = std::move(t);
+      else if (n == "doc_q") in.docQ = std::move(t);
+      else if (n == "doc_k") in.docK = std::move(t);
+      else if (n == "global_tokens") in.globalTokens = std::move(t);
+    }
   return in;
 }
 
 LinearAttentionInputs linearReferenceInputs(llvm::ArrayRef<ArgType> args,
                                             const std::vector<HostTensor> &values) {
   LinearAttentionInputs in;
-  for (size_t a = 0; a < args.size(); ++a) {
-    const std::string &n = args[a].name;
-    if (n == "query") in.q = values[a].toRef();
-    else if (n == "key") in.k = values[a].toRef();
-    else if (n == "value") in.v = values[a].toRef();
-    else if (n == "projection") in.projection = values[a].toRef();
-  }
+  for (size_t a = 0; a < args.size(); ++a)
+    for (const std::string &n : rolesOf(args[a])) {
+      if (n == "query") in.q = values[a].toRef();
+      else if (n == "key") in.k = values[a].toRef();
+      else if (n == "value") in.v = values[a].toRef();
+      else if (n == "projection") in.projection = values[a].toRef();
+    }
   return in;
 }
 
