@@ -1003,8 +1003,11 @@ JIT::compile(llvm::StringRef mlirText, Target target,
     return fail("function '" + fn.getSymName() + "' holds " +
                 llvm::Twine(attnOps.size()) +
                 " attn ops; a spec holds exactly one");
-  auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
-  if (ret.getOperands() != ValueRange(attnOps[0]->getResults()))
+  bool returnsResults = true;
+  fn.walk([&](func::ReturnOp ret) {
+    returnsResults &= ret.getOperands() == ValueRange(attnOps[0]->getResults());
+  });
+  if (!returnsResults)
     return fail("function '" + fn.getSymName() +
                 "' must return the results of its attn op, each once and in "
                 "order (" +

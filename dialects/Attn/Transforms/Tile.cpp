@@ -145,16 +145,14 @@ LogicalResult Tiler::run() {
   Type f32 = b.getF32Type();
   Value mState = alloc(MemRefType::get({blockQ}, f32));
   Value lState = alloc(MemRefType::get({blockQ}, f32));
-  Value acc =
-      alloc(MemRefType::get({blockQ, Dv}, f32));
+  Value acc = alloc(MemRefType::get({blockQ, Dv}, f32));
   auto fill = [&](Value buf, double value) {
     Value cst = arith::ConstantFloatOp::create(
         b, loc, cast<FloatType>(f32), APFloat(static_cast<float>(value)));
     linalg::FillOp::create(b, loc, ValueRange{cst}, ValueRange{buf});
   };
   // Scratch: key-major scores, the per-row rescale, the transposed Q tile.
-  Value scores =
-      alloc(MemRefType::get({blockKV, blockQ}, f32));
+  Value scores = alloc(MemRefType::get({blockKV, blockQ}, f32));
   Value alpha = alloc(MemRefType::get({blockQ}, f32));
   Type qElem = cast<MemRefType>(q.getType()).getElementType();
   Value qt = alloc(MemRefType::get({D, blockQ}, qElem));
