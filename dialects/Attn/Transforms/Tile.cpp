@@ -47,22 +47,18 @@ Value tileView(OpBuilder &b, Location loc, Value buf, Layout layout, Value bi,
     sizes = {one, rows, one, b.getIndexAttr(cols)};
   }
   SmallVector<OpFoldResult> strides(4, one);
-  MemRefType resultType = memref::SubViewOp::inferRankReducedResultType(
-      {ShapedType::kDynamic, cols}, type, offsets, sizes, strides);
-  // With cols == 1 the inferred rank reduction may keep the head or batch
-  // dim (also of size 1) as the column, with a stride the vector lowering
-  // cannot take: keep exactly the S and D dims of the full view.
+  // The rank-reduced view keeps exactly the S and D dims of the full one:
+  // with cols == 1, inferring the reduction may keep the head or batch dim
+  // (also of size 1) as the column, with a stride the vector lowering
+  // cannot take.
   MemRefType full =
       memref::SubViewOp::inferResultType(type, offsets, sizes, strides);
-  SmallVector<int64_t> fullStrides;
-  int64_t fullOffset;
-  if (succeeded(full.getStridesAndOffset(fullStrides, fullOffset))) {
-    const int64_t s = layout == Layout::bhsd ? 2 : 1;
-    resultType = MemRefType::get(
-        {full.getDimSize(s), cols}, type.getElementType(),
-        StridedLayoutAttr::get(b.getContext(), fullOffset,
-                               {fullStrides[s], fullStrides[3]}));
-  }
+  auto [fullStrides, fullOffset] = full.getStridesAndOffset();
+  const int64_t s = layout == Layout::bhsd ? 2 : 1;
+  auto resultType = MemRefType::get(
+      {full.getDimSize(s), cols}, type.getElementType(),
+      StridedLayoutAttr::get(b.getContext(), fullOffset,
+                             {fullStrides[s], fullStrides[3]}));
   return memref::SubViewOp::create(b, loc, resultType, buf, offsets, sizes,
                                    strides);
 }

@@ -304,14 +304,15 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   Value Hq = m.dim(bufs.q, storedDim(layout, 1));
   Value Lq = m.dim(bufs.q, storedDim(layout, 2));
   Value qBlocks = m.ceilDiv(Lq, m.c(kBlockM));
-  Value numTiles = m.mul(m.mul(qBlocks, Hq), m.dim(bufs.q, 0));
+  Value headsBatch = m.mul(Hq, m.dim(bufs.q, 0));
+  Value numTiles = m.mul(qBlocks, headsBatch);
   Value cta = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value ctas = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
   Value paired = m.cmp(arith::CmpIPredicate::ugt, numTiles, ctas);
   Value perHead = arith::SelectOp::create(
       b, loc, paired, m.ceilDiv(qBlocks, m.c(2)), qBlocks);
   Value sides = arith::SelectOp::create(b, loc, paired, m.c(2), m.c(1));
-  Value units = m.mul(perHead, m.mul(Hq, m.dim(bufs.q, 0)));
+  Value units = m.mul(perHead, headsBatch);
   Value myUnits = arith::SelectOp::create(
       b, loc, m.cmp(arith::CmpIPredicate::ult, cta, units),
       m.ceilDiv(m.sub(units, cta), ctas), m.c(0));
@@ -332,6 +333,25 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
     tile.numBlocks = m.ceilDiv(m.sub(tile.hiKey, tile.lo), m.c(blockN));
     return tile;
   };
+  /// If `cond`: `body(count, rest)` and state (count + 1, its results),
+  /// with `state` = (count, rest...); else the state unchanged. The tile
+  /// and key-block loops count the iterations that did work this way.
+  auto whenCounted =
+      [&](Value cond, ValueRange state,
+          function_ref<SmallVector<Value>(Value count, ValueRange rest)>
+              body) {
+        auto ifOp = scf::IfOp::create(b, loc, state.getTypes(), cond,
+                                      /*withElse=*/true);
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b, loc, state);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        SmallVector<Value> next = {m.add(state[0], m.c(1))};
+        SmallVector<Value> rest = body(state[0], state.drop_front());
+        next.append(rest.begin(), rest.end());
+        scf::YieldOp::create(b, loc, next);
+        return SmallVector<Value>(ifOp.getResults());
+      };
   /// `body(tile, n, state)` for this CTA's tiles, n counting them.
   auto forTiles = [&](ValueRange init,
                       function_ref<SmallVector<Value>(const Tile &, Value n,
@@ -352,18 +372,9 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
           Value qBlock = arith::SelectOp::create(b, loc, second, p, mirror);
           Value valid = m.orI(m.eq(second, m.boolean(false)),
                               m.lt(p, mirror));
-          auto ifValid = scf::IfOp::create(b, loc, state.getTypes(), valid,
-                                           /*withElse=*/true);
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPointToStart(ifValid.elseBlock());
-          scf::YieldOp::create(b, loc, state);
-          b.setInsertionPointToStart(ifValid.thenBlock());
-          SmallVector<Value> next = {m.add(state[0], m.c(1))};
-          SmallVector<Value> rest = body(tileAt(qBlock, m.div(unit, perHead)),
-                                         state[0], state.drop_front());
-          next.append(rest.begin(), rest.end());
-          scf::YieldOp::create(b, loc, next);
-          return SmallVector<Value>(ifValid.getResults());
+          return whenCounted(valid, state, [&](Value n, ValueRange rest) {
+            return body(tileAt(qBlock, m.div(unit, perHead)), n, rest);
+          });
         });
   };
   auto blockAt = [&](const Tile &tile, Value j) {
@@ -396,19 +407,11 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
         return m.loop(
             m.c(0), tile.numBlocks, m.c(1), carried,
             [&](Value j, ValueRange state) -> SmallVector<Value> {
-              auto [k0, kn, visit, fullBlock] = blockAt(tile, j);
-              auto ifVisit = scf::IfOp::create(b, loc, state.getTypes(),
-                                               visit, /*withElse=*/true);
-              OpBuilder::InsertionGuard g(b);
-              b.setInsertionPointToStart(ifVisit.elseBlock());
-              scf::YieldOp::create(b, loc, state);
-              b.setInsertionPointToStart(ifVisit.thenBlock());
-              SmallVector<Value> next = {m.add(state[0], m.c(1))};
-              SmallVector<Value> rest =
-                  body(state[0], k0, kn, fullBlock, state.drop_front());
-              next.append(rest.begin(), rest.end());
-              scf::YieldOp::create(b, loc, next);
-              return SmallVector<Value>(ifVisit.getResults());
+              Value k0, kn, visit, fullBlock;
+              std::tie(k0, kn, visit, fullBlock) = blockAt(tile, j);
+              return whenCounted(visit, state, [&](Value it, ValueRange rest) {
+                return body(it, k0, kn, fullBlock, rest);
+              });
             });
       };
 
