@@ -31,9 +31,11 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <algorithm>
@@ -527,9 +529,44 @@ private:
                                       llvm::ArrayRef<TensorRef> outs,
                                       int64_t repeats) override;
 
+  /// Device memory of at least `bytes` for scratch buffers, kept for later
+  /// runs (and poisoned with NaN bytes when allocated, so a kernel that
+  /// reads scratch before writing it cannot look right). Runs of one kernel
+  /// object share it: concurrent runs on different streams need separate
+  /// kernel objects.
+  llvm::Expected<char *> growScratch(size_t bytes) const {
+    std::lock_guard<std::mutex> lock(scratchMutex);
+    if (bytes > scratchSize) {
+      if (scratchBase) {
+        if (llvm::Error e = cuda::synchronize()) // in use by earlier launches
+          return std::move(e);
+        cuda::free(scratchBase);
+        scratchBase = 0;
+        scratchSize = 0;
+      }
+      auto p = cuda::alloc(bytes);
+      if (!p)
+        return p.takeError();
+      if (llvm::Error e = cuda::fill(*p, 0xFF, bytes))
+        return std::move(e);
+      scratchBase = *p;
+      scratchSize = bytes;
+    }
+    return reinterpret_cast<char *>(scratchBase);
+  }
+
   /// The lowered module, whose host function the steps refer to.
   OwningOpRef<ModuleOp> lowered;
   std::vector<Step> steps;
+  mutable std::mutex scratchMutex;
+  mutable cuda::DevicePtr scratchBase = 0;
+  mutable size_t scratchSize = 0;
+
+public:
+  ~CUDAKernel() override {
+    if (scratchBase)
+      cuda::free(scratchBase);
+  }
 };
 
 /// A caller's buffer as bound to the kernel (contiguous strides if none).
@@ -599,6 +636,33 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
   auto multiprocessors = cuda::multiprocessorCount();
   if (!multiprocessors)
     return multiprocessors.takeError();
+  // Scratch buffers: one region of the kernel's pool each, 256-byte
+  // aligned, sized for these shapes.
+  llvm::DenseMap<void *, size_t> scratch;
+  size_t scratchBytes = 0;
+  for (const Step &step : steps)
+    for (const jit::ParamSource &p : step.plan.params) {
+      if (!p.isScratch || scratch.count(p.value.getAsOpaquePointer()))
+        continue;
+      auto shape = jit::shapeOf(p.value, shapes, *multiprocessors);
+      if (!shape)
+        return shape.takeError();
+      // Shapes come from the caller's sizes: refuse what overflows.
+      int64_t bytes = mlir::cast<mlir::ShapedType>(p.value.getType())
+                          .getElementTypeBitWidth() / 8;
+      for (int64_t d : *shape)
+        if (d < 0 || llvm::MulOverflow(bytes, d, bytes))
+          return fail("cuda: a scratch buffer's size overflows");
+      scratch[p.value.getAsOpaquePointer()] = scratchBytes;
+      scratchBytes += (static_cast<size_t>(bytes) + 255) / 256 * 256;
+    }
+  char *scratchPool = nullptr;
+  if (scratchBytes) {
+    auto pool = growScratch(scratchBytes);
+    if (!pool)
+      return pool.takeError();
+    scratchPool = *pool;
+  }
   std::vector<Ready> ready;
   for (const Step &step : steps) {
     Ready r{step.fn,
@@ -620,10 +684,21 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
     if (empty)
       continue; // nothing to compute
     for (const jit::ParamSource &p : step.plan.params) {
-      const Bound &base = p.isResult ? outs[p.index] : args[p.index];
-      auto shape = jit::shapeOf(p.value, shapes);
+      auto shape = jit::shapeOf(p.value, shapes, *multiprocessors);
       if (!shape)
         return shape.takeError();
+      if (p.isScratch) {
+        auto at = scratch.find(p.value.getAsOpaquePointer());
+        if (at == scratch.end())
+          return fail("cuda: a scratch buffer was not sized");
+        size_t first = r.words.size();
+        appendDescriptor(r.words, scratchPool + at->second, *shape,
+                         TensorRef::contiguousStrides(*shape));
+        for (size_t w = first; w < r.words.size(); ++w)
+          r.starts.push_back(w);
+        continue;
+      }
+      const Bound &base = p.isResult ? outs[p.index] : args[p.index];
       char *data = base.data;
       for (size_t i = 0; i < p.offsets.size(); ++i)
         data += p.offsets[i] * base.strides[i] * base.elem;

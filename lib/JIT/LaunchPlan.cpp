@@ -26,14 +26,15 @@ std::string describe(Operation *op) {
 
 /// The value of each of `sizes` (static or evaluated).
 llvm::Expected<std::vector<int64_t>> values(ArrayRef<OpFoldResult> sizes,
-                                            ArgShapes shapes) {
+                                            ArgShapes shapes,
+                                            int64_t multiprocessors) {
   std::vector<int64_t> out;
   for (OpFoldResult s : sizes) {
     if (std::optional<int64_t> c = getConstantIntValue(s)) {
       out.push_back(*c);
       continue;
     }
-    auto v = evaluate(cast<Value>(s), shapes);
+    auto v = evaluate(cast<Value>(s), shapes, multiprocessors);
     if (!v)
       return v.takeError();
     out.push_back(*v);
@@ -121,6 +122,12 @@ llvm::Expected<ParamSource> trace(Value v, func::FuncOp fn) {
       if (llvm::Error e = addOffsets(s, p))
         return std::move(e);
       v = s.getSource();
+    } else if (auto alloc = dyn_cast<gpu::AllocOp>(def)) {
+      if (!alloc.getAsyncDependencies().empty() || alloc.getHostShared())
+        return fail("cuda: a scratch buffer must be a plain gpu.alloc");
+      p.isScratch = true;
+      p.value = alloc.getMemref();
+      return p;
     } else if (isa<memref::AllocOp>(def)) {
       Value tensor;
       for (Operation *user : def->getUsers())
@@ -142,7 +149,8 @@ llvm::Expected<ParamSource> trace(Value v, func::FuncOp fn) {
 
 } // namespace
 
-llvm::Expected<std::vector<int64_t>> shapeOf(Value v, ArgShapes shapes) {
+llvm::Expected<std::vector<int64_t>> shapeOf(Value v, ArgShapes shapes,
+                                             int64_t multiprocessors) {
   auto type = cast<ShapedType>(v.getType());
   if (auto arg = dyn_cast<BlockArgument>(v)) {
     if (arg.getArgNumber() >= shapes.size())
@@ -154,22 +162,24 @@ llvm::Expected<std::vector<int64_t>> shapeOf(Value v, ArgShapes shapes) {
     return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
   Operation *def = v.getDefiningOp();
   if (auto c = dyn_cast<memref::CastOp>(def))
-    return shapeOf(c.getSource(), shapes);
+    return shapeOf(c.getSource(), shapes, multiprocessors);
   if (auto a = dyn_cast<memref::AssumeAlignmentOp>(def))
-    return shapeOf(a.getMemref(), shapes);
+    return shapeOf(a.getMemref(), shapes, multiprocessors);
   if (auto c = dyn_cast<tensor::CastOp>(def))
-    return shapeOf(c.getSource(), shapes);
+    return shapeOf(c.getSource(), shapes, multiprocessors);
   if (auto b = dyn_cast<bufferization::ToBufferOp>(def))
-    return shapeOf(b.getTensor(), shapes);
+    return shapeOf(b.getTensor(), shapes, multiprocessors);
   if (auto t = dyn_cast<bufferization::ToTensorOp>(def))
-    return shapeOf(t.getBuffer(), shapes);
+    return shapeOf(t.getBuffer(), shapes, multiprocessors);
   if (auto s = dyn_cast<tensor::ExtractSliceOp>(def))
-    return values(s.getMixedSizes(), shapes);
+    return values(s.getMixedSizes(), shapes, multiprocessors);
   if (auto s = dyn_cast<tensor::InsertSliceOp>(def))
-    return shapeOf(s.getDest(), shapes);
+    return shapeOf(s.getDest(), shapes, multiprocessors);
   // Allocations and empty tensors: static dims and their dynamic operands.
   ValueRange dynamic;
   if (auto a = dyn_cast<memref::AllocOp>(def))
+    dynamic = a.getDynamicSizes();
+  else if (auto a = dyn_cast<gpu::AllocOp>(def))
     dynamic = a.getDynamicSizes();
   else if (auto e = dyn_cast<tensor::EmptyOp>(def))
     dynamic = e.getDynamicSizes();
@@ -182,7 +192,7 @@ llvm::Expected<std::vector<int64_t>> shapeOf(Value v, ArgShapes shapes) {
       shape.push_back(d);
       continue;
     }
-    auto size = evaluate(dynamic[next++], shapes);
+    auto size = evaluate(dynamic[next++], shapes, multiprocessors);
     if (!size)
       return size.takeError();
     shape.push_back(*size);
@@ -202,7 +212,7 @@ llvm::Expected<int64_t> evaluate(Value v, ArgShapes shapes,
     return multiprocessors;
   }
   auto dimOf = [&](Value source, Value index) -> llvm::Expected<int64_t> {
-    auto shape = shapeOf(source, shapes);
+    auto shape = shapeOf(source, shapes, multiprocessors);
     if (!shape)
       return shape.takeError();
     std::optional<int64_t> i = getConstantIntValue(index);

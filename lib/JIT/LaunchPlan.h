@@ -5,7 +5,10 @@
 // the argument shapes, and each kernel parameter as a view (static offsets)
 // of a function argument or result. That covers what attn-to-gpu emits:
 // operands bound directly or as head slices (Performer's mixed heads), and
-// results allocated per op and returned or inserted into a returned tensor.
+// results allocated per op and returned or inserted into a returned tensor,
+// and scratch buffers (gpu.alloc in the host function: state between the
+// launches of one op, sized from the shapes and the SM count at launch),
+// which the runtime provides from device memory it owns.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +37,8 @@ struct ParamSource {
   /// (memref.assume_alignment on the way to the launch), 1 if none.
   int64_t alignment = 1;
   bool isResult = false;
+  /// A scratch buffer: `value` is its gpu.alloc, contiguous, uninitialized.
+  bool isScratch = false;
   unsigned index = 0;
   std::vector<int64_t> offsets;
   mlir::Value value;
@@ -59,8 +64,10 @@ llvm::Expected<std::vector<LaunchStep>> planLaunches(mlir::func::FuncOp fn);
 llvm::Expected<int64_t> evaluate(mlir::Value v, ArgShapes shapes,
                                  int64_t multiprocessors = 0);
 
-/// The shape of tensor or memref `v` given the argument shapes.
-llvm::Expected<std::vector<int64_t>> shapeOf(mlir::Value v, ArgShapes shapes);
+/// The shape of tensor or memref `v` given the argument shapes (and the SM
+/// count, for scratch sized by it).
+llvm::Expected<std::vector<int64_t>> shapeOf(mlir::Value v, ArgShapes shapes,
+                                             int64_t multiprocessors = 0);
 
 } // namespace attn::jit
 

@@ -3,29 +3,61 @@
 // RUN: attn-opt %s --split-input-file --attn-to-gpu="tensor-cores=false" | FileCheck %s --check-prefix=SCALAR
 // RUN: not attn-opt %s --split-input-file --attn-to-gpu="linear-chunk=40" 2>&1 | FileCheck %s --check-prefix=BADCHUNK
 
-// elu+1 in bf16 runs as a chunked scan on tensor cores: grid (Dv / 64, Hq, B)
-// of 8 warps (chunk 128); phi(K) [128 keys x (64 + 4) words], V^T with a
-// ones row for z [(64 + 8) x (64 + 4) words], the bf16 state [64 x 68 words]
-// and z carved from 72320 bytes of dynamic shared memory (more than static
-// shared memory may hold); 16-byte loads; mma.sync m16n8k16 on bf16 pairs.
+// elu+1 in bf16 runs as a chunk-parallel scan on tensor cores, in three
+// launches over segments of the sequence whose count is chosen at launch
+// from B, H and the SM count: the state kernel (phi(K)^T V and z per
+// segment, into a runtime-provided f32 scratch buffer [B, Hkv, segments,
+// D, Dv + 1]), an in-place scan over the segments, and the output kernel
+// (grid (segments x Dv / 64, Hq, B), 8 warps at chunk 128). phi(K) [128
+// keys x (64 + 4) words], V^T with a ones row for z [(64 + 8) x (64 + 4)
+// words], the bf16 state [64 x 68 words] and z carved from 72320 bytes of
+// dynamic shared memory; 16-byte loads; mma.sync m16n8k16 on bf16 pairs.
 // CHECK-LABEL: func.func @elu_causal(
 // Each buffer is read and written in 16-byte rows: the runtime checks it.
 // CHECK-COUNT-4: memref.assume_alignment %{{.+}}, 16 :
+// CHECK:         %[[SMS:.+]] = attn.multiprocessor_count : index
+// CHECK:         %[[STATE:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[NSEG:.+]]) : memref<?x?x?x128x129xf32>
 // CHECK:         %[[SHARED:.+]] = arith.constant 72320 : i32
-// CHECK:         gpu.launch_func @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB:.+]], %{{.+}}, %{{.+}}) threads in (%[[T:.+]], %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SHARED]] args({{.*}}){{$}}
-// CHECK:       gpu.func @elu_causal_linear_0(
+// CHECK:         %[[NB:.+]] = arith.muli %[[NSEG]], %c2
+// One segment (B x H fills the GPU) has no state and scan launches: their
+// grids are multiplied by min(segments - 1, 1).
+// CHECK:         %[[MINUS1:.+]] = arith.subi %[[NSEG]], %c1
+// CHECK:         %[[MANY:.+]] = arith.minsi %[[MINUS1]], %c1
+// CHECK:         %[[SB:.+]] = arith.muli %[[NB]], %[[MANY]]
+// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0_states blocks in (%[[SB]], %{{.+}}, %{{.+}}) threads in (%{{.+}}, %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SHARED]] args({{.*}}, %[[STATE]] : memref<?x?x?x128x129xf32>)
+// CHECK:         %[[SCANB:.+]] = arith.muli %[[MANY]], %c65
+// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0_scan blocks in (%[[SCANB]], %{{.+}}, %{{.+}}) threads in (%c256{{.*}}) args(%[[STATE]] : memref<?x?x?x128x129xf32>)
+// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB]], %{{.+}}, %{{.+}}) {{.*}} dynamic_shared_memory_size %[[SHARED]] args({{.*}}, %[[STATE]] : memref<?x?x?x128x129xf32>, %{{.+}} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>)
+// CHECK:         gpu.dealloc  %[[STATE]]
+// The state kernel: the segment's key chunks into phi(K)^T V, then stored.
+// CHECK:       gpu.func @elu_causal_linear_0_states(
 // CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>
 // CHECK:         %[[DYN:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x68xi32, #gpu.address_space<workgroup>>
 // CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<72x68xi32, #gpu.address_space<workgroup>>
 // CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x68xi32, #gpu.address_space<workgroup>>
 // CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128xf32, #gpu.address_space<workgroup>>
-// Keys before the first chunk (Lk > Lq) fold into the state first.
 // CHECK:         scf.for
 // CHECK:           vector.load %{{.+}} {alignment = 16 : i64} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<8xbf16>
 // CHECK:           math.exp2
 // CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// Then chunk by chunk: phi(Q) S, the masked intra-chunk product, S update.
+// CHECK:         memref.store %{{.+}} : memref<?x?x?x128x129xf32>
+// CHECK:         gpu.return
+// The scan: entry s becomes the sum of entries 0..s.
+// CHECK:       gpu.func @elu_causal_linear_0_scan(
+// CHECK:         scf.for
+// CHECK:           memref.load
+// CHECK:           arith.addf
+// CHECK:           memref.store
+// The output kernel: the state before its segment (summed in the block for
+// one segment, loaded otherwise), then chunk by chunk phi(Q) S, the masked
+// intra-chunk product, S update.
+// CHECK:       gpu.func @elu_causal_linear_0(
+// CHECK:         scf.if
+// CHECK:           scf.for
+// CHECK:             nvvm.mma.sync
+// CHECK:         } else {
+// CHECK:           memref.load %{{.+}} : memref<?x?x?x128x129xf32>
 // CHECK:         scf.for
 // CHECK:           gpu.barrier
 // CHECK:           vector.load %{{.+}} {alignment = 4 : i64} : {{.*}}, vector<2xbf16>

@@ -74,6 +74,8 @@ public:
 
   int64_t valueTile() const { return NV; }
   int64_t threads() const { return 32 * W; }
+  /// Value tiles per (head, batch).
+  int64_t valueTiles() const { return Dv / NV; }
   /// Shared memory, carved from the dynamic allocation (above 48 KB at the
   /// default tiles, which static shared memory cannot hold). Rows are
   /// padded by 4 words (16 bytes) so fragment loads spread over the banks.
@@ -94,7 +96,14 @@ public:
                                    std::multiplies<int64_t>());
     return bytes;
   }
-  void build(gpu::GPUFuncOp fn);
+  /// The state kernel (q, k, v, state): block (segment, value tile) of
+  /// (KV head, batch) sums phi(K)^T V and z over the segment's keys into
+  /// its state entry.
+  void buildStates(gpu::GPUFuncOp fn);
+  /// The output kernel (q, k, v, state, out): block (segment, value tile)
+  /// of (head, batch) starts from the scanned state of the keys before its
+  /// segment and runs the segment's query chunks.
+  void buildOutput(gpu::GPUFuncOp fn);
 
 private:
   // Scalars and packed bf16 pairs.
@@ -206,6 +215,11 @@ private:
   void barrier() { gpu::BarrierOp::create(g, loc); }
 
   Value phi(Value x);
+  void setUp(gpu::GPUFuncOp fn, bool output);
+  Value boundary(Value seg);
+  SmallVector<Value> sumKeys(Value lo, Value hiKey);
+  SmallVector<Value> loadState(Value entry);
+  void storeState(ValueRange S, Value entry);
   void stageChunk(Value ks, Value keyEnd);
   SmallVector<Value> updateState(ValueRange S);
   void writeState(ValueRange S);
@@ -218,8 +232,9 @@ private:
   Layout layout;
   const int64_t D, Dv, C, W, NV;
 
-  // Kernel values, set by build().
-  Value q, k, v, out, bi, hi, kvh, col0, Lq, Lk, tid, warp, gq, tq, halfShift;
+  // Kernel values, set by setUp().
+  Value q, k, v, state, out, bi, hi, kvh, col0, vt, seg, nSeg, cps, Lq, Lk,
+      off, tid, warp, gq, tq, halfShift;
   Value KsW, VtW, StW, zS;
   int64_t mtPerWarp = 0;
 };
@@ -530,12 +545,14 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
   store(r1, ok1, den1, 2);
 }
 
-void ChunkedBuilder::build(gpu::GPUFuncOp fn) {
+void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   Block &entry = fn.getBody().front();
   q = entry.getArgument(0);
   k = entry.getArgument(1);
   v = entry.getArgument(2);
-  out = entry.getArgument(3);
+  state = entry.getArgument(3);
+  if (output)
+    out = entry.getArgument(4);
   auto wg = gpu::AddressSpaceAttr::get(g.getContext(),
                                        gpu::AddressSpace::Workgroup);
   Value dynamic = gpu::DynamicSharedMemoryOp::create(
@@ -560,10 +577,12 @@ void ChunkedBuilder::build(gpu::GPUFuncOp fn) {
   mtPerWarp = (D / 16 + W - 1) / W;
 
   Value bx = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
-  hi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
+  Value by = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
   bi = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
   tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
-  col0 = m.mul(bx, m.c(NV));
+  seg = m.div(bx, m.c(valueTiles()));
+  vt = g.createOrFold<arith::RemUIOp>(loc, bx, m.c(valueTiles()));
+  col0 = m.mul(vt, m.c(NV));
   warp = m.div(tid, m.c(32));
   Value lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
   gq = m.div(lane, m.c(4));
@@ -576,9 +595,14 @@ void ChunkedBuilder::build(gpu::GPUFuncOp fn) {
   Value Hq = m.dim(q, storedDim(layout, 1)), Hkv = m.dim(k, storedDim(layout, 1));
   Lq = m.dim(q, storedDim(layout, 2));
   Lk = m.dim(k, storedDim(layout, 2));
-  kvh = m.div(hi, m.div(Hq, Hkv));
-  Value off = m.sub(Lk, Lq);
-  const bool causal = op.getCausal();
+  // The state kernel runs per KV head, the output kernel per query head.
+  hi = by;
+  kvh = output ? m.div(by, m.div(Hq, Hkv)) : by;
+  off = m.sub(Lk, Lq);
+  // Query segments of `cps` chunks: the host sized the state buffer's dim
+  // 2 by the segment count it chose for the grid.
+  nSeg = m.dim(state, 2);
+  cps = m.ceilDiv(m.ceilDiv(Lq, m.c(C)), nSeg);
 
   // Rows NV.. of VtW: a column of ones (0x3F80 is bf16 1.0) and zeros, so
   // that the state's extra column tile accumulates z = sum_j phi(k_j) on the
@@ -591,29 +615,136 @@ void ChunkedBuilder::build(gpu::GPUFuncOp fn) {
     memref::StoreOp::create(g, loc, word, VtW,
                             ValueRange{m.add(r, m.c(NV)), col});
   });
-  SmallVector<Value> S(mtPerWarp * (NV / 8 + 1) * 4, f32(0.0f));
+}
 
-  // Keys every query sees: all of them, or (causal) those before the first
-  // chunk's shifted window when Lk > Lq.
-  Value prefixEnd = causal ? m.min(m.max(off, m.c(0)), Lk) : Lk;
-  S = m.loop(m.c(0), prefixEnd, m.c(C), S,
-             [&](Value ks, ValueRange s) -> SmallVector<Value> {
-               barrier();
-               stageChunk(ks, prefixEnd);
-               barrier();
-               return updateState(s);
-             });
+/// Causal: keys [0, boundary(s)) come before the first query chunk of
+/// segment s (queries see keys shifted by off = Lk - Lq).
+Value ChunkedBuilder::boundary(Value s) {
+  return m.min(m.max(m.add(m.mul(m.mul(s, cps), m.c(C)), off), m.c(0)), Lk);
+}
+
+/// Runs `body` for this warp's 16-row tiles i of S that exist (mt < D/16).
+static void forOwnTiles(IndexMath &m, Value warp, int64_t W, int64_t D,
+                        int64_t mtPerWarp, function_ref<void(int64_t, Value)> body) {
+  for (int64_t i = 0; i < mtPerWarp; ++i) {
+    Value mt = m.add(warp, m.c(W * i));
+    if ((D / 16) % W == 0) {
+      body(i, mt);
+      continue;
+    }
+    auto ifOp = scf::IfOp::create(m.b, m.loc, m.lt(mt, m.c(D / 16)), false);
+    OpBuilder::InsertionGuard guard(m.b);
+    m.b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body(i, mt);
+  }
+}
+
+/// The register fragments of S (and z, column Dv of the entry) from state
+/// entry `entry` of (bi, kvh): element e of tile nt of this warp's 16-row
+/// tile mt is (d = 16 mt + g + 8 (e / 2), col = 8 nt + 2 t + e % 2).
+SmallVector<Value> ChunkedBuilder::loadState(Value entry) {
+  const int64_t NT = NV / 8, per = (NT + 1) * 4;
+  SmallVector<Value> S(mtPerWarp * per, f32(0.0f));
+  for (int64_t i = 0; i < mtPerWarp; ++i) {
+    // Tiles past D / 16 are never used: read row D - 1 for them.
+    Value mt = m.min(m.add(warp, m.c(W * i)), m.c(D / 16 - 1));
+    for (int64_t nt = 0; nt <= NT; ++nt)
+      for (int64_t e = 0; e < 4; ++e) {
+        Value d = m.add(m.add(m.mul(mt, m.c(16)), gq), m.c(8 * (e / 2)));
+        Value col = m.add(m.c(8 * nt + e % 2), m.mul(tq, m.c(2)));
+        if (nt < NT) {
+          S[i * per + nt * 4 + e] = memref::LoadOp::create(
+              g, loc, state, ValueRange{bi, kvh, entry, d, m.add(col0, col)});
+        } else if (e % 2 == 0) { // z: column 0 of the last tile (t = 0)
+          Value z = memref::LoadOp::create(
+              g, loc, state, ValueRange{bi, kvh, entry, d, m.c(Dv)});
+          S[i * per + nt * 4 + e] =
+              arith::SelectOp::create(g, loc, m.eq(tq, m.c(0)), z, f32(0.0f));
+        }
+      }
+  }
+  return S;
+}
+
+/// The inverse of loadState; z is written by value tile 0 only.
+void ChunkedBuilder::storeState(ValueRange S, Value entry) {
+  const int64_t NT = NV / 8, per = (NT + 1) * 4;
+  forOwnTiles(m, warp, W, D, mtPerWarp, [&](int64_t i, Value mt) {
+    for (int64_t nt = 0; nt < NT; ++nt)
+      for (int64_t e = 0; e < 4; ++e) {
+        Value d = m.add(m.add(m.mul(mt, m.c(16)), gq), m.c(8 * (e / 2)));
+        Value col = m.add(m.c(8 * nt + e % 2), m.mul(tq, m.c(2)));
+        memref::StoreOp::create(
+            g, loc, S[i * per + nt * 4 + e], state,
+            ValueRange{bi, kvh, entry, d, m.add(col0, col)});
+      }
+    auto ifOp = scf::IfOp::create(
+        g, loc, m.andI(m.eq(tq, m.c(0)), m.eq(vt, m.c(0))), false);
+    OpBuilder::InsertionGuard guard(g);
+    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    for (int64_t e : {0, 2}) {
+      Value d = m.add(m.add(m.mul(mt, m.c(16)), gq), m.c(8 * (e / 2)));
+      memref::StoreOp::create(g, loc, S[i * per + NT * 4 + e], state,
+                              ValueRange{bi, kvh, entry, d, m.c(Dv)});
+    }
+  });
+}
+
+/// phi(K)^T V and z over keys [lo, hi), from zero.
+SmallVector<Value> ChunkedBuilder::sumKeys(Value lo, Value hiKey) {
+  SmallVector<Value> S(mtPerWarp * (NV / 8 + 1) * 4, f32(0.0f));
+  return m.loop(lo, hiKey, m.c(C), S,
+                [&](Value ks, ValueRange s) -> SmallVector<Value> {
+                  barrier();
+                  stageChunk(ks, hiKey);
+                  barrier();
+                  return updateState(s);
+                });
+}
+
+void ChunkedBuilder::buildStates(gpu::GPUFuncOp fn) {
+  setUp(fn, /*output=*/false);
+  // Entry s holds the keys [lo, hi) that the scan adds up in order:
+  //   causal:     [boundary(s - 1), boundary(s)), from 0 for s = 0, so that
+  //               the inclusive prefix up to s is [0, boundary(s));
+  //   non-causal: segment s of the keys, cps chunks each.
+  Value lo, hiKey;
+  if (op.getCausal()) {
+    lo = arith::SelectOp::create(g, loc, m.eq(seg, m.c(0)), m.c(0),
+                                 boundary(m.sub(seg, m.c(1))));
+    hiKey = boundary(seg);
+  } else {
+    Value keysPerSeg = m.mul(m.ceilDiv(m.ceilDiv(Lk, m.c(C)), nSeg), m.c(C));
+    lo = m.min(m.mul(seg, keysPerSeg), Lk);
+    hiKey = m.min(m.add(lo, keysPerSeg), Lk);
+  }
+  storeState(sumKeys(lo, hiKey), seg);
+  gpu::ReturnOp::create(g, loc);
+}
+
+void ChunkedBuilder::buildOutput(gpu::GPUFuncOp fn) {
+  setUp(fn, /*output=*/true);
+  const bool causal = op.getCausal();
+  // After the scan, entry s holds the keys before segment s (causal) and
+  // the last entry all keys (non-causal). With one segment the host skips
+  // the state and scan launches: the block sums those keys itself.
+  SmallVector<Type> types(mtPerWarp * (NV / 8 + 1) * 4, g.getF32Type());
+  SmallVector<Value> S = ifElse(
+      m.eq(nSeg, m.c(1)), types,
+      [&] { return sumKeys(m.c(0), causal ? boundary(m.c(0)) : Lk); },
+      [&] { return loadState(causal ? seg : m.sub(nSeg, m.c(1))); });
   barrier();
   writeState(S);
   barrier();
-
+  Value first = m.mul(m.mul(seg, cps), m.c(C));
+  Value last = m.min(m.add(first, m.mul(cps, m.c(C))), Lq);
   if (!causal) {
-    m.loop(m.c(0), Lq, m.c(C), {}, [&](Value qs, ValueRange) {
+    m.loop(first, last, m.c(C), {}, [&](Value qs, ValueRange) {
       outputChunk(qs, /*intra=*/false);
       return SmallVector<Value>{};
     });
   } else {
-    m.loop(m.c(0), Lq, m.c(C), S,
+    m.loop(first, last, m.c(C), S,
            [&](Value qs, ValueRange s) -> SmallVector<Value> {
              barrier();
              stageChunk(m.add(qs, off), Lk);
@@ -625,6 +756,34 @@ void ChunkedBuilder::build(gpu::GPUFuncOp fn) {
              return next;
            });
   }
+  gpu::ReturnOp::create(g, loc);
+}
+
+/// The scan over state entries, in place: entry s becomes the sum of
+/// entries 0..s. Grid (elements / 256, Hkv, B), one element per thread.
+void buildStateScan(OpBuilder &g, Location loc, gpu::GPUFuncOp fn,
+                    int64_t elements) {
+  IndexMath m{g, loc};
+  Value state = fn.getBody().front().getArgument(0);
+  const int64_t cols = cast<MemRefType>(state.getType()).getDimSize(4);
+  Value bx = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
+  Value h = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
+  Value b = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
+  Value tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
+  Value e = m.add(m.mul(bx, m.c(256)), tid);
+  auto ifOp = scf::IfOp::create(g, loc, m.lt(e, m.c(elements)), false);
+  g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  Value d = m.div(e, m.c(cols));
+  Value col = g.createOrFold<arith::RemUIOp>(loc, e, m.c(cols));
+  m.loop(m.c(0), m.dim(state, 2), m.c(1), {m.f32(0.0f)},
+         [&](Value s, ValueRange run) -> SmallVector<Value> {
+           SmallVector<Value> at{b, h, s, d, col};
+           Value x = arith::AddFOp::create(
+               g, loc, run[0], memref::LoadOp::create(g, loc, state, at));
+           memref::StoreOp::create(g, loc, x, state, at);
+           return {x};
+         });
+  g.setInsertionPointAfter(ifOp);
   gpu::ReturnOp::create(g, loc);
 }
 
@@ -653,32 +812,102 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   OpBuilder b(op);
   IndexMath m{b, loc};
   const AttentionDims dims = op.getDims();
+  const int64_t D = dims.headDim, Dv = dims.valueDim, C = o.chunk;
+  const Layout layout = op.getLayout();
   LinearOperands ops = bufferizeLinear(b, op);
   // Rows are read 16 bytes at a time: each buffer and its rows must be
   // aligned that much (the runtime checks it for each launch).
-  SmallVector<Value> params;
-  for (Value buf : {ops.q, ops.k, ops.v, ops.outParam})
-    params.push_back(memref::AssumeAlignmentOp::create(
-        b, loc, buf, b.getI32IntegerAttr(16)));
+  auto aligned = [&](Value buf) -> Value {
+    return memref::AssumeAlignmentOp::create(b, loc, buf,
+                                             b.getI32IntegerAttr(16));
+  };
+  Value q = aligned(ops.q), k = aligned(ops.k), v = aligned(ops.v),
+        out = aligned(ops.outParam);
+  Value Lq = m.dim(ops.q, storedDim(layout, 2));
+  Value Lk = m.dim(ops.k, storedDim(layout, 2));
+  Value Hkv = m.dim(ops.k, storedDim(layout, 1));
 
-  std::string name = kernelName(op, "linear", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   OpBuilder body(kb.getContext());
   ChunkedBuilder cb(op, body, o);
-  const int64_t NV = cb.valueTile();
-  auto fn = gpu::GPUFuncOp::create(
-      kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}));
-  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-  fn.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
-      {static_cast<int32_t>(cb.threads()), 1, 1}));
-  body.setInsertionPointToStart(&fn.getBody().front());
-  cb.build(fn);
+  const int64_t NVT = cb.valueTiles();
 
+  // Segments of the sequence, chosen at launch. Segments cost a second
+  // pass over the keys (the state launch), so they only pay where the
+  // (value tile, head, batch) blocks leave block slots idle: as many as
+  // fill the slots (blocksPerSM resident blocks per SM, estimated from the
+  // chunk's warps and shared memory) in one wave, at least kMinChunks
+  // chunks each (a block first loads a D x NV state); one segment (no
+  // state and scan launches) when B x H already fills the GPU.
+  constexpr int64_t kMinChunks = 4;
+  const int64_t blocksPerSM = std::max<int64_t>(
+      1, std::min<int64_t>(128 / C, (227 * 1024) / cb.sharedBytes()));
+  Value chunks = m.ceilDiv(Lq, m.c(C));
+  if (!op.getCausal())
+    chunks = m.max(chunks, m.ceilDiv(Lk, m.c(C)));
+  chunks = m.max(chunks, m.c(1));
+  Value blocks = m.mul(m.mul(m.c(NVT), ops.heads), ops.batch);
+  Value fill = m.div(
+      m.mul(m.c(blocksPerSM),
+            MultiprocessorCountOp::create(b, loc, b.getIndexType())),
+      m.max(blocks, m.c(1)));
+  Value nSeg = m.max(m.min(fill, m.ceilDiv(chunks, m.c(kMinChunks))), m.c(1));
+  nSeg = m.ceilDiv(chunks, m.ceilDiv(chunks, nSeg)); // no empty segment
+
+  // The state entries [B, Hkv, segments, D, Dv + 1] (column Dv: z), f32,
+  // scratch that the runtime provides.
+  auto stateType = MemRefType::get(
+      {ShapedType::kDynamic, ShapedType::kDynamic, ShapedType::kDynamic, D,
+       Dv + 1},
+      b.getF32Type());
+  Value state = gpu::AllocOp::create(b, loc, stateType, Type(), ValueRange{},
+                                     ValueRange{ops.batch, Hkv, nSeg},
+                                     ValueRange{}, /*hostShared=*/false)
+                    .getMemref();
+
+  std::string name = kernelName(op, "linear", index);
+  auto kernel = [&](StringRef suffix, ValueRange params, int64_t threads) {
+    auto fn = gpu::GPUFuncOp::create(
+        kb, loc, (name + suffix).str(),
+        kb.getFunctionType(ValueRange(params).getTypes(), {}));
+    fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+    fn.setKnownBlockSizeAttr(
+        kb.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+    body.setInsertionPointToStart(&fn.getBody().front());
+    return fn;
+  };
   Value shared = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
                                               cb.sharedBytes());
+  Value threads = m.c(cb.threads());
+  Value segBlocks = m.mul(nSeg, m.c(NVT));
+  // No state or scan launch (grid 0) for a single segment.
+  Value many = m.min(m.sub(nSeg, m.c(1)), m.c(1));
+
+  SmallVector<Value> stateParams{q, k, v, state};
+  auto states = kernel("_states", stateParams, cb.threads());
+  cb.buildStates(states);
+  gpu::LaunchFuncOp::create(b, loc, states,
+                            gpu::KernelDim3{m.mul(segBlocks, many), Hkv,
+                                            ops.batch},
+                            gpu::KernelDim3{threads, m.c(1), m.c(1)}, shared,
+                            stateParams);
+
+  const int64_t elements = D * (Dv + 1);
+  auto scan = kernel("_scan", ValueRange{state}, 256);
+  buildStateScan(body, loc, scan, elements);
   gpu::LaunchFuncOp::create(
-      b, loc, fn, gpu::KernelDim3{m.c(dims.valueDim / NV), ops.heads, ops.batch},
-      gpu::KernelDim3{m.c(cb.threads()), m.c(1), m.c(1)}, shared, params);
+      b, loc, scan,
+      gpu::KernelDim3{m.mul(m.c((elements + 255) / 256), many), Hkv, ops.batch},
+      gpu::KernelDim3{m.c(256), m.c(1), m.c(1)}, Value(), ValueRange{state});
+
+  SmallVector<Value> outParams{q, k, v, state, out};
+  auto output = kernel("", outParams, cb.threads());
+  cb.buildOutput(output);
+  gpu::LaunchFuncOp::create(b, loc, output,
+                            gpu::KernelDim3{segBlocks, ops.heads, ops.batch},
+                            gpu::KernelDim3{threads, m.c(1), m.c(1)}, shared,
+                            outParams);
+  gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, state);
   replaceWithBuffers(b, op, ops.out);
   return success();
 }

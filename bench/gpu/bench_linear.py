@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""GPU benchmark of attn's linear attention beside its peers, in one run.
+
+Shapes of issue 13 (bf16, BHSD for attn): elu+1 at B=4 H=16 L=4096 D=128,
+B=1 H=16 L=16384 D=128 and B=8 H=16 L=2048 D=64, causal and non-causal,
+beside flash-linear-attention (fla-core, Triton: chunk_linear_attn and
+fused_chunk_linear_attn, phi applied in PyTorch before the call or
+precomputed; both are causal kernels, fla has no non-causal one) and the
+plain PyTorch formulations; FAVOR+ (m = 266, D = 64) beside the
+performer-pytorch formulation. attn is timed by `attn-run --bench` (CUDA
+events around the launches, device-resident buffers, median); peers with
+triton.testing.do_bench (median). Prints Markdown tables of milliseconds.
+"""
+import argparse, math, os, re, subprocess, time
+
+import torch
+import torch.nn.functional as F
+import triton.testing as tt
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPECS = os.path.join(ROOT, "bench", "specs")
+
+
+def bench(fn):
+    return tt.do_bench(fn, warmup=25, rep=200, return_mode="median")
+
+
+def attn_ms(runner, spec, B, H, L, repeats=20):
+    out = subprocess.run(
+        [runner, os.path.join(SPECS, spec), "--target", "cuda", "--bench",
+         "--batch", str(B), "--heads", str(H), "--kv-heads", str(H),
+         "--q-len", str(L), "--kv-len", str(L), "--repeats", str(repeats)],
+        capture_output=True, text=True)
+    m = re.search(r"median ([0-9.]+) ms", out.stdout)
+    if not m:
+        return None, (out.stderr.strip().splitlines() or ["failed"])[-1]
+    return float(m.group(1)), None
+
+
+def elu_rows(runner):
+    phi = lambda x: F.elu(x) + 1
+    print("| elu+1 | shape | attn ms | fla chunk | fla chunk (phi precomputed) "
+          "| fla fused_chunk | PyTorch | attn / best peer |")
+    print("|---|---|---|---|---|---|---|---|")
+    try:
+        from fla.ops.linear_attn import chunk_linear_attn, fused_chunk_linear_attn
+    except Exception as e:  # no fla here: PyTorch peers only
+        print(f"(fla-core not importable: {e})")
+        chunk_linear_attn = fused_chunk_linear_attn = None
+    for B, H, L, D in ((4, 16, 4096, 128), (1, 16, 16384, 128), (8, 16, 2048, 64)):
+        q, k, v = (torch.randn(B, H, L, D, device="cuda", dtype=torch.bfloat16)
+                   for _ in range(3))
+        qt, kt, vt = (x.transpose(1, 2).contiguous() for x in (q, k, v))  # fla: [B, T, H, D]
+        pqt, pkt = phi(qt), phi(kt)
+        fla = []
+        if chunk_linear_attn:
+            for fn, pre in ((chunk_linear_attn, False), (chunk_linear_attn, True),
+                            (fused_chunk_linear_attn, False)):
+                try:
+                    f = ((lambda fn=fn: fn(pqt, pkt, vt, normalize=True)[0]) if pre else
+                         (lambda fn=fn: fn(phi(qt), phi(kt), vt, normalize=True)[0]))
+                    fla.append(bench(f))
+                except Exception:
+                    fla.append(None)
+        else:
+            fla = [None] * 3
+        pq, pk = phi(q), phi(k)
+
+        def einsum():
+            s = torch.einsum("bhld,bhle->bhde", phi(k), v)
+            z = phi(k).sum(2)
+            qq = phi(q)
+            return (torch.einsum("bhld,bhde->bhle", qq, s)
+                    / (torch.einsum("bhld,bhd->bhl", qq, z)[..., None] + 1e-6))
+
+        def chunked(C=64):  # every chunk at once, exclusive cumsum of states
+            n = L // C
+            cq, ck = (phi(x).reshape(B, H, n, C, D) for x in (q, k))
+            cv = v.reshape(B, H, n, C, D)
+            mask = torch.tril(torch.ones(C, C, device="cuda", dtype=q.dtype))
+            kv = ck.transpose(-1, -2) @ cv
+            st = torch.cumsum(kv, 2) - kv
+            zc = ck.sum(3)
+            zs = torch.cumsum(zc, 2) - zc
+            a = (cq @ ck.transpose(-1, -2)) * mask
+            num = a @ cv + cq @ st
+            den = a.sum(-1) + (cq * zs[:, :, :, None]).sum(-1)
+            return (num / (den[..., None] + 1e-6)).reshape(B, H, L, D)
+
+        for causal in (False, True):
+            mode = "causal" if causal else "noncausal"
+            t, err = attn_ms(runner, f"linear_elu_{mode}_bf16_d{D}.mlir", B, H, L)
+            torch_ms = bench(chunked if causal else einsum)
+            peers = [p for p in fla + [torch_ms] if p]
+            best = min(peers)
+            cell = lambda x: f"{x:.3f}" if x else "n/a"
+            print(f"| {mode} | B={B} H={H} L={L} D={D} | "
+                  f"{cell(t) if t else 'error: ' + err} | {cell(fla[0])} | "
+                  f"{cell(fla[1])} | {cell(fla[2])} | {cell(torch_ms)} | "
+                  f"{f'{best / t:.2f}x' if t else 'n/a'} |")
+
+
+def favor_rows(runner):
+    D, m = 64, 266
+    P = torch.randn(m, D, device="cuda")
+
+    def features(x, is_query, eps=1e-4):
+        c = D ** -0.25
+        dash = torch.einsum("bhld,md->bhlm", c * x.float(), P)
+        diag = (x.float() ** 2).sum(-1, keepdim=True) / 2 * c * c
+        stab = (dash.amax(-1, keepdim=True) if is_query
+                else dash.amax(dim=(-1, -2), keepdim=True))
+        return m ** -0.5 * (torch.exp(dash - diag - stab) + eps)
+
+    def favor_nc(q, k, v):
+        fq, fk = features(q, True), features(k, False)
+        ctx = torch.einsum("bhlm,bhle->bhme", fk, v.float())
+        z = 1.0 / torch.einsum("bhlm,bhm->bhl", fq, fk.sum(2))
+        return torch.einsum("bhlm,bhme,bhl->bhle", fq, ctx, z).to(q.dtype)
+
+    def favor_c(q, k, v, C=64):
+        fq, fk = features(q, True), features(k, False)
+        B, H, L, _ = q.shape
+        n = L // C
+        fq, fk = fq.reshape(B, H, n, C, m), fk.reshape(B, H, n, C, m)
+        vc = v.float().reshape(B, H, n, C, -1)
+        kv = fk.transpose(-1, -2) @ vc
+        st = torch.cumsum(kv, 2) - kv
+        zc = fk.sum(3)
+        zs = torch.cumsum(zc, 2) - zc
+        mask = torch.tril(torch.ones(C, C, device="cuda"))
+        a = (fq @ fk.transpose(-1, -2)) * mask
+        num = a @ vc + fq @ st
+        den = a.sum(-1) + (fq * zs[:, :, :, None]).sum(-1)
+        return (num / den[..., None]).reshape(B, H, L, -1).to(q.dtype)
+
+    print("\n| FAVOR+ (m = 266, D = 64) | shape | attn ms | PyTorch ms | attn / PyTorch |")
+    print("|---|---|---|---|---|")
+    for B, H, L in ((4, 16, 4096), (1, 16, 16384)):
+        q, k, v = (torch.randn(B, H, L, D, device="cuda", dtype=torch.bfloat16)
+                   for _ in range(3))
+        for causal in (False, True):
+            mode = "causal" if causal else "noncausal"
+            tp = bench(lambda: (favor_c if causal else favor_nc)(q, k, v))
+            t, err = attn_ms(runner, f"favor_{mode}_bf16_d64.mlir", B, H, L, 10)
+            print(f"| {mode} | B={B} H={H} L={L} | {f'{t:.3f}' if t else 'error: ' + err} "
+                  f"| {tp:.3f} | {f'{tp / t:.2f}x' if t else 'n/a'} |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runner", default=os.path.join(ROOT, "bundle", "attn-run"))
+    ap.add_argument("--skip-favor", action="store_true")
+    args = ap.parse_args()
+    print(f"# Linear attention GPU benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}\n")
+    print(f"Device: {torch.cuda.get_device_name()}; torch {torch.__version__}.\n")
+    elu_rows(args.runner)
+    if not args.skip_favor:
+        favor_rows(args.runner)
+
+
+if __name__ == "__main__":
+    main()
