@@ -236,4 +236,28 @@ LINEAR_VARIANT(HalfPrecisionChunks) {
   }
 }
 
+/// Projected maps in f16/bf16 (on CUDA: the feature kernels on tensor
+/// cores, then the chunked scan over the padded features): FAVOR+ and relu
+/// with a projection, causal and not, m = D ln D (not a multiple of 16,
+/// several feature groups) and m = D / 2, Lq != Lk both ways, GQA, BSHD,
+/// Dv != D, L up to 4097.
+LINEAR_VARIANT(HalfPrecisionProjectedMaps) {
+  const std::vector<Case> cases = {{1, 1},     {63, 63},   {65, 65},
+                                   {100, 37},  {37, 100},  {1000, 1000},
+                                   {4097, 4097}};
+  for (FeatureMap map : {FeatureMap::FavorPlus, FeatureMap::Relu})
+    for (bool causal : {false, true})
+      for (ElementType type : {ElementType::BF16, ElementType::F16}) {
+        LinearAttentionSpec s = linearSpec(map, causal, 64, mLog(64), type);
+        if (type == ElementType::F16) {
+          s.layout = Layout::BSHD;
+          s.dims.valueDim = 40;
+        }
+        checkLinear(t, s, cases);
+      }
+  LinearAttentionSpec small =
+      linearSpec(FeatureMap::FavorPlus, true, 32, 16, ElementType::BF16);
+  checkLinear(t, small, {{65, 65}, {1000, 1000}});
+}
+
 } // namespace

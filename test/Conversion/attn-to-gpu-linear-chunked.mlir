@@ -17,17 +17,17 @@
 // CHECK-COUNT-4: memref.assume_alignment %{{.+}}, 16 :
 // CHECK:         %[[SMS:.+]] = attn.multiprocessor_count : index
 // CHECK:         %[[STATE:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[NSEG:.+]]) : memref<?x?x?x128x129xf32>
-// CHECK:         %[[SHARED:.+]] = arith.constant 72320 : i32
 // CHECK:         %[[NB:.+]] = arith.muli %[[NSEG]], %c2
 // One segment (B x H fills the GPU) has no state and scan launches: their
 // grids are multiplied by min(segments - 1, 1).
 // CHECK:         %[[MINUS1:.+]] = arith.subi %[[NSEG]], %c1
 // CHECK:         %[[MANY:.+]] = arith.minsi %[[MINUS1]], %c1
 // CHECK:         %[[SB:.+]] = arith.muli %[[NB]], %[[MANY]]
+// CHECK:         %[[SHARED:.+]] = arith.constant 72320 : i32
 // CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0_states blocks in (%[[SB]], %{{.+}}, %{{.+}}) threads in (%{{.+}}, %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SHARED]] args({{.*}}, %[[STATE]] : memref<?x?x?x128x129xf32>)
 // CHECK:         %[[SCANB:.+]] = arith.muli %[[MANY]], %c65
 // CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0_scan blocks in (%[[SCANB]], %{{.+}}, %{{.+}}) threads in (%c256{{.*}}) args(%[[STATE]] : memref<?x?x?x128x129xf32>)
-// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB]], %{{.+}}, %{{.+}}) {{.*}} dynamic_shared_memory_size %[[SHARED]] args({{.*}}, %[[STATE]] : memref<?x?x?x128x129xf32>, %{{.+}} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>)
+// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB]], %{{.+}}, %{{.+}}) {{.*}} dynamic_shared_memory_size %{{.+}} args({{.*}}, %[[STATE]] : memref<?x?x?x128x129xf32>, %{{.+}} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>)
 // CHECK:         gpu.dealloc  %[[STATE]]
 // The state kernel: the segment's key chunks into phi(K)^T V, then stored.
 // CHECK:       gpu.func @elu_causal_linear_0_states(
@@ -113,4 +113,50 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
   %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<relu>}
       : tensor<2x4x?x32xf16>, tensor<2x2x?x32xf16>, tensor<2x2x?x40xf16> -> tensor<2x4x?x40xf16>
   return %o : tensor<2x4x?x40xf16>
+}
+
+// -----
+
+// FAVOR+ in bf16 (m = 44 features, padded to 48): three feature kernels
+// first - the key maxima of c k P^T per 64-key block, phi(K) stabilized by
+// their max, phi(Q) stabilized per row - into bf16 scratch [B, H, L, 48]
+// that the chunked scan reads as its Q and K (D = 48). x P^T runs on
+// mma.sync with P split in a high and a low bf16 part (two products per k
+// step for bf16 x, three for f16).
+// CHECK-LABEL: func.func @favor_causal(
+// CHECK:         %[[PHIK:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
+// CHECK:         %[[PHIQ:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
+// CHECK:         %[[KBLK:.+]] = arith.ceildivui %{{.+}}, %c64
+// CHECK:         %[[PART:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[KBLK]]) : memref<?x?x?xf32>
+// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_max blocks in (%[[KBLK]], {{.*}} threads in (%c128{{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>)
+// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_features blocks in (%[[KBLK]], {{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>, %[[PHIK]] : memref<?x?x?x48xbf16>)
+// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_query_features {{.*}} args({{.*}}, %[[PHIQ]] : memref<?x?x?x48xbf16>)
+// CHECK:         gpu.alloc  ({{.+}}) : memref<?x?x?x48x33xf32>
+// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0 {{.*}} args(%[[PHIQ]] : memref<?x?x?x48xbf16>, %[[PHIK]] : memref<?x?x?x48xbf16>,
+// CHECK-COUNT-4: gpu.dealloc
+// CHECK:       gpu.func @favor_causal_linear_0_key_max(
+// CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
+// CHECK:         scf.for
+// CHECK:           nvvm.mma.sync
+// CHECK-NEXT:      llvm.extractvalue
+// CHECK:           nvvm.mma.sync
+// CHECK:           arith.maximumf
+// CHECK:         gpu.shuffle  xor
+// CHECK:         gpu.barrier
+// CHECK:         memref.store %{{.+}} : memref<?x?x?xf32>
+// CHECK:       gpu.func @favor_causal_linear_0_key_features(
+// CHECK:         memref.load %{{.+}} : memref<?x?x?xf32>
+// CHECK:         scf.for
+// CHECK:           nvvm.mma.sync
+// CHECK:           math.exp2
+// CHECK:           vector.store %{{.+}} : memref<?x?x?x48xbf16>, vector<2xbf16>
+// CHECK:       gpu.func @favor_causal_linear_0_query_features(
+// CHECK:       gpu.func @favor_causal_linear_0(
+// CHECK-NOT:     math.exp2
+// CHECK:         gpu.return
+func.func @favor_causal(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, %v: tensor<?x4x?x32xbf16>, %p: tensor<44x16xf32>) -> tensor<?x4x?x32xbf16> {
+  %o = attn.linear_attention %q, %k, %v projection(%p : tensor<44x16xf32>)
+      {feature_map = #attn.feature_map<favor_plus>, causal}
+      : tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16>, tensor<?x4x?x32xbf16> -> tensor<?x4x?x32xbf16>
+  return %o : tensor<?x4x?x32xbf16>
 }

@@ -1,6 +1,6 @@
 // RUN: attn-opt %s --attn-to-gpu | FileCheck %s
 
-// Linear attention (FAVOR+, not on tensor cores): (1, Hq, B) blocks of Dv threads, one output column each; the
+// Linear attention (FAVOR+ in f32, not on tensor cores): (1, Hq, B) blocks of Dv threads, one output column each; the
 // column of the state S lives in private memory, z / phi / the current row in
 // shared memory; FAVOR+ first reduces the key stabilizer across the block.
 // CHECK-LABEL: func.func @favor(
@@ -18,9 +18,9 @@
 // CHECK:           math.fma
 // CHECK:           gpu.barrier
 // CHECK:         gpu.return
-func.func @favor(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, %v: tensor<?x4x?x32xbf16>, %p: tensor<44x16xf32>) -> tensor<?x4x?x32xbf16> {
+func.func @favor(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x32xf32>, %p: tensor<44x16xf32>) -> tensor<?x4x?x32xf32> {
   %o = attn.linear_attention %q, %k, %v projection(%p : tensor<44x16xf32>)
       {feature_map = #attn.feature_map<favor_plus>, causal}
-      : tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16>, tensor<?x4x?x32xbf16> -> tensor<?x4x?x32xbf16>
-  return %o : tensor<?x4x?x32xbf16>
+      : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x32xf32> -> tensor<?x4x?x32xf32>
+  return %o : tensor<?x4x?x32xf32>
 }

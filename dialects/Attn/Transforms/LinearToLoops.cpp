@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Attn/IR/AttnOps.h"
+#include "Attn/Transforms/FeatureMapMath.h"
 #include "Attn/Transforms/Passes.h"
 #include "MaskLogic.h"
 
@@ -46,8 +47,9 @@ struct Lowering {
   Layout layout;
   FeatureMap map;
   int64_t D, Dv, M;
-  float c, epsK;
+  float c;
   Value proj; ///< P [M, D] or null
+  FeatureMapConstants constants;
 
   Value f32(float v) { return m.f32(v); }
   Value toF32(Value x) { return m.toF32(x); }
@@ -110,18 +112,13 @@ struct Lowering {
     switch (map) {
     case FeatureMap::elu_plus_one:
       forEachFeature([&](Value f) -> Value {
-        Value x = memref::LoadOp::create(b, loc, row, f);
-        Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
-                                          f32(0.0f));
-        return arith::SelectOp::create(
-            b, loc, pos, arith::AddFOp::create(b, loc, x, f32(1.0f)),
-            math::ExpOp::create(b, loc, x));
+        return featureValue(b, loc, constants,
+                            memref::LoadOp::create(b, loc, row, f));
       });
       return;
     case FeatureMap::relu:
       forEachFeature([&](Value f) -> Value {
-        Value x = arith::MaximumFOp::create(b, loc, projected(row, f), f32(0.0f));
-        return arith::AddFOp::create(b, loc, x, f32(epsK));
+        return featureValue(b, loc, constants, projected(row, f));
       });
       return;
     case FeatureMap::favor_plus: {
@@ -131,12 +128,8 @@ struct Lowering {
                                      [&](Value f) { return projected(row, f); })
                            : keyStab;
       Value shift = arith::AddFOp::create(b, loc, diag, stab);
-      float norm = 1.0f / std::sqrt(static_cast<float>(M));
       forEachFeature([&](Value f) -> Value {
-        Value e = math::ExpOp::create(
-            b, loc, arith::SubFOp::create(b, loc, projected(row, f), shift));
-        return arith::MulFOp::create(
-            b, loc, f32(norm), arith::AddFOp::create(b, loc, e, f32(epsK)));
+        return featureValue(b, loc, constants, projected(row, f), shift);
       });
       return;
     }
@@ -368,8 +361,8 @@ struct AttnLinearToLoops : impl::AttnLinearToLoopsBase<AttnLinearToLoops> {
                  op.getNumFeatures(),
                  static_cast<float>(
                      std::pow(static_cast<double>(d.headDim), -0.25)),
-                 static_cast<float>(op.getKernelEpsOrDefault()),
-                 proj};
+                 proj,
+                 featureMapConstants(op)};
       if (failed(l.run()))
         return signalPassFailure();
     }

@@ -108,6 +108,24 @@ struct ChunkedLinearOptions {
   int64_t valueTile;  // value columns per thread block
 };
 
+/// What a feature-map kernel (FeatureMapKernel.cpp) computes, and its
+/// parameters after (x, P): KeyMax the max of c x P^T per 64-key block
+/// (partial [B, H, blocks] f32); Keys FAVOR+'s phi of keys, stabilized by
+/// the max over those partials (partial, phi); Queries phi of queries, or
+/// of keys for maps without a key stabilizer (phi [B, H, L, Mp] bf16).
+enum class FeatureKernelMode { KeyMax, Keys, Queries };
+
+/// m features rounded up to the 16 of an mma k step.
+int64_t paddedFeatureCount(int64_t m);
+
+/// Adds the feature-map kernel `name` of `op` (a projected map, f16/bf16)
+/// at `kb`, with parameters typed as `params`; grid (ceil(L / 64), H, B)
+/// of 128 threads, `sharedBytes` of dynamic shared memory.
+gpu::GPUFuncOp buildFeatureKernel(LinearAttentionOp op, OpBuilder &kb,
+                                  StringRef name, ValueRange params,
+                                  FeatureKernelMode mode,
+                                  int64_t &sharedBytes);
+
 /// Why `op` cannot use the tensor-core chunked kernel, or "" if it can.
 std::string chunkedLinearUnsupported(LinearAttentionOp op,
                                      const ChunkedLinearOptions &o);

@@ -23,16 +23,15 @@
 // phi(Q_c) goes straight from global memory into the A fragments. Keys and
 // rows out of range are zero, so they add nothing to S, z or O.
 //
-// Fragment layouts (PTX ISA, mma.m16n8k16, g = lane / 4, t = lane % 4):
-//   A 16x16: a0 (g, 2t..2t+1)  a1 (g+8, 2t..)  a2 (g, 2t+8..)  a3 (g+8, 2t+8..)
-//   B 16x8:  b0 (2t..2t+1, g)  b1 (2t+8.., g)
-//   C 16x8:  c0 c1 (g, 2t / 2t+1)  c2 c3 (g+8, 2t / 2t+1)
-// so a C tile pair is the A operand of the next product without shuffles.
+// With the fragment layouts of MmaSyncBuilder.h, a C tile pair is the A
+// operand of the next product without shuffles.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelUtils.h"
+#include "MmaSyncBuilder.h"
 
+#include "Attn/Transforms/FeatureMapMath.h"
 #include "Attn/Transforms/MaskLogic.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -53,24 +52,37 @@ using namespace mlir::attn;
 
 namespace {
 
-using Frag = std::array<Value, 4>;
-
 /// The multiple of 8 dividing `dv` (dv % 8 == 0) closest to `want`, the
-/// larger on a tie.
-int64_t valueTileFor(int64_t dv, int64_t want) {
+/// larger on a tie, and at most `cap` (at least 8).
+int64_t valueTileFor(int64_t dv, int64_t want, int64_t cap) {
   int64_t best = 8;
-  for (int64_t nv = 8; nv <= dv; nv += 8)
+  for (int64_t nv = 8; nv <= std::min(dv, cap); nv += 8)
     if (dv % nv == 0 && std::abs(nv - want) <= std::abs(best - want))
       best = nv;
   return best;
 }
 
-class ChunkedBuilder {
+/// The widest value tile whose state fragments fit `kStateRegisters` f32
+/// registers per thread: a warp owns ceil(D / 16 / W) 16-row tiles of S,
+/// each NV / 8 + 1 (z) tiles of 4 registers.
+int64_t valueTileCap(int64_t D, int64_t W) {
+  constexpr int64_t kStateRegisters = 144; // D = 128 at chunk 64: NV = 64
+  int64_t rowTiles = (D / 16 + W - 1) / W;
+  return (kStateRegisters / (4 * rowTiles) - 1) * 8;
+}
+
+class ChunkedBuilder : MmaSyncBuilder {
 public:
-  ChunkedBuilder(LinearAttentionOp op, OpBuilder &g, const ChunkedLinearOptions &o)
-      : op(op), g(g), loc(op.getLoc()), m{g, loc}, layout(op.getLayout()),
-        D(op.getDims().headDim), Dv(op.getDims().valueDim), C(o.chunk),
-        W(o.chunk / 16), NV(valueTileFor(Dv, o.valueTile)) {}
+  /// `features`: phi(Q) and phi(K) come precomputed in BHSD buffers of
+  /// that many features (0: Q and K themselves, the elementwise map
+  /// applied on load).
+  ChunkedBuilder(LinearAttentionOp op, OpBuilder &g,
+                 const ChunkedLinearOptions &o, int64_t features = 0)
+      : MmaSyncBuilder(g, op.getLoc()), op(op), layout(op.getLayout()),
+        qkLayout(features ? Layout::bhsd : layout), mapped(features != 0),
+        D(features ? features : op.getDims().headDim),
+        Dv(op.getDims().valueDim), C(o.chunk), W(o.chunk / 16),
+        NV(valueTileFor(Dv, o.valueTile, valueTileCap(D, W))) {}
 
   int64_t valueTile() const { return NV; }
   int64_t threads() const { return 32 * W; }
@@ -106,90 +118,12 @@ public:
   void buildOutput(gpu::GPUFuncOp fn);
 
 private:
-  // Scalars and packed bf16 pairs.
-  Value i32c(int32_t v) {
-    return arith::ConstantIntOp::create(g, loc, g.getI32Type(), v);
-  }
-  Value toBF16(Value x) {
-    return arith::TruncFOp::create(g, loc, g.getBF16Type(), m.toF32(x));
-  }
-  Value bits(Value bf16) {
-    Value h = arith::BitcastOp::create(g, loc, g.getI16Type(), bf16);
-    return arith::ExtUIOp::create(g, loc, g.getI32Type(), h);
-  }
-  /// (lo, hi) f32 -> one word of two bf16, lo in the low half.
-  Value pack(Value lo, Value hi) {
-    Value h = arith::ShLIOp::create(g, loc, bits(toBF16(hi)), i32c(16));
-    return arith::OrIOp::create(g, loc, bits(toBF16(lo)), h);
-  }
-  /// The bf16 at bit `shift` (0 or 16) of `word`, as f32.
-  Value unpack(Value word, Value shift) {
-    Value s = arith::ShRUIOp::create(g, loc, word, shift);
-    Value h = arith::TruncIOp::create(g, loc, g.getI16Type(), s);
-    return m.toF32(arith::BitcastOp::create(g, loc, g.getBF16Type(), h));
-  }
-  /// The halves at `shift` of w0 and w1 as one word (w0's low).
-  Value repack(Value w0, Value w1, Value shift) {
-    Value lo = arith::AndIOp::create(
-        g, loc, arith::ShRUIOp::create(g, loc, w0, shift), i32c(0xFFFF));
-    Value hi = arith::ShLIOp::create(
-        g, loc, arith::ShRUIOp::create(g, loc, w1, shift), i32c(16));
-    return arith::OrIOp::create(g, loc, lo, hi);
-  }
-  Value f32(float v) { return m.f32(v); }
-  Frag zeros() { return {f32(0), f32(0), f32(0), f32(0)}; }
-
-  /// B fragment of k-step kk from `buf` holding B^T as word pairs along k:
-  /// words 8 kk + t and 8 kk + 4 + t of row `row` (n = row).
-  SmallVector<Value> bFrag(Value buf, Value row, int64_t kk) {
-    return {memref::LoadOp::create(g, loc, buf,
-                                   ValueRange{row, m.add(m.c(8 * kk), tq)}),
-            memref::LoadOp::create(
-                g, loc, buf, ValueRange{row, m.add(m.c(8 * kk + 4), tq)})};
-  }
-  /// d = a * b + c on one warp, a: 4 words, b: 2 words, c/d: 4 f32.
-  Frag mma(ArrayRef<Value> a, ArrayRef<Value> b, const Frag &c) {
-    Type f = g.getF32Type();
-    auto type = LLVM::LLVMStructType::getLiteral(g.getContext(), {f, f, f, f});
-    auto op = NVVM::MmaOp::create(
-        g, loc, type, a, b, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
-        std::nullopt,
-        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                      NVVM::MMATypes::bf16},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                       NVVM::MMALayout::col});
-    Frag d;
-    for (int64_t i = 0; i < 4; ++i)
-      d[i] = LLVM::ExtractValueOp::create(g, loc, op.getRes(), i);
-    return d;
-  }
-
-  /// scf.if with results; both branches return the values to yield.
-  SmallVector<Value> ifElse(Value cond, TypeRange types,
-                            function_ref<SmallVector<Value>()> then,
-                            function_ref<SmallVector<Value>()> otherwise) {
-    auto ifOp = scf::IfOp::create(g, loc, types, cond, /*withElse=*/true);
-    OpBuilder::InsertionGuard guard(g);
-    g.setInsertionPointToStart(ifOp.thenBlock());
-    scf::YieldOp::create(g, loc, then());
-    g.setInsertionPointToStart(ifOp.elseBlock());
-    scf::YieldOp::create(g, loc, otherwise());
-    return SmallVector<Value>(ifOp.getResults());
-  }
   /// Threads of the block stride over [0, n).
   void strided(int64_t n, function_ref<void(Value)> body) {
     m.loop(tid, m.c(n), m.c(threads()), {}, [&](Value e, ValueRange) {
       body(e);
       return SmallVector<Value>{};
     });
-  }
-  Value sumOverQuad(Value x) { // over the 4 lanes of a group (same g)
-    for (int32_t o : {1, 2})
-      x = arith::AddFOp::create(
-          g, loc, x,
-          gpu::ShuffleOp::create(g, loc, x, o, 32, gpu::ShuffleMode::XOR)
-              .getShuffleResult());
-    return x;
   }
   /// Threads of the block take elements tid, tid + T, ... of [0, n):
   /// unrolled into straight-line code where T divides n (the loads of all
@@ -199,18 +133,6 @@ private:
       return strided(n, body);
     for (int64_t i = 0; i < n / threads(); ++i)
       body(m.add(tid, m.c(i * threads())));
-  }
-  /// n consecutive elements at `idx` (innermost dim), as f32, in one load.
-  /// The kernel requires 16-byte aligned rows (checked by the runtime).
-  SmallVector<Value> loadVector(Value buf, ValueRange idx, int64_t n) {
-    Type elem = cast<MemRefType>(buf.getType()).getElementType();
-    Value vec = vector::LoadOp::create(
-        g, loc, VectorType::get({n}, elem), buf, idx, /*nontemporal=*/false,
-        llvm::MaybeAlign(n * elem.getIntOrFloatBitWidth() / 8));
-    SmallVector<Value> x;
-    for (int64_t i = 0; i < n; ++i)
-      x.push_back(m.toF32(vector::ExtractOp::create(g, loc, vec, i)));
-    return x;
   }
   void barrier() { gpu::BarrierOp::create(g, loc); }
 
@@ -226,10 +148,8 @@ private:
   void outputChunk(Value qs, bool intra);
 
   LinearAttentionOp op;
-  OpBuilder &g;
-  Location loc;
-  IndexMath m;
-  Layout layout;
+  Layout layout, qkLayout; ///< of V and O, of Q and K (or their features)
+  bool mapped;             ///< Q and K hold phi already
   const int64_t D, Dv, C, W, NV;
 
   // Kernel values, set by setUp().
@@ -240,21 +160,13 @@ private:
 };
 
 Value ChunkedBuilder::phi(Value x) {
-  if (op.getFeatureMap() == FeatureMap::elu_plus_one) {
-    Value pos = arith::CmpFOp::create(g, loc, arith::CmpFPredicate::OGT, x,
-                                      f32(0.0f));
-    // exp as ex2(x log2 e): accurate far beyond the bf16 it is rounded to.
-    Value e = math::Exp2Op::create(
-        g, loc, arith::MulFOp::create(g, loc, x, f32(1.4426950408889634f)));
-    return arith::SelectOp::create(
-        g, loc, pos, arith::AddFOp::create(g, loc, x, f32(1.0f)), e);
-  }
+  if (mapped)
+    return x;
   // relu without projection: max(D^-1/4 x, 0) + kernel_eps
-  float c = static_cast<float>(std::pow(double(D), -0.25));
-  float epsK = static_cast<float>(op.getKernelEpsOrDefault());
-  Value r = arith::MaximumFOp::create(
-      g, loc, arith::MulFOp::create(g, loc, f32(c), x), f32(0.0f));
-  return arith::AddFOp::create(g, loc, r, f32(epsK));
+  FeatureMapConstants k = featureMapConstants(op);
+  if (k.map == FeatureMap::relu)
+    x = arith::MulFOp::create(g, loc, f32(k.c), x);
+  return featureValue(g, loc, k, x);
 }
 
 /// phi(K) rows [ks, ks + C) into KsW[j][d / 2] and V's columns into
@@ -271,7 +183,8 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
         return x;
       Value ok = m.andI(m.le(m.c(0), key), m.lt(key, keyEnd));
       Value at = m.min(m.max(key, m.c(0)), last);
-      x = loadVector(buf, storedIndex(layout, bi, kvh, at, d), 8);
+      x = loadVector(buf,
+                     storedIndex(isKey ? qkLayout : layout, bi, kvh, at, d), 8);
       for (Value &e : x)
         e = arith::SelectOp::create(g, loc, ok, isKey ? phi(e) : e, f32(0.0f));
       return x;
@@ -335,7 +248,7 @@ SmallVector<Value> ChunkedBuilder::updateState(ValueRange S) {
         Value j8 = m.add(j0, m.c(8));
         Value a[4] = {pair(j0, w0), pair(j0, w1), pair(j8, w0), pair(j8, w1)};
         for (int64_t nt = 0; nt < NT; ++nt) {
-          acc[nt] = mma(a, bFrag(VtW, m.add(m.c(8 * nt), gq), kk), acc[nt]);
+          acc[nt] = mma(a, bFrag(VtW, m.add(m.c(8 * nt), gq), kk, tq), acc[nt]);
         }
       }
       SmallVector<Value> r;
@@ -417,7 +330,7 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
       for (int64_t h = 0; h < 2; ++h) {
         Value d = m.add(m.c(16 * kk + 8 * h), m.mul(tq, m.c(2)));
         SmallVector<Value> x =
-            loadVector(q, storedIndex(layout, bi, hi, at, d), 2);
+            loadVector(q, storedIndex(qkLayout, bi, hi, at, d), 2);
         auto phiOr0 = [&](Value e) -> Value {
           return arith::SelectOp::create(g, loc, ok, phi(e), f32(0.0f));
         };
@@ -436,7 +349,7 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
   for (int64_t kk = 0; kk < KT; ++kk) {
     SmallVector<Value> a = aFrag(kk);
     for (int64_t nt = 0; nt < NT; ++nt) {
-      acc[nt] = mma(a, bFrag(StW, m.add(m.c(8 * nt), gq), kk), acc[nt]);
+      acc[nt] = mma(a, bFrag(StW, m.add(m.c(8 * nt), gq), kk, tq), acc[nt]);
     }
   }
   Value lo = i32c(0), hiShift = i32c(16);
@@ -462,7 +375,7 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
         Frag s = zeros();
         Value key = m.add(m.c(8 * n), gq);
         for (int64_t kk = 0; kk < KT; ++kk) {
-          s = mma(aFrag(kk), bFrag(KsW, key, kk), s);
+          s = mma(aFrag(kk), bFrag(KsW, key, kk, tq), s);
         }
         Value col = m.add(m.c(8 * n), m.mul(tq, m.c(2)));
         Value col1 = m.add(col, m.c(1));
@@ -497,7 +410,7 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
                       pack(p1[0], p1[1]), pack(p1[2], p1[3])};
         SmallVector<Value> r;
         for (int64_t nt = 0; nt < NT; ++nt) {
-          Frag f = mma(a, bFrag(VtW, m.add(m.c(8 * nt), gq), kk), acc[nt]);
+          Frag f = mma(a, bFrag(VtW, m.add(m.c(8 * nt), gq), kk, tq), acc[nt]);
           r.append(f.begin(), f.end());
         }
         return r;
@@ -592,9 +505,10 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
       arith::IndexCastOp::create(g, loc, g.getI32Type(),
                                  g.createOrFold<arith::RemUIOp>(loc, gq, m.c(2))),
       i32c(16));
-  Value Hq = m.dim(q, storedDim(layout, 1)), Hkv = m.dim(k, storedDim(layout, 1));
-  Lq = m.dim(q, storedDim(layout, 2));
-  Lk = m.dim(k, storedDim(layout, 2));
+  Value Hq = m.dim(q, storedDim(qkLayout, 1)),
+        Hkv = m.dim(k, storedDim(qkLayout, 1));
+  Lq = m.dim(q, storedDim(qkLayout, 2));
+  Lk = m.dim(k, storedDim(qkLayout, 2));
   // The state kernel runs per KV head, the output kernel per query head.
   hi = by;
   kvh = output ? m.div(by, m.div(Hq, Hkv)) : by;
@@ -793,9 +707,8 @@ std::string mlir::attn::chunkedLinearUnsupported(LinearAttentionOp op,
                                                  const ChunkedLinearOptions &o) {
   const AttentionDims dims = op.getDims();
   Type elem = op.getQuery().getType().getElementType();
-  if (op.getFeatureMap() != FeatureMap::elu_plus_one &&
-      !(op.getFeatureMap() == FeatureMap::relu && !op.getProjection()))
-    return "the feature map is not elementwise";
+  if (op.getFeatureMap() == FeatureMap::softmax)
+    return "the softmax map keeps the exact kernel";
   if (!elem.isF16() && !elem.isBF16())
     return "f32 inputs keep the exact f32 kernel";
   if (dims.headDim % 16 || dims.valueDim % 8)
@@ -812,7 +725,7 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   OpBuilder b(op);
   IndexMath m{b, loc};
   const AttentionDims dims = op.getDims();
-  const int64_t D = dims.headDim, Dv = dims.valueDim, C = o.chunk;
+  const int64_t Dv = dims.valueDim, C = o.chunk;
   const Layout layout = op.getLayout();
   LinearOperands ops = bufferizeLinear(b, op);
   // Rows are read 16 bytes at a time: each buffer and its rows must be
@@ -829,7 +742,70 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
 
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   OpBuilder body(kb.getContext());
-  ChunkedBuilder cb(op, body, o);
+  std::string name = kernelName(op, "linear", index);
+  auto launch = [&](gpu::GPUFuncOp fn, Value gridX, Value gridY, int64_t threads,
+                    int64_t sharedBytes, ValueRange params) {
+    Value shared = sharedBytes ? arith::ConstantIntOp::create(
+                                     b, loc, b.getI32Type(), sharedBytes)
+                                     .getResult()
+                               : Value();
+    gpu::LaunchFuncOp::create(b, loc, fn,
+                              gpu::KernelDim3{gridX, gridY, ops.batch},
+                              gpu::KernelDim3{m.c(threads), m.c(1), m.c(1)},
+                              shared, params);
+  };
+  SmallVector<Value> scratch;
+  auto alloc = [&](MemRefType type, ValueRange sizes) {
+    scratch.push_back(gpu::AllocOp::create(b, loc, type, Type(), ValueRange{},
+                                           sizes, ValueRange{},
+                                           /*hostShared=*/false)
+                          .getMemref());
+    return scratch.back();
+  };
+
+  // Projected maps: phi(K) and phi(Q) first, into bf16 scratch [B, H, L,
+  // Mp] that the scan reads in place of K and Q.
+  int64_t features = 0;
+  if (op.getProjection()) {
+    features = paddedFeatureCount(op.getNumFeatures());
+    auto phiType = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
+                                    ShapedType::kDynamic, features},
+                                   b.getBF16Type());
+    Value phiK = alloc(phiType, {ops.batch, Hkv, Lk});
+    Value phiQ = alloc(phiType, {ops.batch, ops.heads, Lq});
+    Value kBlocks = m.ceilDiv(Lk, m.c(64)), qBlocks = m.ceilDiv(Lq, m.c(64));
+    Value P = ops.projection;
+    int64_t bytes = 0;
+    if (op.getFeatureMap() == FeatureMap::favor_plus) {
+      Value partial = alloc(
+          MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
+                           ShapedType::kDynamic},
+                          b.getF32Type()),
+          {ops.batch, Hkv, kBlocks});
+      SmallVector<Value> maxParams{k, P, partial};
+      auto keyMax = buildFeatureKernel(op, kb, name + "_key_max", maxParams,
+                                       FeatureKernelMode::KeyMax, bytes);
+      launch(keyMax, kBlocks, Hkv, 128, bytes, maxParams);
+      SmallVector<Value> keyParams{k, P, partial, phiK};
+      auto keys = buildFeatureKernel(op, kb, name + "_key_features", keyParams,
+                                     FeatureKernelMode::Keys, bytes);
+      launch(keys, kBlocks, Hkv, 128, bytes, keyParams);
+    } else {
+      SmallVector<Value> keyParams{k, P, phiK};
+      auto keys = buildFeatureKernel(op, kb, name + "_key_features", keyParams,
+                                     FeatureKernelMode::Queries, bytes);
+      launch(keys, kBlocks, Hkv, 128, bytes, keyParams);
+    }
+    SmallVector<Value> queryParams{q, P, phiQ};
+    auto queries = buildFeatureKernel(op, kb, name + "_query_features",
+                                      queryParams, FeatureKernelMode::Queries,
+                                      bytes);
+    launch(queries, qBlocks, ops.heads, 128, bytes, queryParams);
+    q = phiQ;
+    k = phiK;
+  }
+
+  ChunkedBuilder cb(op, body, o, features);
   const int64_t NVT = cb.valueTiles();
 
   // Segments of the sequence, chosen at launch. Segments cost a second
@@ -854,18 +830,15 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   Value nSeg = m.max(m.min(fill, m.ceilDiv(chunks, m.c(kMinChunks))), m.c(1));
   nSeg = m.ceilDiv(chunks, m.ceilDiv(chunks, nSeg)); // no empty segment
 
-  // The state entries [B, Hkv, segments, D, Dv + 1] (column Dv: z), f32,
-  // scratch that the runtime provides.
+  // The state entries [B, Hkv, segments, D, Dv + 1] (column Dv: z; D:
+  // the features), f32, scratch that the runtime provides.
+  const int64_t D = features ? features : dims.headDim;
   auto stateType = MemRefType::get(
       {ShapedType::kDynamic, ShapedType::kDynamic, ShapedType::kDynamic, D,
        Dv + 1},
       b.getF32Type());
-  Value state = gpu::AllocOp::create(b, loc, stateType, Type(), ValueRange{},
-                                     ValueRange{ops.batch, Hkv, nSeg},
-                                     ValueRange{}, /*hostShared=*/false)
-                    .getMemref();
+  Value state = alloc(stateType, {ops.batch, Hkv, nSeg});
 
-  std::string name = kernelName(op, "linear", index);
   auto kernel = [&](StringRef suffix, ValueRange params, int64_t threads) {
     auto fn = gpu::GPUFuncOp::create(
         kb, loc, (name + suffix).str(),
@@ -876,9 +849,6 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
     body.setInsertionPointToStart(&fn.getBody().front());
     return fn;
   };
-  Value shared = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
-                                              cb.sharedBytes());
-  Value threads = m.c(cb.threads());
   Value segBlocks = m.mul(nSeg, m.c(NVT));
   // No state or scan launch (grid 0) for a single segment.
   Value many = m.min(m.sub(nSeg, m.c(1)), m.c(1));
@@ -886,28 +856,22 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   SmallVector<Value> stateParams{q, k, v, state};
   auto states = kernel("_states", stateParams, cb.threads());
   cb.buildStates(states);
-  gpu::LaunchFuncOp::create(b, loc, states,
-                            gpu::KernelDim3{m.mul(segBlocks, many), Hkv,
-                                            ops.batch},
-                            gpu::KernelDim3{threads, m.c(1), m.c(1)}, shared,
-                            stateParams);
+  launch(states, m.mul(segBlocks, many), Hkv, cb.threads(), cb.sharedBytes(),
+         stateParams);
 
   const int64_t elements = D * (Dv + 1);
   auto scan = kernel("_scan", ValueRange{state}, 256);
   buildStateScan(body, loc, scan, elements);
-  gpu::LaunchFuncOp::create(
-      b, loc, scan,
-      gpu::KernelDim3{m.mul(m.c((elements + 255) / 256), many), Hkv, ops.batch},
-      gpu::KernelDim3{m.c(256), m.c(1), m.c(1)}, Value(), ValueRange{state});
+  launch(scan, m.mul(m.c((elements + 255) / 256), many), Hkv, 256, 0,
+         ValueRange{state});
 
   SmallVector<Value> outParams{q, k, v, state, out};
   auto output = kernel("", outParams, cb.threads());
   cb.buildOutput(output);
-  gpu::LaunchFuncOp::create(b, loc, output,
-                            gpu::KernelDim3{segBlocks, ops.heads, ops.batch},
-                            gpu::KernelDim3{threads, m.c(1), m.c(1)}, shared,
-                            outParams);
-  gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, state);
+  launch(output, segBlocks, ops.heads, cb.threads(), cb.sharedBytes(),
+         outParams);
+  for (Value buf : scratch)
+    gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, buf);
   replaceWithBuffers(b, op, ops.out);
   return success();
 }

@@ -1,0 +1,56 @@
+//===- FeatureMapMath.cpp - phi of linear attention, one feature ----------===//
+
+#include "Attn/Transforms/FeatureMapMath.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cassert>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+FeatureMapConstants mlir::attn::featureMapConstants(LinearAttentionOp op) {
+  const double D = static_cast<double>(op.getDims().headDim);
+  const double M = static_cast<double>(op.getNumFeatures());
+  return {op.getFeatureMap(), static_cast<float>(std::pow(D, -0.25)),
+          static_cast<float>(op.getKernelEpsOrDefault()),
+          static_cast<float>(1.0 / std::sqrt(M))};
+}
+
+Value mlir::attn::expViaExp2(OpBuilder &b, Location loc, Value x) {
+  Value log2e = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                               APFloat(1.4426950408889634f));
+  return math::Exp2Op::create(b, loc,
+                              arith::MulFOp::create(b, loc, x, log2e));
+}
+
+Value mlir::attn::featureValue(OpBuilder &b, Location loc,
+                               const FeatureMapConstants &k, Value x,
+                               Value shift) {
+  auto f32 = [&](float v) -> Value {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
+  };
+  switch (k.map) {
+  case FeatureMap::elu_plus_one: {
+    Value pos =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, f32(0));
+    return arith::SelectOp::create(
+        b, loc, pos, arith::AddFOp::create(b, loc, x, f32(1)),
+        expViaExp2(b, loc, x));
+  }
+  case FeatureMap::relu:
+    return arith::AddFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, x, f32(0)), f32(k.epsK));
+  case FeatureMap::favor_plus: {
+    assert(shift && "FAVOR+ needs diag + stab");
+    Value e = expViaExp2(b, loc, arith::SubFOp::create(b, loc, x, shift));
+    return arith::MulFOp::create(b, loc, f32(k.norm),
+                                 arith::AddFOp::create(b, loc, e, f32(k.epsK)));
+  }
+  case FeatureMap::softmax:
+    break;
+  }
+  llvm_unreachable("the softmax map is not computed feature by feature");
+}

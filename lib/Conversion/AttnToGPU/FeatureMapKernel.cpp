@@ -1,0 +1,332 @@
+//===- FeatureMapKernel.cpp - projected feature maps on tensor cores ------===//
+//
+// The projected feature maps of attn.linear_attention (FAVOR+, relu with a
+// projection) for f16/bf16 queries or keys: a kernel that writes phi(x) as
+// bf16 [B, H, L, Mp] (Mp = m rounded up to 16, features m.. zero), which the
+// chunked scan then reads in place of Q or K (LinearChunked.cpp). The map
+// itself is FeatureMapMath's.
+//
+// A block owns 64 rows of one (head, batch): 4 warps of 16 rows, x P^T on
+// mma.sync m16n8k16 in groups of 64 features, f32 accumulation. Each group
+// of P is staged in shared memory as bf16 pairs in two parts, P = Ph + Pl,
+// so that x P^T = x Ph^T + x Pl^T keeps ~16 bits of P (bf16 alone would put
+// errors of 2^-9 |p| into exp(p)); f16 inputs split x likewise (x Pl^T is
+// then a third product). bf16 inputs are exact as they are.
+//
+// FAVOR+ subtracts a stabilizer: for a query the max of c x P^T over its
+// features, from a first pass over the groups; for keys the max over every
+// key of the (batch, KV head): the key-max kernel (mode KeyMax, the same
+// first pass) writes one partial max per block, which each keys block
+// reduces before its pass.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelUtils.h"
+#include "MmaSyncBuilder.h"
+
+#include "Attn/Transforms/FeatureMapMath.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+class FeatureBuilder : MmaSyncBuilder {
+public:
+  FeatureBuilder(LinearAttentionOp op, OpBuilder &g, FeatureKernelMode mode)
+      : MmaSyncBuilder(g, op.getLoc()), op(op), mode(mode),
+        k(featureMapConstants(op)), layout(op.getLayout()),
+        D(op.getDims().headDim), M(op.getNumFeatures()),
+        Mp(paddedFeatureCount(M)),
+        splitX(!op.getQuery().getType().getElementType().isBF16()) {}
+
+  static constexpr int64_t kRows = 64, kGroup = 64, kThreads = 128;
+  int64_t sharedBytes() const { return 2 * kGroup * (D / 2 + 4) * 4 + 16; }
+  void build(gpu::GPUFuncOp fn);
+
+private:
+  bool favor() const { return k.map == FeatureMap::favor_plus; }
+  void barrier() { gpu::BarrierOp::create(g, loc); }
+  Value maxOf(Value a, Value b) {
+    return arith::MaximumFOp::create(g, loc, a, b);
+  }
+  /// Max over the lanes whose lane id differs in the bits of `masks`.
+  Value shuffleMax(Value x, ArrayRef<int32_t> masks) {
+    for (int32_t o : masks)
+      x = maxOf(x, gpu::ShuffleOp::create(g, loc, x, o, 32,
+                                          gpu::ShuffleMode::XOR)
+                       .getShuffleResult());
+    return x;
+  }
+  /// Max of `x` over the block (every thread gets it).
+  Value blockMax(Value x);
+  /// c x P^T for features [64 gi, 64 gi + 64) of this warp's rows.
+  SmallVector<Frag> project(Value gi);
+  /// Runs `body(tile, e, feature, p)` for each accumulator element.
+  void forEachElement(ArrayRef<Frag> acc, Value gi,
+                      function_ref<void(int64_t, int64_t, Value, Value)> body);
+
+  LinearAttentionOp op;
+  FeatureKernelMode mode;
+  FeatureMapConstants k;
+  Layout layout;
+  const int64_t D, M, Mp;
+  const bool splitX; ///< x is not exact in bf16
+
+  Value x, P, partial, phi, PhW, PlW, red, tid, warp, gq, tq;
+  SmallVector<Value> aHi, aLo; ///< A fragment words, per k step 4
+};
+
+Value FeatureBuilder::blockMax(Value v) {
+  v = shuffleMax(v, {1, 2, 4, 8, 16});
+  barrier(); // red may still be read from an earlier reduction
+  auto ifOp = scf::IfOp::create(
+      g, loc, m.eq(g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32)), m.c(0)),
+      false);
+  {
+    OpBuilder::InsertionGuard guard(g);
+    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    memref::StoreOp::create(g, loc, v, red, warp);
+  }
+  barrier();
+  Value r = memref::LoadOp::create(g, loc, red, m.c(0));
+  for (int64_t w = 1; w < kThreads / 32; ++w)
+    r = maxOf(r, memref::LoadOp::create(g, loc, red, m.c(w)));
+  return r;
+}
+
+SmallVector<Frag> FeatureBuilder::project(Value gi) {
+  // Stage P's rows [64 gi, 64 gi + 64) as (high, low) bf16 pairs along d;
+  // rows past m are zero.
+  barrier(); // the previous group's fragments have been read
+  Value f0 = m.mul(gi, m.c(kGroup));
+  m.loop(tid, m.c(kGroup * D / 2), m.c(kThreads), {},
+         [&](Value e, ValueRange) {
+           Value row = m.div(e, m.c(D / 2));
+           Value w = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 2));
+           Value f = m.add(f0, row);
+           Value ok = m.lt(f, m.c(M));
+           Value at = m.min(f, m.c(M - 1));
+           Value d = m.mul(w, m.c(2));
+           Value p[2], lo[2];
+           for (int64_t i = 0; i < 2; ++i) {
+             Value v = m.toF32(memref::LoadOp::create(
+                 g, loc, P, ValueRange{at, m.add(d, m.c(i))}));
+             p[i] = arith::SelectOp::create(g, loc, ok, v, f32(0.0f));
+             lo[i] = arith::SubFOp::create(g, loc, p[i], m.toF32(toBF16(p[i])));
+           }
+           memref::StoreOp::create(g, loc, pack(p[0], p[1]), PhW,
+                                   ValueRange{row, w});
+           memref::StoreOp::create(g, loc, pack(lo[0], lo[1]), PlW,
+                                   ValueRange{row, w});
+           return SmallVector<Value>{};
+         });
+  barrier();
+  SmallVector<Frag> acc(kGroup / 8, zeros());
+  for (int64_t nt = 0; nt < kGroup / 8; ++nt) {
+    Value n = m.add(m.c(8 * nt), gq);
+    for (int64_t kk = 0; kk < D / 16; ++kk) {
+      ArrayRef<Value> hi = ArrayRef<Value>(aHi).slice(4 * kk, 4);
+      SmallVector<Value> bh = bFrag(PhW, n, kk, tq);
+      acc[nt] = mma(hi, bh, acc[nt]);
+      acc[nt] = mma(hi, bFrag(PlW, n, kk, tq), acc[nt]);
+      if (splitX)
+        acc[nt] = mma(ArrayRef<Value>(aLo).slice(4 * kk, 4), bh, acc[nt]);
+    }
+  }
+  for (Frag &f : acc)
+    for (Value &v : f)
+      v = arith::MulFOp::create(g, loc, f32(k.c), v);
+  return acc;
+}
+
+void FeatureBuilder::forEachElement(
+    ArrayRef<Frag> acc, Value gi,
+    function_ref<void(int64_t, int64_t, Value, Value)> body) {
+  for (int64_t nt = 0; nt < kGroup / 8; ++nt)
+    for (int64_t e = 0; e < 4; ++e) {
+      Value f = m.add(m.add(m.mul(gi, m.c(kGroup)), m.c(8 * nt + e % 2)),
+                      m.mul(tq, m.c(2)));
+      body(nt, e, f, acc[nt][e]);
+    }
+}
+
+void FeatureBuilder::build(gpu::GPUFuncOp fn) {
+  Block &entry = fn.getBody().front();
+  x = entry.getArgument(0);
+  P = entry.getArgument(1);
+  unsigned next = 2;
+  if (mode != FeatureKernelMode::Queries)
+    partial = entry.getArgument(next++);
+  if (mode != FeatureKernelMode::KeyMax)
+    phi = entry.getArgument(next++);
+
+  auto wg = gpu::AddressSpaceAttr::get(g.getContext(),
+                                       gpu::AddressSpace::Workgroup);
+  Value dynamic = gpu::DynamicSharedMemoryOp::create(
+      g, loc, MemRefType::get({ShapedType::kDynamic}, g.getI8Type(),
+                              AffineMap(), wg));
+  auto words = MemRefType::get({kGroup, D / 2 + 4}, g.getI32Type(),
+                               AffineMap(), wg);
+  PhW = memref::ViewOp::create(g, loc, words, dynamic, m.c(0), ValueRange{});
+  PlW = memref::ViewOp::create(g, loc, words, dynamic,
+                               m.c(4 * words.getNumElements()), ValueRange{});
+  red = memref::ViewOp::create(
+      g, loc, MemRefType::get({4}, g.getF32Type(), AffineMap(), wg), dynamic,
+      m.c(8 * words.getNumElements()), ValueRange{});
+
+  Value blk = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
+  Value h = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
+  Value b = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
+  tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
+  warp = m.div(tid, m.c(32));
+  Value lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
+  gq = m.div(lane, m.c(4));
+  tq = g.createOrFold<arith::RemUIOp>(loc, lane, m.c(4));
+  Value L = m.dim(x, storedDim(layout, 2));
+  Value rows[2];
+  rows[0] = m.add(m.add(m.mul(blk, m.c(kRows)), m.mul(warp, m.c(16))), gq);
+  rows[1] = m.add(rows[0], m.c(8));
+  Value ok[2] = {m.lt(rows[0], L), m.lt(rows[1], L)};
+
+  // A fragments of x (rows past L read row L - 1: the grid has a block
+  // only where L > 0) and ||x||^2 per row, in f32.
+  Value sumSq[2] = {f32(0.0f), f32(0.0f)};
+  SmallVector<Value> hiW[2], loW[2];
+  for (int64_t r = 0; r < 2; ++r) {
+    Value at = m.min(rows[r], m.sub(L, m.c(1)));
+    for (int64_t kk = 0; kk < D / 16; ++kk)
+      for (int64_t hh = 0; hh < 2; ++hh) {
+        Value d = m.add(m.c(16 * kk + 8 * hh), m.mul(tq, m.c(2)));
+        SmallVector<Value> v =
+            loadVector(x, storedIndex(layout, b, h, at, d), 2);
+        for (Value e : v)
+          sumSq[r] = math::FmaOp::create(g, loc, e, e, sumSq[r]);
+        hiW[r].push_back(pack(v[0], v[1]));
+        if (splitX)
+          loW[r].push_back(pack(
+              arith::SubFOp::create(g, loc, v[0], m.toF32(toBF16(v[0]))),
+              arith::SubFOp::create(g, loc, v[1], m.toF32(toBF16(v[1])))));
+      }
+  }
+  for (int64_t kk = 0; kk < D / 16; ++kk) {
+    for (int64_t hh = 0; hh < 2; ++hh) // a0 a1 (cols 2t), a2 a3 (2t + 8)
+      for (int64_t r = 0; r < 2; ++r) {
+        aHi.push_back(hiW[r][2 * kk + hh]);
+        if (splitX)
+          aLo.push_back(loW[r][2 * kk + hh]);
+      }
+  }
+  const int64_t groups = (Mp + kGroup - 1) / kGroup;
+
+  // The stabilizer: max of c x P^T over the row's features (first pass).
+  Value stab[2] = {f32(0.0f), f32(0.0f)};
+  if (favor() && mode != FeatureKernelMode::Keys) {
+    SmallVector<Value> mx = m.loop(
+        m.c(0), m.c(groups), m.c(1), {f32(-kInf), f32(-kInf)},
+        [&](Value gi, ValueRange cur) -> SmallVector<Value> {
+          SmallVector<Value> r(cur);
+          forEachElement(project(gi), gi, [&](int64_t, int64_t e, Value f,
+                                              Value p) {
+            Value v = arith::SelectOp::create(g, loc, m.lt(f, m.c(M)), p,
+                                              f32(-kInf));
+            r[e / 2] = maxOf(r[e / 2], v);
+          });
+          return r;
+        });
+    for (int64_t r = 0; r < 2; ++r)
+      stab[r] = shuffleMax(mx[r], {1, 2});
+  }
+  if (mode == FeatureKernelMode::KeyMax) {
+    // This block's max over its keys, for the keys kernel to reduce.
+    Value mine = f32(-kInf);
+    for (int64_t r = 0; r < 2; ++r)
+      mine = maxOf(mine,
+                   arith::SelectOp::create(g, loc, ok[r], stab[r], f32(-kInf)));
+    Value all = blockMax(mine);
+    auto ifOp = scf::IfOp::create(g, loc, m.eq(tid, m.c(0)), false);
+    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    memref::StoreOp::create(g, loc, all, partial, ValueRange{b, h, blk});
+    g.setInsertionPointAfter(ifOp);
+    gpu::ReturnOp::create(g, loc);
+    return;
+  }
+  if (favor() && mode == FeatureKernelMode::Keys) {
+    Value n = m.dim(partial, 2);
+    Value mine = m.loop(tid, n, m.c(kThreads), {f32(-kInf)},
+                        [&](Value i, ValueRange cur) -> SmallVector<Value> {
+                          return {maxOf(cur[0], memref::LoadOp::create(
+                                                    g, loc, partial,
+                                                    ValueRange{b, h, i}))};
+                        })[0];
+    stab[0] = stab[1] = blockMax(mine);
+  }
+  Value shift[2];
+  for (int64_t r = 0; r < 2; ++r)
+    shift[r] = arith::AddFOp::create(
+        g, loc,
+        arith::MulFOp::create(g, loc, f32(k.c * k.c / 2.0f),
+                              sumOverQuad(sumSq[r])),
+        stab[r]);
+
+  // phi, group by group: bf16 pairs (features f, f + 1) of rows g and g + 8.
+  auto pairType = VectorType::get({2}, g.getBF16Type());
+  m.loop(m.c(0), m.c(groups), m.c(1), {},
+         [&](Value gi, ValueRange) -> SmallVector<Value> {
+           SmallVector<Frag> acc = project(gi);
+           for (int64_t nt = 0; nt < kGroup / 8; ++nt)
+             for (int64_t r = 0; r < 2; ++r) {
+               Value f = m.add(m.add(m.mul(gi, m.c(kGroup)), m.c(8 * nt)),
+                               m.mul(tq, m.c(2)));
+               Value pair[2];
+               for (int64_t i = 0; i < 2; ++i) {
+                 Value fi = m.add(f, m.c(i));
+                 Value val = featureValue(g, loc, k, acc[nt][2 * r + i],
+                                          favor() ? shift[r] : Value());
+                 pair[i] = arith::TruncFOp::create(
+                     g, loc, g.getBF16Type(),
+                     arith::SelectOp::create(g, loc, m.lt(fi, m.c(M)), val,
+                                             f32(0.0f)));
+               }
+               auto ifOp = scf::IfOp::create(
+                   g, loc, m.andI(ok[r], m.lt(f, m.c(Mp))), false);
+               OpBuilder::InsertionGuard guard(g);
+               g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+               Value vec = vector::FromElementsOp::create(
+                   g, loc, pairType, ValueRange{pair[0], pair[1]});
+               vector::StoreOp::create(g, loc, vec, phi,
+                                       ValueRange{b, h, rows[r], f});
+             }
+           return {};
+         });
+  gpu::ReturnOp::create(g, loc);
+}
+
+} // namespace
+
+int64_t mlir::attn::paddedFeatureCount(int64_t m) { return (m + 15) / 16 * 16; }
+
+gpu::GPUFuncOp mlir::attn::buildFeatureKernel(LinearAttentionOp op,
+                                              OpBuilder &kb, StringRef name,
+                                              ValueRange params,
+                                              FeatureKernelMode mode,
+                                              int64_t &sharedBytes) {
+  auto fn = gpu::GPUFuncOp::create(
+      kb, op.getLoc(), name,
+      kb.getFunctionType(TypeRange(ValueRange(params).getTypes()), {}));
+  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+  fn.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
+      {static_cast<int32_t>(FeatureBuilder::kThreads), 1, 1}));
+  OpBuilder body(kb.getContext());
+  body.setInsertionPointToStart(&fn.getBody().front());
+  FeatureBuilder fb(op, body, mode);
+  fb.build(fn);
+  sharedBytes = fb.sharedBytes();
+  return fn;
+}
