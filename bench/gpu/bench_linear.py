@@ -22,10 +22,10 @@ SPECS = os.path.join(ROOT, "bench", "specs")
 
 
 def bench(fn):
-    return tt.do_bench(fn, warmup=25, rep=200, return_mode="median")
+    return tt.do_bench(fn, warmup=10, rep=100, return_mode="median")
 
 
-def attn_ms(runner, spec, B, H, L, repeats=20):
+def attn_ms(runner, spec, B, H, L, repeats=10):
     out = subprocess.run(
         [runner, os.path.join(SPECS, spec), "--target", "cuda", "--bench",
          "--batch", str(B), "--heads", str(H), "--kv-heads", str(H),

@@ -17,7 +17,7 @@ namespace attn {
 struct GPUKernelOptions {
   int64_t blockQ = 128;         ///< first softmax kernel: rows (threads)
   int64_t blockKV = 32;         ///< first softmax kernel: keys per tile
-  int64_t linearChunk = 128;    ///< tensor-core linear: queries/keys per chunk
+  int64_t linearChunk = 64;     ///< tensor-core linear: queries/keys per chunk
   int64_t linearValueTile = 64; ///< tensor-core linear: value columns per CTA
   int64_t hopperStages = 0;     ///< sm_90a softmax: K/V ring slots (0: max)
 };

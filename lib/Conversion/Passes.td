@@ -18,14 +18,21 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     op's operands and then its results, all memrefs with unit innermost
     stride, so the runtime can bind caller buffers of any outer strides.
 
-    `attn.linear_attention` with an elementwise feature map (elu+1, relu
-    without projection) and f16/bf16 inputs becomes a chunked scan on tensor
-    cores (`nvvm.mma.sync` m16n8k16, bf16 operands, f32 state): grid
-    (Dv / linear-value-tile, Hq, B), linear-chunk / 16 warps; per chunk of
-    `linear-chunk` queries, phi(Q) S plus (causal) the masked intra-chunk
-    product phi(Q) phi(K)^T V, then S += phi(K)^T V. Other linear specs (f32,
-    FAVOR+, projected relu, softmax map, or `tensor-cores=false`) use one
-    block per (head, batch) and one thread per value column, exact in f32.
+    `attn.linear_attention` in f16/bf16 with any feature map but the
+    softmax map becomes a chunk-parallel scan on tensor cores
+    (`nvvm.mma.sync` m16n8k16, bf16 operands, f32 state): the sequence is
+    cut into segments (their count chosen at launch from B, H and the SM
+    count, `attn.multiprocessor_count`); a state launch sums phi(K)^T V per
+    segment into scratch (`gpu.alloc`, provided by the runtime), a scan
+    launch adds them up, and the output launch (grid (segments x
+    Dv / linear-value-tile, Hq, B), linear-chunk / 16 warps) computes, per
+    chunk of `linear-chunk` queries, phi(Q) S plus (causal) the masked
+    intra-chunk product phi(Q) phi(K)^T V, then S += phi(K)^T V. Projected
+    maps (FAVOR+, relu with a projection) first run feature kernels (x P^T
+    on mma.sync, FAVOR+'s stabilizers) that write phi(Q) and phi(K) to
+    scratch. Other linear specs (f32, the softmax map, or
+    `tensor-cores=false`) use one block per (head, batch) and one thread
+    per value column, exact in f32.
 
     With `hopper` (sm_90a), softmax attention in f16/bf16 with D and Dv
     multiples of 8 up to 256 becomes a warp-specialized, persistent kernel
@@ -42,7 +49,7 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"blockQ", "block-q", "int64_t", "128", "query rows (threads) per block">,
     Option<"blockKV", "block-kv", "int64_t", "32", "keys per shared-memory tile">,
-    Option<"linearChunk", "linear-chunk", "int64_t", "128",
+    Option<"linearChunk", "linear-chunk", "int64_t", "64",
            "linear attention: queries and keys per chunk (16 per warp)">,
     Option<"linearValueTile", "linear-value-tile", "int64_t", "64",
            "linear attention: value columns per thread block">,

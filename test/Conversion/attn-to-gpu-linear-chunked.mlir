@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --split-input-file --attn-to-gpu | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-to-gpu="linear-chunk=128" | FileCheck %s
 // RUN: attn-opt %s --split-input-file --attn-to-gpu="linear-chunk=32 linear-value-tile=16" | FileCheck %s --check-prefix=SMALL
 // RUN: attn-opt %s --split-input-file --attn-to-gpu="tensor-cores=false" | FileCheck %s --check-prefix=SCALAR
 // RUN: not attn-opt %s --split-input-file --attn-to-gpu="linear-chunk=40" 2>&1 | FileCheck %s --check-prefix=BADCHUNK

@@ -1,22 +1,34 @@
 //===- LinearChunked.cpp - linear attention as a chunked scan on tensor cores//
 //
-// attn.linear_attention with an elementwise feature map (elu+1, relu without
-// projection) and f16/bf16 inputs, on tensor cores: mma.sync m16n8k16 with
-// bf16 operands and f32 accumulation (bf16 also for f16 inputs: the state
-// sums up to L products and would overflow f16's range).
+// attn.linear_attention with f16/bf16 inputs and any feature map but the
+// softmax map, on tensor cores: mma.sync m16n8k16 with bf16 operands and f32
+// accumulation (bf16 also for f16 inputs: the state sums up to L products
+// and would overflow f16's range). Elementwise maps (elu+1, relu without a
+// projection) are applied as Q and K are loaded; projected maps (FAVOR+,
+// relu with a projection) are computed first by the feature kernels
+// (FeatureMapKernel.cpp) into bf16 scratch that stands in for Q and K.
 //
-// A thread block owns `valueTile` (NV) value columns of one (batch, head);
-// grid (Dv / NV, Hq, B), W = chunk / 16 warps, warp w owning rows
-// [16w, 16w + 16) of a chunk of C queries. The state S [D x NV] lives in
-// f32 registers (its 16-row tiles spread over the warps) and, as bf16 for the
-// next product, in shared memory; z = sum phi(k) is f32 in shared memory.
+// The sequence is cut into segments of whole chunks, chosen at launch
+// (enough to fill the GPU's block slots when B x H does not), and runs in
+// three launches over scratch state entries [B, Hkv, segments, D, Dv + 1]:
+//   states: block (segment, value tile, KV head, batch) sums phi(K)^T V and
+//           z = sum phi(k) over its segment's keys into its entry;
+//   scan:   entry s becomes the sum of entries 0..s;
+//   output: block (segment, value tile, head, batch) starts from the keys
+//           before its segment (causal; all keys non-causal) and runs the
+//           segment's query chunks.
+// With one segment, the first two launches are skipped (grid 0) and the
+// output block sums those keys itself.
 //
-//   non-causal: S = sum_c phi(K_c)^T V_c, z = sum_j phi(k_j); then per chunk
-//               O_c = phi(Q_c) S / (phi(Q_c) z + eps).
+// A block owns `valueTile` (NV) value columns, W = chunk / 16 warps, warp w
+// owning rows [16w, 16w + 16) of a chunk of C queries. The state S [D x NV]
+// lives in f32 registers (its 16-row tiles spread over the warps) and, as
+// bf16 for the next product, in shared memory; z is f32 in shared memory.
+//
+//   non-causal: per chunk O_c = phi(Q_c) S / (phi(Q_c) z + eps).
 //   causal:     chunk c of queries sees the keys shifted by off = Lk - Lq;
 //               O_c = [phi(Q_c) S + tril(phi(Q_c) phi(K_c)^T) V_c] / (...),
-//               then S += phi(K_c)^T V_c (keys before the first chunk, when
-//               off > 0, are folded in first, like the non-causal state).
+//               then S += phi(K_c)^T V_c.
 //
 // phi(K_c) and V_c are staged in shared memory as packed bf16 pairs (i32
 // words, rows padded by 16 bytes so fragment loads hit distinct banks);
