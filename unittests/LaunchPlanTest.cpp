@@ -2,8 +2,9 @@
 //
 // The CUDA runtime binds kernel parameters and grids by reading the host
 // side of attn-to-gpu's output (lib/JIT/LaunchPlan.h). Checked here without
-// a GPU: Performer's mixed heads lower to two launches over head slices of
-// the same arguments and of the one result; the sm_90a kernel takes tensor
+// a GPU: Performer's mixed heads lower to launches over head slices of the
+// same arguments and of the one result (the linear heads' three share a
+// scratch buffer sized at launch); the sm_90a kernel takes tensor
 // maps of Q, K, V and an output whose alignment the runtime must check.
 //
 //===----------------------------------------------------------------------===//
@@ -62,20 +63,21 @@ protected:
   std::vector<::attn::jit::LaunchStep> steps;
 };
 
-TEST_F(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
+TEST_F(LaunchPlan, MixedHeadsAreLaunchesOnHeadSlices) {
   plan(kMixed, "mixed",
        "attn-split-mixed-heads,attn-materialize-defaults,attn-to-gpu,"
        "canonicalize,cse");
   if (HasFatalFailure())
     return;
-  ASSERT_EQ(steps.size(), 2u);
+  // Local heads: one launch; linear heads: state, scan and output launches.
+  ASSERT_EQ(steps.size(), 4u);
   const int64_t B = 3, L = 1000;
   std::vector<std::vector<int64_t>> shapes = {
       {B, 8, L, 64}, {B, 4, L, 64}, {B, 4, L, 64}};
-  auto grid = [&](const ::attn::jit::LaunchStep &s) {
+  auto grid = [&](const ::attn::jit::LaunchStep &s, int64_t sms = 0) {
     std::vector<int64_t> g;
     for (Value v : s.grid) {
-      auto x = ::attn::jit::evaluate(v, shapes);
+      auto x = ::attn::jit::evaluate(v, shapes, sms);
       EXPECT_TRUE(static_cast<bool>(x)) << llvm::toString(x.takeError());
       g.push_back(x ? *x : -1);
     }
@@ -97,19 +99,40 @@ TEST_F(LaunchPlan, MixedHeadsAreTwoLaunchesOnHeadSlices) {
   EXPECT_EQ(*q0, (std::vector<int64_t>{B, 2, L, 64}));
 
   // The rest: linear attention on q heads [2, 8) and kv heads [1, 4),
-  // written at head 2 of the result; 16-byte row loads.
-  const ::attn::jit::LaunchStep &rest = steps[1];
-  EXPECT_EQ(grid(rest), (std::vector<int64_t>{1, 6, B}));
-  ASSERT_EQ(rest.params.size(), 4u);
-  for (const ::attn::jit::ParamSource &p : rest.params)
-    EXPECT_EQ(p.alignment, 16);
-  EXPECT_EQ(rest.params[0].offsets, (std::vector<int64_t>{0, 2, 0, 0}));
-  EXPECT_EQ(rest.params[1].offsets, (std::vector<int64_t>{0, 1, 0, 0}));
-  EXPECT_EQ(rest.params[2].offsets, (std::vector<int64_t>{0, 1, 0, 0}));
-  EXPECT_TRUE(rest.params[3].isResult);
-  EXPECT_EQ(rest.params[3].index, 0u);
-  EXPECT_EQ(rest.params[3].offsets, (std::vector<int64_t>{0, 2, 0, 0}));
-  auto o = ::attn::jit::shapeOf(rest.params[3].value, shapes);
+  // written at head 2 of the result; 16-byte row loads. 16 chunks of 64
+  // queries; 6 heads x 3 batches = 18 blocks leave most of 132 SMs (two
+  // blocks each) idle: 4 segments (at least 4 chunks each). With 7 SMs,
+  // one segment: no state or scan launch (grid 0).
+  const ::attn::jit::LaunchStep &states = steps[1], &scan = steps[2],
+                                &output = steps[3];
+  EXPECT_EQ(grid(states, 132), (std::vector<int64_t>{4, 3, B}));
+  EXPECT_EQ(grid(scan, 132), (std::vector<int64_t>{(64 * 65 + 255) / 256, 3, B}));
+  EXPECT_EQ(grid(output, 132), (std::vector<int64_t>{4, 6, B}));
+  EXPECT_EQ(grid(states, 7)[0], 0);
+  EXPECT_EQ(grid(scan, 7)[0], 0);
+  EXPECT_EQ(grid(output, 7), (std::vector<int64_t>{1, 6, B}));
+  // The state entries are one scratch buffer of the three launches, sized
+  // [B, Hkv, segments, D, Dv + 1] at launch.
+  ASSERT_EQ(states.params.size(), 4u);
+  ASSERT_EQ(scan.params.size(), 1u);
+  ASSERT_EQ(output.params.size(), 5u);
+  for (const ::attn::jit::ParamSource *p :
+       {&states.params[3], &scan.params[0], &output.params[3]}) {
+    EXPECT_TRUE(p->isScratch);
+    EXPECT_EQ(p->value, states.params[3].value);
+  }
+  auto entries = ::attn::jit::shapeOf(states.params[3].value, shapes, 132);
+  ASSERT_TRUE(static_cast<bool>(entries)) << llvm::toString(entries.takeError());
+  EXPECT_EQ(*entries, (std::vector<int64_t>{B, 3, 4, 64, 65}));
+  for (unsigned i : {0u, 1u, 2u, 4u})
+    EXPECT_EQ(output.params[i].alignment, 16);
+  EXPECT_EQ(output.params[0].offsets, (std::vector<int64_t>{0, 2, 0, 0}));
+  EXPECT_EQ(output.params[1].offsets, (std::vector<int64_t>{0, 1, 0, 0}));
+  EXPECT_EQ(output.params[2].offsets, (std::vector<int64_t>{0, 1, 0, 0}));
+  EXPECT_TRUE(output.params[4].isResult);
+  EXPECT_EQ(output.params[4].index, 0u);
+  EXPECT_EQ(output.params[4].offsets, (std::vector<int64_t>{0, 2, 0, 0}));
+  auto o = ::attn::jit::shapeOf(output.params[4].value, shapes);
   ASSERT_TRUE(static_cast<bool>(o));
   EXPECT_EQ(*o, (std::vector<int64_t>{B, 6, L, 64}));
 }

@@ -1,33 +1,39 @@
 // RUN: attn-opt %s --attn-linear-to-loops | FileCheck %s
 
-// Non-causal elu+1 with GQA 8/2: per (b, h) a state pass over every key,
-// S += phi(k_j) v_j^T and z += phi(k_j), then one output pass over queries.
+// Non-causal elu+1 with GQA 8/2: per (b, h) the state pass over chunks of
+// 16 keys, S += phi(K_c)^T V_c on the micro-kernel (attn.tile_pv) and z +=
+// column sums of phi(K_c); then per chunk of 16 queries O_c = phi(Q_c) S /
+// (phi(Q_c) z + eps), phi applied to whole rows of 16-lane vectors.
 // CHECK-LABEL: func.func @elu_noncausal(
 // CHECK:         %[[OUT:.+]] = memref.alloc(%{{.+}}, %{{.+}}) : memref<?x8x?x32xf32>
 // CHECK:         scf.parallel (%{{.+}}, %[[H:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
 // kv head of a query head: h / (8 / 2)
 // CHECK:             arith.divui %[[H]], %{{.+}} : index
-// S [m, Dv], z [m], phi [m], one row [D], all f32
-// CHECK-DAG:         %[[S:.+]] = memref.alloc() : memref<32x32xf32>
-// CHECK-DAG:         %[[Z:.+]] = memref.alloc() : memref<32xf32>
+// S [m, Dv], z [m], one row [D], phi(Q_c) and phi(K_c) [16, m], V_c and the
+// output rows [16, Dv], the denominators [16], all f32 on the heap
+// CHECK:             %[[S:.+]] = memref.alloc() : memref<32x32xf32>
+// CHECK:             %[[Z:.+]] = memref.alloc() : memref<32xf32>
+// CHECK:             %[[PHIQ:.+]] = memref.alloc() : memref<16x32xf32>
+// CHECK:             %[[PHIK:.+]] = memref.alloc() : memref<16x32xf32>
+// CHECK:             %[[VC:.+]] = memref.alloc() : memref<16x32xf32>
+// CHECK:             %[[ACC:.+]] = memref.alloc() : memref<16x32xf32>
 // CHECK:             linalg.fill ins(%{{.+}} : f32) outs(%[[S]] : memref<32x32xf32>)
-// State pass: keys 0 .. Lk, phi = select(x > 0, x + 1, exp(x)).
-// CHECK:             scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} {
-// CHECK:               arith.cmpf ogt
-// CHECK:               math.exp
-// CHECK:               arith.select
-// z += phi; S[f, :] += phi[f] v_j, 16 value columns per vector FMA
-// CHECK:               vector.broadcast %{{.+}} : f32 to vector<16xf32>
-// CHECK:               %[[SROW:.+]] = vector.load %[[S]][%{{.+}}, %{{.+}}] : memref<32x32xf32>, vector<16xf32>
-// CHECK:               %[[UPD:.+]] = math.fma %{{.+}}, %{{.+}}, %[[SROW]] : vector<16xf32>
-// CHECK:               vector.store %[[UPD]], %[[S]][%{{.+}}, %{{.+}}] : memref<32x32xf32>, vector<16xf32>
-// Output pass over queries, den = phi . z + eps, 0 where den == 0;
-// num = phi(q)^T S in two vector accumulators, row by row of S.
-// CHECK:             scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (index) {
+// State pass: key chunks 0 .. Lk; phi = select(x > 0, x + 1, exp(x)).
+// CHECK:             scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c16{{.*}} {
+// CHECK:               scf.if
+// CHECK:                 vector.load %{{.+}} : memref<32xf32, strided<[1], offset: ?>>, vector<16xf32>
+// CHECK:                 arith.cmpf ogt
+// CHECK:                 math.exp %{{.+}} : vector<16xf32>
+// CHECK:                 vector.store %{{.+}}, %[[PHIK]]
+// CHECK:               attn.tile_pv %[[PHIK]], %[[VC]], %[[S]], %{{.+}} : memref<16x32xf32>, memref<16x32xf32>, memref<32x32xf32>
+// Output pass over query chunks: den = phi . z + eps, 0 where den == 0;
+// O_c += phi(Q_c) S on the micro-kernel through a transposed view.
+// CHECK:             scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c16{{.*}} {
+// CHECK:               vector.store %{{.+}}, %[[PHIQ]]
+// CHECK:               %[[PQT:.+]] = memref.transpose %[[PHIQ]] (d0, d1) -> (d1, d0)
+// CHECK:               attn.tile_pv %[[PQT]], %[[S]], %[[ACC]], %{{.+}} : memref<32x16xf32, strided<[1, 32]>>, memref<32x32xf32>, memref<16x32xf32>
 // CHECK:               arith.cmpf oeq
-// CHECK:               scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (vector<16xf32>, vector<16xf32>) {
-// CHECK:                 math.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
-// CHECK:               memref.store %{{.+}}, %[[OUT]]
+// CHECK:               vector.store %{{.+}}, %[[OUT]]
 // CHECK:         bufferization.to_tensor %[[OUT]] restrict writable
 func.func @elu_noncausal(%q: tensor<?x8x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>) -> tensor<?x8x?x32xf32> {
   %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<elu_plus_one>}
@@ -36,19 +42,27 @@ func.func @elu_noncausal(%q: tensor<?x8x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v:
 }
 
 // Causal FAVOR+: a first pass over the keys finds the key stabilizer (max of
-// c k P^T); then, inside the query loop, keys up to i + Lk - Lq are added
-// (the loop carries how many were added) before the row's output.
+// c k P^T); then per chunk of 16 queries the chunk's keys (shifted by Lk -
+// Lq) are staged, the masked scores tril(phi(Q_c) phi(K_c)^T) come from
+// attn.tile_qk, O_c = scores V_c + phi(Q_c) S, and S grows by the chunk.
+// phi(k) = m^-1/2 (exp(c k P^T - c^2 |k|^2 / 2 - stab) + eps_k), feature by
+// feature (a projected map).
 // CHECK-LABEL: func.func @favor_causal(
 // CHECK:         scf.parallel
 // CHECK:           %[[STAB:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (f32) {
 // CHECK:             arith.maximumf
-// CHECK:           scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ADDED:.+]] = %{{.+}}) -> (index) {
-// CHECK:             %[[UPTO:.+]] = arith.maxsi %[[ADDED]], %{{.+}} : index
-// CHECK:             scf.for %{{.+}} = %[[ADDED]] to %[[UPTO]] step %{{.+}} {
-// phi(k) = m^-1/2 (exp(c k P^T - c^2 |k|^2 / 2 - stab) + eps_k)
-// CHECK:               arith.addf %{{.+}}, %[[STAB]] : f32
-// CHECK:               math.exp
-// CHECK:             scf.yield %[[UPTO]] : index
+// Keys before the first query's window (Lk > Lq) fold in first.
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c16{{.*}} {
+// CHECK:             arith.addf %{{.+}}, %[[STAB]] : f32
+// CHECK:             math.exp
+// CHECK:             attn.tile_pv
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c16{{.*}} {
+// CHECK:             attn.tile_qk %{{.+}}, %{{.+}}, %[[ST:.+]] {scale = 1.000000e+00 : f64} : memref<44x16xf32>, memref<16x44xf32>, memref<16x16xf32>
+// CHECK:             arith.cmpi sle
+// CHECK:             attn.tile_pv %[[ST]]
+// CHECK:             attn.tile_pv
+// CHECK:             arith.truncf %{{.+}} : vector<16xf32> to vector<16xbf16>
+// CHECK:             attn.tile_pv
 func.func @favor_causal(%q: tensor<1x4x?x16xbf16>, %k: tensor<1x4x?x16xbf16>, %v: tensor<1x4x?x16xbf16>, %p: tensor<44x16xf32>) -> tensor<1x4x?x16xbf16> {
   %o = attn.linear_attention %q, %k, %v projection(%p : tensor<44x16xf32>)
       {feature_map = #attn.feature_map<favor_plus>, causal}
@@ -59,6 +73,7 @@ func.func @favor_causal(%q: tensor<1x4x?x16xbf16>, %k: tensor<1x4x?x16xbf16>, %v
 // Softmax map, non-causal: two passes over the keys for the per-feature max
 // and sum of the sequence softmax.
 // CHECK-LABEL: func.func @softmax_noncausal(
+// CHECK:         linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : memref<8x8xf32>)
 // CHECK:         %[[CMAX:.+]] = memref.alloc() : memref<8xf32>
 // CHECK:         %[[CSUM:.+]] = memref.alloc() : memref<8xf32>
 // CHECK:         arith.maximumf

@@ -1,6 +1,7 @@
 //===- FeatureMapMath.cpp - phi of linear attention, one feature ----------===//
 
 #include "Attn/Transforms/FeatureMapMath.h"
+#include "Attn/Transforms/OnlineSoftmaxMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -20,32 +21,30 @@ FeatureMapConstants mlir::attn::featureMapConstants(LinearAttentionOp op) {
 }
 
 Value mlir::attn::expViaExp2(OpBuilder &b, Location loc, Value x) {
-  Value log2e = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                               APFloat(1.4426950408889634f));
+  Value log2e = f32Like(b, loc, x, 1.4426950408889634f);
   return math::Exp2Op::create(b, loc,
                               arith::MulFOp::create(b, loc, x, log2e));
 }
 
 Value mlir::attn::featureValue(OpBuilder &b, Location loc,
-                               const FeatureMapConstants &k, Value x,
+                               const FeatureMapConstants &k,
+                               function_ref<Value(Value)> exp, Value x,
                                Value shift) {
-  auto f32 = [&](float v) -> Value {
-    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
-  };
+  auto f32 = [&](float v) { return f32Like(b, loc, x, v); };
   switch (k.map) {
   case FeatureMap::elu_plus_one: {
     Value pos =
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, f32(0));
     return arith::SelectOp::create(
         b, loc, pos, arith::AddFOp::create(b, loc, x, f32(1)),
-        expViaExp2(b, loc, x));
+        exp(x));
   }
   case FeatureMap::relu:
     return arith::AddFOp::create(
         b, loc, arith::MaximumFOp::create(b, loc, x, f32(0)), f32(k.epsK));
   case FeatureMap::favor_plus: {
     assert(shift && "FAVOR+ needs diag + stab");
-    Value e = expViaExp2(b, loc, arith::SubFOp::create(b, loc, x, shift));
+    Value e = exp(arith::SubFOp::create(b, loc, x, shift));
     return arith::MulFOp::create(b, loc, f32(k.norm),
                                  arith::AddFOp::create(b, loc, e, f32(k.epsK)));
   }

@@ -12,8 +12,10 @@
 //   FAVOR+:  m^-1/2 (exp(p - diag - stab) + kernel_eps)  (p = c x P_f,
 //            diag = c^2 ||x||^2 / 2, stab: the stabilizer)
 //
-// with c = D^-1/4. exp is exp2(x log2 e): accurate in f32, and one MUFU
-// instruction on the GPU.
+// with c = D^-1/4. exp is the caller's, as in OnlineSoftmaxMath: the GPU
+// kernels use exp2(x log2 e) (one MUFU instruction, accurate in f32), the
+// CPU loops math.exp (which attn-approximate-math turns into a vectorizable
+// polynomial; exp2 would stay one libm call per lane).
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,16 +37,17 @@ struct FeatureMapConstants {
 };
 FeatureMapConstants featureMapConstants(LinearAttentionOp op);
 
-/// exp(x) as exp2(x log2 e), f32.
+/// exp(x) as exp2(x log2 e), f32 or a vector of f32.
 Value expViaExp2(OpBuilder &b, Location loc, Value x);
 
-/// phi of one feature (f32). `x` is the feature itself for elu+1, else the
+/// phi of one feature (f32, or a vector of f32: features one per lane). `x` is the feature itself for elu+1, else the
 /// projected value p (c applied by the caller: c x P_f, or c x_f for relu
 /// without projection); `shift` = diag + stab for FAVOR+ (unused otherwise).
 /// Not for the softmax map, whose phi is a normalization over a row or the
 /// sequence.
 Value featureValue(OpBuilder &b, Location loc, const FeatureMapConstants &k,
-                   Value x, Value shift = Value());
+                   function_ref<Value(Value)> exp, Value x,
+                   Value shift = Value());
 
 } // namespace mlir::attn
 

@@ -1,19 +1,26 @@
 //===- LinearToLoops.cpp - attn.linear_attention into loops ---------------===//
 //
-// The state form of linear attention, parallel over (batch, head):
-//   non-causal: a state pass S = sum_j phi(k_j) v_j^T, z = sum_j phi(k_j),
-//               then o_i = phi(q_i)^T S / (phi(q_i)^T z + eps);
-//   causal:     the same with S and z grown key by key as i advances
-//               (j <= i + Lk - Lq), so the cost stays linear in L.
-// phi is computed on the fly from each row (never stored for the sequence);
-// FAVOR+'s key stabilizer and the softmax map's key statistics take one
-// extra pass over the keys first. State and statistics are f32.
-// First version: scalar loops (LLVM vectorizes the inner ones).
+// The chunked form of linear attention, parallel over (batch, head), in
+// chunks of kChunk keys and queries with an f32 state S [M, Dv], z [M]:
+//   non-causal: S = sum_c phi(K_c)^T V_c, z = sum_j phi(k_j), then per
+//               query chunk O_c = phi(Q_c) S / (phi(Q_c) z + eps);
+//   causal:     query chunk c sees the key chunk shifted by off = Lk - Lq:
+//               O_c = [tril(phi(Q_c) phi(K_c)^T) V_c + phi(Q_c) S] / (...),
+//               then S += phi(K_c)^T V_c (keys before the first chunk,
+//               when off > 0, are folded in first).
+// The products run on the register-blocked micro-kernels (attn.tile_qk,
+// attn.tile_pv, lowered by attn-lower-tile-matmul), so the state is read and
+// updated once per chunk instead of once per key. phi (FeatureMapMath) is
+// computed per row into chunk scratch (16 lanes at a time for elementwise
+// maps); FAVOR+'s key stabilizer and the softmax map's key statistics take
+// one extra pass over the keys first. Scratch is on the heap, per
+// (batch, head).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/FeatureMapMath.h"
+#include "Attn/Transforms/OnlineSoftmaxMath.h"
 #include "Attn/Transforms/Passes.h"
 #include "MaskLogic.h"
 
@@ -24,6 +31,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 
 #include <cmath>
@@ -38,6 +46,10 @@ namespace mlir::attn {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
+/// Keys and queries per chunk: the products of a chunk run on the
+/// register-blocked micro-kernels (attn.tile_qk / tile_pv), and the state
+/// (f32, [M, Dv]) is read and updated once per chunk instead of per key.
+constexpr int64_t kChunk = 16;
 
 struct Lowering {
   LinearAttentionOp op;
@@ -50,6 +62,12 @@ struct Lowering {
   float c;
   Value proj; ///< P [M, D] or null
   FeatureMapConstants constants;
+  /// exp as math.exp: attn-approximate-math makes it a vector polynomial.
+  struct MathExp {
+    OpBuilder &b;
+    Location loc;
+    Value operator()(Value x) const { return math::ExpOp::create(b, loc, x); }
+  };
 
   Value f32(float v) { return m.f32(v); }
   Value toF32(Value x) { return m.toF32(x); }
@@ -112,13 +130,13 @@ struct Lowering {
     switch (map) {
     case FeatureMap::elu_plus_one:
       forEachFeature([&](Value f) -> Value {
-        return featureValue(b, loc, constants,
+        return featureValue(b, loc, constants, MathExp{b, loc},
                             memref::LoadOp::create(b, loc, row, f));
       });
       return;
     case FeatureMap::relu:
       forEachFeature([&](Value f) -> Value {
-        return featureValue(b, loc, constants, projected(row, f));
+        return featureValue(b, loc, constants, MathExp{b, loc}, projected(row, f));
       });
       return;
     case FeatureMap::favor_plus: {
@@ -129,7 +147,7 @@ struct Lowering {
                            : keyStab;
       Value shift = arith::AddFOp::create(b, loc, diag, stab);
       forEachFeature([&](Value f) -> Value {
-        return featureValue(b, loc, constants, projected(row, f), shift);
+        return featureValue(b, loc, constants, MathExp{b, loc}, projected(row, f), shift);
       });
       return;
     }
@@ -211,14 +229,18 @@ LogicalResult Lowering::run() {
         memref::AllocOp::create(b, loc, MemRefType::get(shape, f32t)));
     return buffers.back();
   };
-  Value S = scratch({M, Dv}), z = scratch({M}), phi = scratch({M}),
-        row = scratch({D}), vrow = scratch({Dv});
-  // Rows of S and v are processed W columns at a time (vector FMAs).
-  const int64_t W = Dv % 16 == 0 ? 16 : Dv % 8 == 0 ? 8 : Dv % 4 == 0 ? 4 : 1;
-  auto vecType = VectorType::get({W}, f32t);
-  auto vload = [&](Value buf, ValueRange at) -> Value {
-    return vector::LoadOp::create(b, loc, vecType, buf, at);
-  };
+  // The state, the chunk's features (phi(Q)^T [M, C], phi(K) [C, M]), its
+  // values, scores, output rows and denominators.
+  const int64_t C = kChunk;
+  Value S = scratch({M, Dv}), z = scratch({M}), row = scratch({D}),
+        phiQ = scratch({C, M}), phiK = scratch({C, M}), vc = scratch({C, Dv}),
+        acc = scratch({C, Dv}), den = scratch({C}),
+        ones = scratch({std::max(C, M)});
+  // phi(Q_c)^T for the score product (its micro-kernel reads query vectors)
+  // and the scores, causal only.
+  Value phiQt = causal ? scratch({M, C}) : Value();
+  Value st = causal ? scratch({C, C}) : Value();
+  linalg::FillOp::create(b, loc, ValueRange{f32(1.0f)}, ValueRange{ones});
   linalg::FillOp::create(b, loc, ValueRange{f32(0.0f)}, ValueRange{S});
   linalg::FillOp::create(b, loc, ValueRange{f32(0.0f)}, ValueRange{z});
 
@@ -261,76 +283,241 @@ LogicalResult Lowering::run() {
     });
   }
 
-  // S += phi(k_j) v_j^T, z += phi(k_j) for keys [lo, hi).
-  auto addKeys = [&](Value lo, Value hiKey) {
-    loop(lo, hiKey, {}, [&](Value j, ValueRange) {
-      loadRow(k, bi, kvh, j, row);
-      featureMap(row, phi, /*isQuery=*/false, keyStab, colMax, colSum);
-      loadRow(v, bi, kvh, j, vrow, Dv);
-      loop(m.c(0), m.c(M), {}, [&](Value f, ValueRange) {
-        Value pk = memref::LoadOp::create(b, loc, phi, f);
-        Value zf = memref::LoadOp::create(b, loc, z, f);
-        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, zf, pk),
-                                z, f);
-        Value pkW = vector::BroadcastOp::create(b, loc, vecType, pk);
-        for (int64_t y = 0; y < Dv; y += W) { // S[f, :] += pk v_j
-          Value s = vload(S, {f, m.c(y)});
-          Value fma = math::FmaOp::create(b, loc, pkW, vload(vrow, {m.c(y)}), s);
-          vector::StoreOp::create(b, loc, fma, S, ValueRange{f, m.c(y)});
-        }
-        return SmallVector<Value>{};
-      });
+  auto forRange = [&](Value lo, Value hiEnd, function_ref<void(Value)> body) {
+    loop(lo, hiEnd, {}, [&](Value x, ValueRange) {
+      body(x);
       return SmallVector<Value>{};
     });
   };
-  if (!causal)
-    addKeys(m.c(0), Lk);
+  auto ifThen = [&](Value cond, function_ref<void()> then,
+                    function_ref<void()> otherwise) {
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    then();
+    b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+    otherwise();
+  };
+  auto fillRow = [&](Value buf, Value r, int64_t n, Value x) {
+    forRange(m.c(0), m.c(n), [&](Value c) {
+      memref::StoreOp::create(b, loc, x, buf, ValueRange{r, c});
+    });
+  };
+  /// A 1-D view of `n` elements of `buf` (a row, a column or a prefix).
+  auto subview = [&](Value buf, ArrayRef<OpFoldResult> offsets,
+                     ArrayRef<OpFoldResult> sizes) -> Value {
+    SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+    int64_t n = 1;
+    for (OpFoldResult size : sizes)
+      n *= *getConstantIntValue(size);
+    auto type = memref::SubViewOp::inferRankReducedResultType(
+        {n}, cast<MemRefType>(buf.getType()), offsets, sizes, strides);
+    return memref::SubViewOp::create(b, loc, cast<MemRefType>(type), buf,
+                                     offsets, sizes, strides);
+  };
+  Value onesC = subview(ones, {b.getIndexAttr(0)}, {b.getIndexAttr(C)});
+  Value onesM = subview(ones, {b.getIndexAttr(0)}, {b.getIndexAttr(M)});
+  auto zeroF = [&](Value buf) {
+    linalg::FillOp::create(b, loc, ValueRange{f32(0.0f)}, ValueRange{buf});
+  };
 
-  // o_i = phi(q_i)^T S / (phi(q_i)^T z + eps); causal adds keys as i grows.
-  loop(m.c(0), Lq, {m.c(0)}, [&](Value i, ValueRange added) -> SmallVector<Value> {
-    Value next = added[0];
-    if (causal) {
-      next = m.max(added[0], m.min(Lk, m.add(m.add(i, off), m.c(1))));
-      addKeys(added[0], next);
+  // Row s of x's head as f32 vectors of 16 features (n % 16 == 0).
+  auto loadVectors = [&](Value x, Value head, Value at, int64_t n) {
+    Type elem = cast<MemRefType>(x.getType()).getElementType();
+    // Read through a 1-D view of the row, whose type keeps the unit stride
+    // (a direct vector.load would lose it when canonicalization folds the
+    // cast to unit inner stride into it).
+    SmallVector<OpFoldResult> offsets, sizes(4, b.getIndexAttr(1));
+    for (Value i : indexAt(bi, head, at, m.c(0)))
+      offsets.push_back(i);
+    sizes[3] = b.getIndexAttr(n);
+    Value rowView = subview(x, offsets, sizes);
+    SmallVector<Value> vecs;
+    for (int64_t c = 0; c < n; c += 16) {
+      Value vec = vector::LoadOp::create(b, loc, VectorType::get({16}, elem),
+                                         rowView, ValueRange{m.c(c)});
+      if (elem != f32t)
+        vec = arith::ExtFOp::create(b, loc, VectorType::get({16}, f32t), vec);
+      vecs.push_back(vec);
     }
-    loadRow(q, bi, hi, i, row);
-    featureMap(row, phi, /*isQuery=*/true, keyStab, colMax, colSum);
-    Value den = loop(m.c(0), m.c(M), {f32(eps)}, [&](Value f, ValueRange acc) {
-      return SmallVector<Value>{math::FmaOp::create(
-          b, loc, memref::LoadOp::create(b, loc, phi, f),
-          memref::LoadOp::create(b, loc, z, f), acc[0])};
-    })[0];
-    // No visible key and eps = 0 would be 0/0: the row is 0.
-    Value zero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, den,
-                                       f32(0.0f));
-    Value inv = arith::SelectOp::create(
-        b, loc, zero, f32(0.0f), arith::DivFOp::create(b, loc, f32(1.0f), den));
-    // num = phi(q_i)^T S, row by row of S: Dv / W vector accumulators.
-    Value zeroW = arith::ConstantOp::create(
-        b, loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
-    SmallVector<Value> num = loop(
-        m.c(0), m.c(M), SmallVector<Value>(Dv / W, zeroW),
-        [&](Value f, ValueRange acc) {
-          Value pq = vector::BroadcastOp::create(
-              b, loc, vecType, memref::LoadOp::create(b, loc, phi, f));
-          SmallVector<Value> next;
-          for (int64_t y = 0; y < Dv; y += W)
-            next.push_back(math::FmaOp::create(
-                b, loc, pq, vload(S, {f, m.c(y)}), acc[y / W]));
-          return next;
+    return vecs;
+  };
+  // Elementwise maps on whole rows of 16-lane vectors; the others (and
+  // rows that are no multiple of 16) feature by feature.
+  const bool vectorPhi = (map == FeatureMap::elu_plus_one ||
+                          (map == FeatureMap::relu && !proj)) &&
+                         D % 16 == 0;
+  // phi of row `at` of x's head into row r of `dst` [C, M].
+  auto stagePhi = [&](Value x, Value head, Value at, Value dst, Value r,
+                      bool isQuery) {
+    if (!vectorPhi) {
+      loadRow(x, bi, head, at, row);
+      featureMap(row,
+                 subview(dst, {r, b.getIndexAttr(0)},
+                         {b.getIndexAttr(1), b.getIndexAttr(M)}),
+                 isQuery, keyStab, colMax, colSum);
+      return;
+    }
+    for (auto [c, vec] : llvm::enumerate(loadVectors(x, head, at, D))) {
+      if (map == FeatureMap::relu)
+        vec = arith::MulFOp::create(b, loc, vec, f32Like(b, loc, vec, this->c));
+      vector::StoreOp::create(b, loc, featureValue(b, loc, constants, MathExp{b, loc}, vec),
+                              dst, ValueRange{r, m.c(16 * c)});
+    }
+  };
+  // Keys [ks, ks + C) of this chunk: phi(k) into the rows of phiK, v into
+  // vc; keys outside [0, end) are zero rows (no key adds anything).
+  auto stageKeys = [&](Value ks, Value end) {
+    forRange(m.c(0), m.c(C), [&](Value r) {
+      Value j = m.add(ks, r);
+      ifThen(
+          m.andI(m.le(m.c(0), j), m.lt(j, end)),
+          [&] {
+            stagePhi(k, kvh, j, phiK, r, /*isQuery=*/false);
+            if (Dv % 16 == 0) {
+              for (auto [c, vec] : llvm::enumerate(loadVectors(v, kvh, j, Dv)))
+                vector::StoreOp::create(b, loc, vec, vc,
+                                        ValueRange{r, m.c(16 * c)});
+              return;
+            }
+            forRange(m.c(0), m.c(Dv), [&](Value y) {
+              Value x = memref::LoadOp::create(b, loc, v,
+                                               indexAt(bi, kvh, j, y));
+              memref::StoreOp::create(b, loc, toF32(x), vc, ValueRange{r, y});
+            });
+          },
+          [&] {
+            fillRow(phiK, r, M, f32(0.0f));
+            fillRow(vc, r, Dv, f32(0.0f));
+          });
+    });
+  };
+  // S += phi(K_c)^T V_c and z += column sums of phi(K_c), on the micro-kernel.
+  auto addChunk = [&] {
+    TilePVOp::create(b, loc, phiK, vc, S, onesM);
+    forRange(m.c(0), m.c(C), [&](Value r) {
+      forRange(m.c(0), m.c(M), [&](Value f) {
+        Value x = memref::LoadOp::create(b, loc, phiK, ValueRange{r, f});
+        Value zf = memref::LoadOp::create(b, loc, z, f);
+        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, zf, x),
+                                z, f);
+      });
+    });
+  };
+  // Keys every query sees: all (non-causal) or those before the first
+  // query's window (causal, Lk > Lq).
+  Value prefixEnd = causal ? m.min(m.max(off, m.c(0)), Lk) : Lk;
+  m.loop(m.c(0), prefixEnd, m.c(C), {}, [&](Value ks, ValueRange) {
+    stageKeys(ks, prefixEnd);
+    addChunk();
+    return SmallVector<Value>{};
+  });
+
+  // Query chunks: O_c = [phi(Q_c) S (+ causal: tril(phi(Q_c) phi(K_c)^T)
+  // V_c)] / (phi(Q_c) z (+ the masked row sums) + eps); causal then adds
+  // the chunk's keys, which the next chunk's queries see.
+  m.loop(m.c(0), Lq, m.c(C), {}, [&](Value qs, ValueRange) {
+    forRange(m.c(0), m.c(C), [&](Value i) {
+      ifThen(
+          m.lt(m.add(qs, i), Lq),
+          [&] { stagePhi(q, hi, m.add(qs, i), phiQ, i, /*isQuery=*/true); },
+          [&] { fillRow(phiQ, i, M, f32(0.0f)); });
+    });
+    zeroF(acc);
+    zeroF(den);
+    if (causal) {
+      // Key r of the chunk is key qs + off + r: query i sees it iff r <= i.
+      stageKeys(m.add(qs, off), Lk);
+      forRange(m.c(0), m.c(C), [&](Value i) {
+        forRange(m.c(0), m.c(M), [&](Value f) {
+          memref::StoreOp::create(
+              b, loc, memref::LoadOp::create(b, loc, phiQ, ValueRange{i, f}),
+              phiQt, ValueRange{f, i});
         });
-    Value invW = vector::BroadcastOp::create(b, loc, vecType, inv);
-    for (int64_t y = 0; y < Dv; y += W) {
-      Value o = arith::MulFOp::create(b, loc, num[y / W], invW);
-      for (int64_t e = 0; e < W; ++e) { // any output strides
-        Value x = vector::ExtractOp::create(b, loc, o, e);
+      });
+      TileQKOp::create(b, loc, phiQt, phiK, st, b.getF64FloatAttr(1.0));
+      forRange(m.c(0), m.c(C), [&](Value r) {
+        forRange(m.c(0), m.c(C), [&](Value i) {
+          Value x = memref::LoadOp::create(b, loc, st, ValueRange{r, i});
+          x = arith::SelectOp::create(b, loc, m.le(r, i), x, f32(0.0f));
+          memref::StoreOp::create(b, loc, x, st, ValueRange{r, i});
+          Value d = memref::LoadOp::create(b, loc, den, i);
+          memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, d, x),
+                                  den, i);
+        });
+      });
+      TilePVOp::create(b, loc, st, vc, acc, onesC);
+    }
+    // den += phi(Q_c) z, then O_c += phi(Q_c) S on the micro-kernel (it
+    // reads phi(Q_c)^T element by element: a transposed view will do).
+    forRange(m.c(0), m.c(C), [&](Value i) {
+      Value start = memref::LoadOp::create(b, loc, den, i);
+      Value dot;
+      if (M % 16 == 0) { // 16 lanes at a time, then across the lanes
+        auto vec = VectorType::get({16}, f32t);
+        Value sum = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(vec, 0.0f));
+        for (int64_t f = 0; f < M; f += 16)
+          sum = math::FmaOp::create(
+              b, loc,
+              vector::LoadOp::create(b, loc, vec, phiQ, ValueRange{i, m.c(f)}),
+              vector::LoadOp::create(b, loc, vec, z, ValueRange{m.c(f)}), sum);
+        dot = arith::AddFOp::create(
+            b, loc, start,
+            vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                        sum));
+      } else {
+        dot = loop(m.c(0), m.c(M), {start},
+                   [&](Value f, ValueRange sum) -> SmallVector<Value> {
+                     Value p = memref::LoadOp::create(b, loc, phiQ,
+                                                      ValueRange{i, f});
+                     Value zf = memref::LoadOp::create(b, loc, z, f);
+                     return {math::FmaOp::create(b, loc, p, zf, sum[0])};
+                   })[0];
+      }
+      memref::StoreOp::create(b, loc, dot, den, i);
+    });
+    Value phiQT = memref::TransposeOp::create(
+        b, loc, phiQ,
+        AffineMapAttr::get(AffineMap::getPermutationMap(
+            ArrayRef<unsigned>{1, 0}, b.getContext())));
+    TilePVOp::create(b, loc, phiQT, S, acc, onesC);
+    // o = acc / (den + eps); no visible key and eps = 0 would be 0/0: 0.
+    forRange(m.c(0), m.min(m.c(C), m.sub(Lq, qs)), [&](Value i) {
+      Value d = arith::AddFOp::create(
+          b, loc, memref::LoadOp::create(b, loc, den, i), f32(eps));
+      Value zero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, d,
+                                         f32(0.0f));
+      Value inv = arith::SelectOp::create(
+          b, loc, zero, f32(0.0f), arith::DivFOp::create(b, loc, f32(1.0f), d));
+      if (Dv % 16 == 0) { // whole rows of 16-lane vectors
+        auto vec = VectorType::get({16}, f32t);
+        Value invV = vector::BroadcastOp::create(b, loc, vec, inv);
+        for (int64_t y = 0; y < Dv; y += 16) {
+          Value x = arith::MulFOp::create(
+              b, loc,
+              vector::LoadOp::create(b, loc, vec, acc, ValueRange{i, m.c(y)}),
+              invV);
+          if (outElem != f32t)
+            x = arith::TruncFOp::create(
+                b, loc, VectorType::get({16}, outElem), x);
+          vector::StoreOp::create(b, loc, x, out,
+                                  indexAt(bi, hi, m.add(qs, i), m.c(y)));
+        }
+        return;
+      }
+      forRange(m.c(0), m.c(Dv), [&](Value y) {
+        Value x = arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, acc, ValueRange{i, y}), inv);
         if (outElem != f32t)
           x = arith::TruncFOp::create(b, loc, outElem, x);
         memref::StoreOp::create(b, loc, x, out,
-                                indexAt(bi, hi, i, m.c(y + e)));
-      }
-    }
-    return {next};
+                                indexAt(bi, hi, m.add(qs, i), y));
+      });
+    });
+    if (causal)
+      addChunk();
+    return SmallVector<Value>{};
   });
   for (Value buf : buffers)
     memref::DeallocOp::create(b, loc, buf);

@@ -88,6 +88,13 @@ void KernelBuilder::lowerQK(TileQKOp op) {
   Value scale = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(
                   f32Vec(), b.getF32FloatAttr(op.getScale().convertToDouble())));
+  // A static score tile narrower than the span (a small chunk of linear
+  // attention) takes only the vectors it has: the others would be masked
+  // loads and wasted FMAs.
+  const int64_t stCols = op.getSt().getType().getDimSize(1);
+  if (!ShapedType::isDynamic(stCols))
+    vectors = std::max<int64_t>(
+        1, std::min(vectors, (stCols + width - 1) / width));
   const int64_t span = width * vectors;
   // qt reads stay inside its columns when they are a multiple of the span.
   const bool qtInBounds = !ShapedType::isDynamic(qtCols) && qtCols % span == 0;

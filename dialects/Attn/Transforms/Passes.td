@@ -107,15 +107,21 @@ def AttnApproximateMath : Pass<"attn-approximate-math"> {
 }
 
 def AttnLinearToLoops : Pass<"attn-linear-to-loops"> {
-  let summary = "Lower attn.linear_attention to state-form loops";
+  let summary = "Lower attn.linear_attention to chunked loops on the micro-kernels";
   let description = [{
-    Per (batch, head), in an `scf.parallel`: non-causal, a state pass
-    S = sum_j phi(k_j) v_j^T, z = sum_j phi(k_j), then
-    o_i = phi(q_i)^T S / (phi(q_i)^T z + eps); causal, S and z grow key by
-    key as i advances (j <= i + Lk - Lq). phi is computed on the fly per
-    row; FAVOR+'s key stabilizer and the softmax map's per-feature key
-    statistics take one extra pass over the keys. f32 state; its rows are
-    updated and read as vectors of up to 16 value columns.
+    Per (batch, head), in an `scf.parallel`, in chunks of 16 keys and
+    queries with an f32 state S [m, Dv] and z [m]: non-causal, a state pass
+    S += phi(K_c)^T V_c, z += column sums of phi(K_c), then per query chunk
+    O_c = phi(Q_c) S / (phi(Q_c) z + eps); causal, per query chunk the
+    chunk's keys (shifted by Lk - Lq) give the masked scores
+    tril(phi(Q_c) phi(K_c)^T) (`attn.tile_qk`), O_c = [scores V_c +
+    phi(Q_c) S] / (row sums + phi(Q_c) z + eps), then S and z grow by the
+    chunk. The products are `attn.tile_qk` / `attn.tile_pv`, lowered to the
+    register-blocked micro-kernels by attn-lower-tile-matmul. phi (the
+    feature map, FeatureMapMath) is computed per row into heap scratch,
+    16 lanes at a time for the elementwise maps; FAVOR+'s key stabilizer
+    and the softmax map's per-feature key statistics take one extra pass
+    over the keys first.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

@@ -277,6 +277,7 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
 
   // phi, group by group: bf16 pairs (features f, f + 1) of rows g and g + 8.
   auto pairType = VectorType::get({2}, g.getBF16Type());
+  auto exp2Form = [&](Value y) { return expViaExp2(g, loc, y); };
   m.loop(m.c(0), m.c(groups), m.c(1), {},
          [&](Value gi, ValueRange) -> SmallVector<Value> {
            SmallVector<Frag> acc = project(gi);
@@ -287,7 +288,7 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
                Value pair[2];
                for (int64_t i = 0; i < 2; ++i) {
                  Value fi = m.add(f, m.c(i));
-                 Value val = featureValue(g, loc, k, acc[nt][2 * r + i],
+                 Value val = featureValue(g, loc, k, exp2Form, acc[nt][2 * r + i],
                                           favor() ? shift[r] : Value());
                  pair[i] = arith::TruncFOp::create(
                      g, loc, g.getBF16Type(),

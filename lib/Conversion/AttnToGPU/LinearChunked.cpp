@@ -178,7 +178,8 @@ Value ChunkedBuilder::phi(Value x) {
   FeatureMapConstants k = featureMapConstants(op);
   if (k.map == FeatureMap::relu)
     x = arith::MulFOp::create(g, loc, f32(k.c), x);
-  return featureValue(g, loc, k, x);
+  return featureValue(
+      g, loc, k, [&](Value y) { return expViaExp2(g, loc, y); }, x);
 }
 
 /// phi(K) rows [ks, ks + C) into KsW[j][d / 2] and V's columns into
