@@ -33,12 +33,19 @@ struct CPUPipelineOptions
       *this, "parallel",
       llvm::cl::desc("run (batch, head, q-block) tiles on OpenMP threads"),
       llvm::cl::init(true)};
+  Option<bool> genericAlloc{
+      *this, "generic-alloc",
+      llvm::cl::desc("allocate with _mlir_memref_to_llvm_alloc/_free (which "
+                     "the JIT binds to its kernel heap) instead of "
+                     "malloc/free"),
+      llvm::cl::init(false)};
 };
 
 /// attn ops -> tiles -> online softmax -> vector micro-kernels -> buffers ->
 /// (OpenMP) -> LLVM dialect. Functions keep their names and signatures with
-/// memrefs of fully dynamic layout; each result is a fresh malloc'ed buffer
-/// the caller owns.
+/// memrefs of fully dynamic layout; each result is a fresh buffer the
+/// caller owns, from malloc (or, with generic-alloc, from
+/// _mlir_memref_to_llvm_alloc, to be freed with _mlir_memref_to_llvm_free).
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &opts);
 
 struct GPUPipelineOptions

@@ -10,6 +10,7 @@
 
 #include "attn/Conversion.h"
 #include "attn/Pipelines.h"
+#include "KernelHeap.h"
 #include "LaunchPlan.h"
 #include "Registration.h"
 #include "attn/CUDADriver.h"
@@ -395,7 +396,7 @@ llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
         o.strides.empty() ? TensorRef::contiguousStrides(o.shape) : o.strides;
     stridedCopy(aligned + offset * elem, static_cast<char *>(o.data), o.shape,
                 strides, elem);
-    std::free(allocated);
+    jit::kernelFree(allocated); // the kernel's malloc is the kernel heap's
     at += 3 + 2 * res[i].shape.size();
   }
   return llvm::Error::success();
@@ -910,6 +911,7 @@ compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   pipelineOptions.blockKV = options.blockKV;
   pipelineOptions.vectorWidth = options.vectorWidth;
   pipelineOptions.parallel = options.parallel;
+  pipelineOptions.genericAlloc = true; // bound to the kernel heap below
   buildCPUPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("lowering '" + name + "' for the cpu failed: " + diags.text);
@@ -942,12 +944,18 @@ compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   if (!engine)
     return engine.takeError();
   // Copies between strided buffers (e.g. the head slices of mixed heads)
-  // lower to a call of MLIR's runtime support library.
+  // lower to a call of MLIR's runtime support library; the kernel's
+  // allocations come from the kernel heap (KernelHeap.h: large results and
+  // scratch reuse mapped pages across calls).
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    symbols[interner("memrefCopy")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
-        llvm::JITSymbolFlags::Exported};
+    auto bind = [&](const char *name, auto *fn) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                                 llvm::JITSymbolFlags::Exported};
+    };
+    bind("memrefCopy", &memrefCopy);
+    bind("_mlir_memref_to_llvm_alloc", &jit::kernelMalloc);
+    bind("_mlir_memref_to_llvm_free", &jit::kernelFree);
     return symbols;
   });
   auto entry = (*engine)->lookupPacked("_mlir_ciface_" + name);
