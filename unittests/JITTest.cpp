@@ -4,6 +4,8 @@
 #include "attn/JIT.h"
 
 #include "gtest/gtest.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <cmath>
 
@@ -47,6 +49,51 @@ TEST(JIT, SameSpecCompilesOnceAndServesEverySize) {
   serial.parallel = false;
   ASSERT_TRUE(static_cast<bool>(jit.compile(kCausalSpec, Target::CPU, serial)));
   EXPECT_EQ(jit.numCompilations(), 2); // options are part of the key
+}
+
+TEST(JIT, CPUTargetIsAnOptionThatMustRunHere) {
+  // The same kernel for the host and for x86-64-v3 (AVX2 + FMA: 8-lane
+  // vectors, other register blocking) gives the same result; a CPU that
+  // does not exist, or that needs features the host lacks, is an error.
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  if (!host.lookup("avx2") || !host.lookup("fma"))
+    GTEST_SKIP() << "the host has no AVX2 + FMA";
+  JIT jit;
+  CompileOptions avx2;
+  avx2.cpu = "x86-64-v3";
+  auto native = jit.compile(kCausalSpec, Target::CPU);
+  auto forced = jit.compile(kCausalSpec, Target::CPU, avx2);
+  ASSERT_TRUE(static_cast<bool>(native)) << errorOf(native.takeError());
+  ASSERT_TRUE(static_cast<bool>(forced)) << errorOf(forced.takeError());
+  EXPECT_EQ(jit.numCompilations(), 2); // the CPU is part of the key
+  const int64_t L = 333;
+  HostTensor q(DType::F32, {1, 2, L, 32}), a(DType::F32, {1, 2, L, 32}),
+      b(DType::F32, {1, 2, L, 32});
+  for (int64_t e = 0; e < q.numElements(); ++e)
+    q.set(e, std::sin(0.37 * e));
+  a.poison();
+  b.poison();
+  EXPECT_EQ(errorOf((*native)->run({q.ref(), q.ref(), q.ref()}, {a.ref()})),
+            "<no error>");
+  EXPECT_EQ(errorOf((*forced)->run({q.ref(), q.ref(), q.ref()}, {b.ref()})),
+            "<no error>");
+  for (int64_t e = 0; e < a.numElements(); ++e)
+    ASSERT_NEAR(a.get(e), b.get(e), 1e-5) << "element " << e;
+
+  CompileOptions bogus;
+  bogus.cpu = "no-such-cpu";
+  auto bad = jit.compile(kCausalSpec, Target::CPU, bogus);
+  ASSERT_FALSE(static_cast<bool>(bad));
+  EXPECT_NE(errorOf(bad.takeError()).find("unknown CPU 'no-such-cpu'"),
+            std::string::npos);
+  if (!host.lookup("avx512f")) {
+    CompileOptions v4;
+    v4.cpu = "x86-64-v4";
+    auto missing = jit.compile(kCausalSpec, Target::CPU, v4);
+    ASSERT_FALSE(static_cast<bool>(missing));
+    EXPECT_NE(errorOf(missing.takeError()).find("this host lacks"),
+              std::string::npos);
+  }
 }
 
 TEST(JIT, StridedInputsAndOutputs) {

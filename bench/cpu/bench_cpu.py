@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """CPU benchmark of attn beside its peers, in one run on one machine.
 
+`--isa avx2` runs everything in AVX2 code (see ISA below), the default the
+host's native ISA.
+
 f32, B=1, H=16, D=64, L in {1024, 4096}, causal and not, all cores:
   attn (attn-run --bench), PyTorch CPU scaled_dot_product_attention, an
   unfused matmul-softmax-matmul on numpy's BLAS, and that BLAS's sgemm.
@@ -9,6 +12,18 @@ B=1 H=1 D=64 L=65536 causal. Prints a Markdown report (stdout) that
 bench/cpu/run.sh stores under bench/results/.
 """
 import argparse, os, platform, re, statistics, subprocess, sys, time
+
+# --isa avx2: attn compiles for x86-64-v3 (AVX2 + FMA) and the peers run
+# their AVX2 code too (PyTorch's ATen dispatch, OpenBLAS's Haswell kernels),
+# so one AVX-512 host measures both ISAs. The peers read their variables at
+# import: set them before importing.
+ISA = sys.argv[sys.argv.index("--isa") + 1] if "--isa" in sys.argv else "native"
+if ISA == "avx2":
+    os.environ["ATEN_CPU_CAPABILITY"] = "avx2"
+    os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+else:  # what each detects on this host (a CI image may pin OpenBLAS to Haswell)
+    os.environ.pop("ATEN_CPU_CAPABILITY", None)
+    os.environ.pop("OPENBLAS_CORETYPE", None)
 
 import numpy as np
 import torch
@@ -19,9 +34,10 @@ SPECS = os.path.join(ROOT, "bench", "specs")
 
 
 def attn(spec, L, heads=16, batch=1, repeats=10):
+    cpu = ["--cpu", "x86-64-v3"] if ISA == "avx2" else []
     out = subprocess.run(
         [RUN, os.path.join(SPECS, spec), "--bench", "--batch", str(batch),
-         "--heads", str(heads), "--q-len", str(L), "--repeats", str(repeats)],
+         "--heads", str(heads), "--q-len", str(L), "--repeats", str(repeats)] + cpu,
         check=True, capture_output=True, text=True).stdout
     m = re.search(r"median ([0-9.]+) ms.* ([0-9.]+) GFLOP/s", out)
     return float(m.group(1)) / 1e3, float(m.group(2))
@@ -91,13 +107,21 @@ def peak_rss_mb(L):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="L=1024 only")
+    ap.add_argument("--isa", choices=["native", "avx2"], default="native",
+                    help="avx2: attn and the peers in their AVX2 code")
     args = ap.parse_args()
     threads = os.cpu_count()
     torch.set_num_threads(threads)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), platform.processor())
     print(f"# CPU benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}\n")
-    print(f"Machine: {cpu}, {threads} cores; torch {torch.__version__} "
+    flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo")
+                  if l.startswith("flags")), [])
+    isa_flags = " ".join(sorted(f for f in flags if f.startswith("avx") or f == "fma"))
+    print(f"Machine: {cpu}, {threads} cores; flags: {isa_flags}.\n")
+    print(f"Mode: **{ISA}** (attn {'--cpu x86-64-v3' if ISA == 'avx2' else 'for the host CPU'}; "
+          f"PyTorch capability {torch.backends.cpu.get_cpu_capability()}; OpenBLAS core "
+          f"{os.environ.get('OPENBLAS_CORETYPE', 'auto')}); torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), numpy {np.__version__}.\n")
     peak = sgemm()
     print(f"BLAS sgemm (numpy, 4096^3): **{peak:.1f} GFLOP/s**\n")

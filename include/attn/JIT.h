@@ -33,7 +33,13 @@ const char *toString(Target t);
 struct CompileOptions {
   int64_t blockQ = 64;
   int64_t blockKV = 64;
-  int64_t vectorWidth = 16;
+  /// cpu: f32 lanes per vector; 0 chooses it, and the micro-kernels'
+  /// register blocking, from the target's features (attn::cpuKernelShape).
+  int64_t vectorWidth = 0;
+  /// cpu: the LLVM CPU to generate code for ("x86-64-v3": AVX2 + FMA,
+  /// "x86-64-v4": AVX-512, "znver4", ...); empty: the host's CPU and
+  /// features. It must run here: features the host lacks are an error.
+  std::string cpu;
   bool parallel = true; ///< OpenMP threads over (batch, head, q-block)
   /// cuda: the kernels' tiling (attn-gpu-pipeline's options).
   GPUKernelOptions gpu;

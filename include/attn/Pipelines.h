@@ -26,9 +26,16 @@ struct CPUPipelineOptions
                          llvm::cl::init(64)};
   Option<int64_t> blockKV{*this, "block-kv", llvm::cl::desc("keys per tile"),
                           llvm::cl::init(64)};
-  Option<int64_t> vectorWidth{*this, "vector-width",
-                              llvm::cl::desc("f32 lanes per vector"),
-                              llvm::cl::init(16)};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes per vector (0: chosen from target-features)"),
+      llvm::cl::init(0)};
+  Option<std::string> targetFeatures{
+      *this, "target-features",
+      llvm::cl::desc("the target's LLVM features (+avx2,+fma,... as the JIT "
+                     "passes them): they choose the vector width and the "
+                     "micro-kernels' register blocking; empty: 16 lanes"),
+      llvm::cl::init("")};
   Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("run (batch, head, q-block) tiles on OpenMP threads"),
@@ -40,6 +47,13 @@ struct CPUPipelineOptions
                      "malloc/free"),
       llvm::cl::init(false)};
 };
+
+/// The vector width and register blocking of the CPU micro-kernels for a
+/// target with LLVM features `features` (see cpuKernelShape's comment).
+struct CPUKernelShape {
+  int64_t vectorWidth, qkRows, qkVectors, pvRows, pvVectors;
+};
+CPUKernelShape cpuKernelShape(llvm::StringRef features);
 
 /// attn ops -> tiles -> online softmax -> vector micro-kernels -> buffers ->
 /// (OpenMP) -> LLVM dialect. Functions keep their names and signatures with

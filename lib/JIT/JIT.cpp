@@ -38,6 +38,9 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 
 #include <algorithm>
 #include <chrono>
@@ -894,6 +897,39 @@ compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
       std::move(resultTypes), std::move(module), std::move(steps));
 }
 
+#if ATTN_CPU_JIT
+/// The vector features of the CPU `builder` targets ("+avx512f" or
+/// "+avx,+avx2,+fma", ...) for attn::cpuKernelShape, after checking that a
+/// CPU asked for by name runs on this host.
+llvm::Expected<std::string>
+cpuFeatures(llvm::orc::JITTargetMachineBuilder &builder, llvm::StringRef cpu) {
+  auto tm = builder.createTargetMachine();
+  if (!tm)
+    return tm.takeError();
+  const llvm::MCSubtargetInfo *sti = (*tm)->getMCSubtargetInfo();
+  if (!cpu.empty() && !sti->isCPUStringValid(cpu))
+    return fail("cpu: unknown CPU '" + cpu + "' for " +
+                (*tm)->getTargetTriple().str());
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  std::string out;
+  // Only names the target knows: checkFeatures aborts on others.
+  std::vector<const char *> names;
+  if ((*tm)->getTargetTriple().isX86())
+    names = {"avx", "avx2", "fma", "avx512f"};
+  else if ((*tm)->getTargetTriple().isAArch64())
+    names = {"neon"};
+  for (const char *f : names) {
+    if (!sti->checkFeatures(std::string("+") + f))
+      continue;
+    if (!cpu.empty() && !host.lookup(f))
+      return fail("cpu: '" + cpu + "' needs " + f +
+                  ", which this host lacks");
+    out += (out.empty() ? "+" : ",+") + std::string(f);
+  }
+  return out;
+}
+#endif
+
 /// Lowers the spec with attn-cpu-pipeline and JIT-compiles it.
 llvm::Expected<std::shared_ptr<Kernel>>
 compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
@@ -904,25 +940,35 @@ compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
 #if ATTN_CPU_JIT
   auto fn = cast<func::FuncOp>(module->lookupSymbol(name));
   fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx.get()));
+  // The host's CPU and features, or the CPU asked for (which must run
+  // here). The optimizing transformer keeps a raw pointer to its
+  // TargetMachine, which must outlive code generation: own it here and
+  // finish compiling (lookupPacked) before it goes away.
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return tmBuilder.takeError();
+  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  if (!options.cpu.empty()) {
+    tmBuilder->setCPU(options.cpu);
+    tmBuilder->getFeatures() = llvm::SubtargetFeatures();
+  }
+  auto features = cpuFeatures(*tmBuilder, options.cpu);
+  if (!features)
+    return features.takeError();
+
   DiagnosticCapture diags(ctx.get());
   PassManager pm(ctx.get());
   CPUPipelineOptions pipelineOptions;
   pipelineOptions.blockQ = options.blockQ;
   pipelineOptions.blockKV = options.blockKV;
   pipelineOptions.vectorWidth = options.vectorWidth;
+  pipelineOptions.targetFeatures = *features;
   pipelineOptions.parallel = options.parallel;
   pipelineOptions.genericAlloc = true; // bound to the kernel heap below
   buildCPUPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("lowering '" + name + "' for the cpu failed: " + diags.text);
 
-  // JIT with the host's CPU features. The optimizing transformer keeps a raw
-  // pointer to its TargetMachine, which must outlive code generation: own it
-  // here and finish compiling (lookupPacked) before it goes away.
-  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!tmBuilder)
-    return tmBuilder.takeError();
-  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   auto optTM = tmBuilder->createTargetMachine();
   auto engineTM = tmBuilder->createTargetMachine();
   if (!optTM)
@@ -1103,7 +1149,8 @@ JIT::compile(llvm::StringRef mlirText, Target target,
     llvm::raw_string_ostream os(key);
     fn->print(os);
     os << "|" << toString(target) << "|" << options.blockQ << "|"
-       << options.blockKV << "|" << options.vectorWidth << "|"
+       << options.blockKV << "|" << options.vectorWidth << "|" << options.cpu
+       << "|"
        << options.parallel << "|" << options.gpu.blockQ << "|"
        << options.gpu.blockKV << "|" << options.gpu.linearChunk << "|"
        << options.gpu.linearValueTile << "|" << options.gpu.hopperStages;

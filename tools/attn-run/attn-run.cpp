@@ -72,6 +72,11 @@ static cl::opt<int64_t> blockQ("block-q", cl::desc("query rows per tile"),
                                cl::init(64));
 static cl::opt<int64_t> blockKV("block-kv", cl::desc("keys per tile"),
                                 cl::init(64));
+static cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("cpu target: the LLVM CPU to generate code for (x86-64-v3: "
+             "AVX2 + FMA, x86-64-v4: AVX-512, ...); default: this host's"),
+    cl::init(""));
 static cl::opt<int64_t> linearChunk(
     "linear-chunk",
     cl::desc("cuda linear attention: queries/keys per chunk (16..128)"),
@@ -110,7 +115,7 @@ int main(int argc, char **argv) {
            &specPath, std::addressof(inputs),
            std::addressof(outputs), &targetName, &funcName, &check,
            &bench, &seed, &inputScale, &batch, &heads, &kvHeads, &qLen,
-           &kvLen, &repeats, &blockQ, &blockKV, &linearChunk,
+           &kvLen, &repeats, &blockQ, &blockKV, &cpuName, &linearChunk,
            &linearValueTile, &hopperStages, &serial, &checkBudget})
     o->addCategory(category);
   cl::HideUnrelatedOptions(category);
@@ -127,6 +132,7 @@ int main(int argc, char **argv) {
   CompileOptions options;
   options.blockQ = blockQ;
   options.blockKV = blockKV;
+  options.cpu = cpuName;
   options.gpu.linearChunk = linearChunk;
   options.gpu.linearValueTile = linearValueTile;
   options.gpu.hopperStages = hopperStages;
