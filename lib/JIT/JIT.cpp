@@ -979,9 +979,11 @@ compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // No debugger/profiler registration: kernels do not need it.
+  // No debugger registration; perf's JIT interface only on request
+  // (ATTN_JIT_PERF=1; then `perf record -k 1` and `perf inject --jit`).
   engineOptions.enableGDBNotificationListener = false;
-  engineOptions.enablePerfNotificationListener = false;
+  engineOptions.enablePerfNotificationListener =
+      std::getenv("ATTN_JIT_PERF") != nullptr;
   if (options.parallel)
     if (llvm::Error e = loadOpenMPRuntime())
       return std::move(e);
