@@ -80,20 +80,16 @@ TEST(JIT, CPUTargetIsAnOptionThatMustRunHere) {
   for (int64_t e = 0; e < a.numElements(); ++e)
     ASSERT_NEAR(a.get(e), b.get(e), 1e-5) << "element " << e;
 
-  CompileOptions bogus;
-  bogus.cpu = "no-such-cpu";
-  auto bad = jit.compile(kCausalSpec, Target::CPU, bogus);
-  ASSERT_FALSE(static_cast<bool>(bad));
-  EXPECT_NE(errorOf(bad.takeError()).find("unknown CPU 'no-such-cpu'"),
-            std::string::npos);
-  if (!host.lookup("avx512f")) {
-    CompileOptions v4;
-    v4.cpu = "x86-64-v4";
-    auto missing = jit.compile(kCausalSpec, Target::CPU, v4);
-    ASSERT_FALSE(static_cast<bool>(missing));
-    EXPECT_NE(errorOf(missing.takeError()).find("this host lacks"),
-              std::string::npos);
-  }
+  auto expectRefused = [&](const char *cpu, const char *why) {
+    CompileOptions o;
+    o.cpu = cpu;
+    auto kernel = jit.compile(kCausalSpec, Target::CPU, o);
+    ASSERT_FALSE(static_cast<bool>(kernel)) << cpu;
+    EXPECT_NE(errorOf(kernel.takeError()).find(why), std::string::npos) << cpu;
+  };
+  expectRefused("no-such-cpu", "unknown CPU 'no-such-cpu'");
+  if (!host.lookup("avx512f"))
+    expectRefused("x86-64-v4", "this host lacks");
 }
 
 TEST(JIT, StridedInputsAndOutputs) {

@@ -6,7 +6,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
-#include <cassert>
 #include <cmath>
 
 using namespace mlir;
@@ -43,13 +42,17 @@ Value mlir::attn::featureValue(OpBuilder &b, Location loc,
     return arith::AddFOp::create(
         b, loc, arith::MaximumFOp::create(b, loc, x, f32(0)), f32(k.epsK));
   case FeatureMap::favor_plus: {
-    assert(shift && "FAVOR+ needs diag + stab");
+    if (!shift) // callers always pass diag + stab; 0 keeps it defined
+      shift = f32(0);
     Value e = exp(arith::SubFOp::create(b, loc, x, shift));
     return arith::MulFOp::create(b, loc, f32(k.norm),
                                  arith::AddFOp::create(b, loc, e, f32(k.epsK)));
   }
   case FeatureMap::softmax:
-    break;
+    // The numerator exp(x - shift) (shift: the row's or the feature's max,
+    // none for causal keys); the caller divides by the sum.
+    return exp(shift ? arith::SubFOp::create(b, loc, x, shift).getResult()
+                     : x);
   }
-  llvm_unreachable("the softmax map is not computed feature by feature");
+  return exp(x); // every FeatureMap is handled above
 }

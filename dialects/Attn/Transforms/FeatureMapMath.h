@@ -40,11 +40,13 @@ FeatureMapConstants featureMapConstants(LinearAttentionOp op);
 /// exp(x) as exp2(x log2 e), f32 or a vector of f32.
 Value expViaExp2(OpBuilder &b, Location loc, Value x);
 
-/// phi of one feature (f32, or a vector of f32: features one per lane). `x` is the feature itself for elu+1, else the
-/// projected value p (c applied by the caller: c x P_f, or c x_f for relu
-/// without projection); `shift` = diag + stab for FAVOR+ (unused otherwise).
-/// Not for the softmax map, whose phi is a normalization over a row or the
-/// sequence.
+/// phi of one feature (f32, or a vector of f32: features one per lane). `x` is
+/// the feature itself for elu+1 and the softmax map, else the projected
+/// value p (c applied by the caller: c x P_f, or c x_f for relu without
+/// projection); `shift` = diag + stab for FAVOR+, the max to subtract for the
+/// softmax map (null: none), unused otherwise. For the softmax map this is
+/// the numerator exp(x - shift): its normalization (over a row or the
+/// sequence) is the caller's. Defined for every map.
 Value featureValue(OpBuilder &b, Location loc, const FeatureMapConstants &k,
                    function_ref<Value(Value)> exp, Value x,
                    Value shift = Value());

@@ -147,7 +147,8 @@ struct Lowering {
                            : keyStab;
       Value shift = arith::AddFOp::create(b, loc, diag, stab);
       forEachFeature([&](Value f) -> Value {
-        return featureValue(b, loc, constants, MathExp{b, loc}, projected(row, f), shift);
+        return featureValue(b, loc, constants, MathExp{b, loc},
+                            projected(row, f), shift);
       });
       return;
     }
@@ -157,10 +158,8 @@ struct Lowering {
           return memref::LoadOp::create(b, loc, row, t);
         });
         forEachFeature([&](Value f) -> Value {
-          return math::ExpOp::create(
-              b, loc,
-              arith::SubFOp::create(b, loc,
-                                    memref::LoadOp::create(b, loc, row, f), mx));
+          return featureValue(b, loc, constants, MathExp{b, loc},
+                              memref::LoadOp::create(b, loc, row, f), mx);
         });
         Value sum = loop(m.c(0), m.c(M), {f32(0.0f)}, [&](Value f, ValueRange acc) {
           return SmallVector<Value>{arith::AddFOp::create(
@@ -175,11 +174,9 @@ struct Lowering {
       forEachFeature([&](Value f) -> Value {
         Value x = memref::LoadOp::create(b, loc, row, f);
         if (!colMax) // causal: exp(k), a softmax would see the future
-          return math::ExpOp::create(b, loc, x);
-        Value e = math::ExpOp::create(
-            b, loc,
-            arith::SubFOp::create(b, loc, x,
-                                  memref::LoadOp::create(b, loc, colMax, f)));
+          return featureValue(b, loc, constants, MathExp{b, loc}, x);
+        Value e = featureValue(b, loc, constants, MathExp{b, loc}, x,
+                               memref::LoadOp::create(b, loc, colMax, f));
         return arith::DivFOp::create(b, loc, e,
                                      memref::LoadOp::create(b, loc, colSum, f));
       });

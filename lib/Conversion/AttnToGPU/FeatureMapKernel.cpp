@@ -267,8 +267,8 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
                         })[0];
     stab[0] = stab[1] = blockMax(mine);
   }
-  Value shift[2];
-  for (int64_t r = 0; r < 2; ++r)
+  Value shift[2]; // FAVOR+ only: c^2 ||x||^2 / 2 + stab
+  for (int64_t r = 0; favor() && r < 2; ++r)
     shift[r] = arith::AddFOp::create(
         g, loc,
         arith::MulFOp::create(g, loc, f32(k.c * k.c / 2.0f),
