@@ -46,6 +46,12 @@ struct CPUPipelineOptions
                      "the JIT binds to its kernel heap) instead of "
                      "malloc/free"),
       llvm::cl::init(false)};
+  Option<bool> resultsAsOutParams{
+      *this, "results-as-out-params",
+      llvm::cl::desc("each result becomes a trailing memref argument of "
+                     "identity layout that the kernel writes in place (the "
+                     "caller allocates it); the JIT uses this"),
+      llvm::cl::init(false)};
 };
 
 /// The vector width and register blocking of the CPU micro-kernels for a
@@ -60,6 +66,8 @@ CPUKernelShape cpuKernelShape(llvm::StringRef features);
 /// memrefs of fully dynamic layout; each result is a fresh buffer the
 /// caller owns, from malloc (or, with generic-alloc, from
 /// _mlir_memref_to_llvm_alloc, to be freed with _mlir_memref_to_llvm_free).
+/// With results-as-out-params the results are trailing arguments instead
+/// (contiguous, row-major), written in place: no copy of the result.
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &opts);
 
 struct GPUPipelineOptions

@@ -365,42 +365,52 @@ llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
   for (const TensorRef &t : llvm::concat<const TensorRef>(given, outs))
     if (t.memory != Memory::Host)
       return fail("target cpu takes host buffers, got a device pointer");
-  // Descriptors: results first (the C interface returns through a pointer).
-  std::vector<int64_t> resultWords;
-  for (const ArgType &r : res)
-    resultWords.resize(resultWords.size() + 3 + 2 * r.shape.size(), 0);
-  std::vector<std::vector<int64_t>> argWords(given.size());
-  for (size_t i = 0; i < given.size(); ++i) {
-    const TensorRef &t = given[i];
+  // Descriptors of the arguments, then of the results: the pipeline made
+  // each result a trailing out-param of identity layout that the kernel
+  // writes in place (results-as-out-params). A caller's buffer with other
+  // strides gets a contiguous one from the kernel heap and a copy.
+  std::vector<std::vector<int64_t>> words(given.size() + outs.size());
+  auto describe = [&](std::vector<int64_t> &w, const TensorRef &t) {
     std::vector<int64_t> strides =
         t.strides.empty() ? TensorRef::contiguousStrides(t.shape) : t.strides;
     if (!t.shape.empty() && t.shape.back() <= 1)
       strides.back() = 1;
-    appendDescriptor(argWords[i], t.data, t.shape, strides);
+    appendDescriptor(w, t.data, t.shape, strides);
+  };
+  for (size_t i = 0; i < given.size(); ++i)
+    describe(words[i], given[i]);
+  std::vector<void *> staged(outs.size(), nullptr);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const TensorRef &o = outs[i];
+    std::vector<int64_t> contiguous = TensorRef::contiguousStrides(o.shape);
+    if (o.strides.empty() || o.strides == contiguous) {
+      describe(words[given.size() + i], o);
+      continue;
+    }
+    int64_t n = 1;
+    for (int64_t d : o.shape)
+      n *= d;
+    staged[i] = jit::kernelMalloc(std::max<size_t>(n * sizeOf(res[i].dtype), 1));
+    if (!staged[i])
+      return fail("out of memory for a contiguous copy of result '" +
+                  res[i].name + "'");
+    appendDescriptor(words[given.size() + i], staged[i], o.shape, contiguous);
   }
   std::vector<void *> pointers;
-  pointers.push_back(resultWords.data());
-  for (auto &w : argWords)
+  for (auto &w : words)
     pointers.push_back(w.data());
   std::vector<void *> packed;
   for (void *&p : pointers)
     packed.push_back(&p);
   entry(packed.data());
 
-  // Copy each result into the caller's buffer and free the kernel's.
-  size_t at = 0;
-  for (size_t i = 0; i < res.size(); ++i) {
-    const TensorRef &o = outs[i];
-    auto *allocated = reinterpret_cast<void *>(resultWords[at]);
-    auto *aligned = reinterpret_cast<const char *>(resultWords[at + 1]);
-    int64_t offset = resultWords[at + 2];
-    size_t elem = sizeOf(res[i].dtype);
-    std::vector<int64_t> strides =
-        o.strides.empty() ? TensorRef::contiguousStrides(o.shape) : o.strides;
-    stridedCopy(aligned + offset * elem, static_cast<char *>(o.data), o.shape,
-                strides, elem);
-    jit::kernelFree(allocated); // the kernel's malloc is the kernel heap's
-    at += 3 + 2 * res[i].shape.size();
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (!staged[i])
+      continue;
+    stridedCopy(static_cast<const char *>(staged[i]),
+                static_cast<char *>(outs[i].data), outs[i].shape,
+                outs[i].strides, sizeOf(res[i].dtype));
+    jit::kernelFree(staged[i]);
   }
   return llvm::Error::success();
 }
@@ -965,6 +975,7 @@ compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   pipelineOptions.targetFeatures = *features;
   pipelineOptions.parallel = options.parallel;
   pipelineOptions.genericAlloc = true; // bound to the kernel heap below
+  pipelineOptions.resultsAsOutParams = true; // written in the caller's buffers
   buildCPUPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return fail("lowering '" + name + "' for the cpu failed: " + diags.text);

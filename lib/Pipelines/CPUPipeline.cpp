@@ -84,6 +84,15 @@ void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &o) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::FullyDynamicLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  if (o.resultsAsOutParams) {
+    // The kernel writes its result straight into the caller's buffer
+    // (attn-results-in-place), which saves a copy of the whole output per
+    // call.
+    bufferization::BufferResultsToOutParamsPassOptions out;
+    out.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(out));
+    pm.addNestedPass<func::FuncOp>(mlir::attn::createAttnResultsInPlace());
+  }
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(mlir::attn::createAttnApproximateMath());
   if (o.parallel)

@@ -7,6 +7,8 @@
 // RUN:       --implicit-check-not='{{[^.a-z_](attn|scf|vector|memref|math|arith|linalg|bufferization|tensor|affine|cf|func|async)\.[a-z_]+}}' \
 // RUN:       --implicit-check-not=unrealized_conversion_cast --implicit-check-not='{{llvm.call @(exp|log)}}' \
 // RUN:       --implicit-check-not=omp.
+// RUN: attn-opt %s --attn-cpu-pipeline="results-as-out-params" \
+// RUN:   | FileCheck %s --check-prefix=OUT
 
 // --attn-cpu-pipeline takes attn.attention on tensors all the way to the
 // LLVM dialect: attn-tile, attn-online-softmax, attn-lower-tile-matmul,
@@ -54,6 +56,14 @@
 // PAR:               omp.terminator
 // CHECK:         llvm.return %{{.+}} : !llvm.struct<(ptr, ptr, i64, array<4 x i64>, array<4 x i64>)>
 // CHECK-NEXT:  }
+// With results-as-out-params (the JIT's choice) the output is a trailing
+// argument the kernel writes in place: no result, no output malloc, no copy.
+// OUT-LABEL: llvm.func @causal_f32(
+// OUT-NOT:     -> !llvm.struct
+// OUT-NOT:     llvm.call @malloc
+// OUT:         omp.parallel {
+// OUT-NOT:     memrefCopy
+// OUT:         llvm.return{{$}}
 func.func @causal_f32(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32> {
   %o = attn.attention %q, %k, %v {causal = #attn.causal<bottom_right>}
       : tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>

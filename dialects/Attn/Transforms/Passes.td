@@ -106,6 +106,22 @@ def AttnApproximateMath : Pass<"attn-approximate-math"> {
     "::mlir::vector::VectorDialect"];
 }
 
+def AttnResultsInPlace : Pass<"attn-results-in-place", "::mlir::func::FuncOp"> {
+  let summary = "Write each result straight into its out-param";
+  let description = [{
+    After `buffer-results-to-out-params`, a function whose result was a
+    fresh `memref.alloc` ends with `memref.copy %alloc, %out` (through a
+    `memref.cast` to the boundary's fully dynamic layout), so the kernel
+    writes its output once and copies all of it again. This pass gives the
+    out-param the allocation's identity layout (the caller passes a
+    contiguous row-major buffer) and replaces the allocation by it: no copy.
+    Applies where the allocation is in the entry block, of the same rank and
+    element type, and copied into an out-param only by the copy before the
+    return; anything else is left as it is.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def AttnLinearToLoops : Pass<"attn-linear-to-loops"> {
   let summary = "Lower attn.linear_attention to chunked loops on the micro-kernels";
   let description = [{
