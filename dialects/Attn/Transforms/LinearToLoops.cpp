@@ -362,29 +362,6 @@ LogicalResult Lowering::run() {
                               dst, ValueRange{r, m.c(16 * c)});
     }
   };
-  // Software prefetch of rows [at, at + C) of x's head (clamped to rows
-  // before `end`): a chunk of 16 rows of 64 f32 is one 4 KB page, and the
-  // hardware prefetchers stop at page boundaries, so without this every
-  // chunk's first loads of Q, K and V wait for memory.
-  auto prefetchRows = [&](Value x, Value head, Value at, Value end,
-                          int64_t n) {
-    int64_t bytes = cast<MemRefType>(x.getType()).getElementTypeBitWidth() / 8;
-    Value last = m.sub(end, m.c(1));
-    auto guard = scf::IfOp::create(b, loc, m.lt(m.c(0), end));
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPoint(guard.thenBlock()->getTerminator());
-    forRange(m.c(0), m.c(C), [&](Value r) {
-      Value s = m.min(m.add(at, r), last);
-      m.loop(m.c(0), m.c(n), m.c(std::max<int64_t>(64 / bytes, 1)), {},
-             [&](Value t, ValueRange) {
-               memref::PrefetchOp::create(b, loc, x, indexAt(bi, head, s, t),
-                                          /*isWrite=*/false,
-                                          /*localityHint=*/3,
-                                          /*isDataCache=*/true);
-               return SmallVector<Value>{};
-             });
-    });
-  };
   // Keys [ks, ks + C) of this chunk: phi(k) into the rows of phiK, v into
   // vc; keys outside [0, end) are zero rows (no key adds anything).
   auto stageKeys = [&](Value ks, Value end) {
@@ -428,8 +405,6 @@ LogicalResult Lowering::run() {
   // query's window (causal, Lk > Lq).
   Value prefixEnd = causal ? m.min(m.max(off, m.c(0)), Lk) : Lk;
   m.loop(m.c(0), prefixEnd, m.c(C), {}, [&](Value ks, ValueRange) {
-    prefetchRows(k, kvh, m.add(ks, m.c(C)), Lk, D);
-    prefetchRows(v, kvh, m.add(ks, m.c(C)), Lk, Dv);
     stageKeys(ks, prefixEnd);
     addChunk();
     return SmallVector<Value>{};
@@ -439,11 +414,6 @@ LogicalResult Lowering::run() {
   // V_c)] / (phi(Q_c) z (+ the masked row sums) + eps); causal then adds
   // the chunk's keys, which the next chunk's queries see.
   m.loop(m.c(0), Lq, m.c(C), {}, [&](Value qs, ValueRange) {
-    prefetchRows(q, hi, m.add(qs, m.c(C)), Lq, D);
-    if (causal) {
-      prefetchRows(k, kvh, m.add(m.add(qs, off), m.c(C)), Lk, D);
-      prefetchRows(v, kvh, m.add(m.add(qs, off), m.c(C)), Lk, Dv);
-    }
     forRange(m.c(0), m.c(C), [&](Value i) {
       ifThen(
           m.lt(m.add(qs, i), Lq),
