@@ -390,8 +390,22 @@ LogicalResult Lowering::run() {
     });
   };
   // S += phi(K_c)^T V_c and z += column sums of phi(K_c), on the micro-kernel.
+  auto vec16 = VectorType::get({16}, f32t);
   auto addChunk = [&] {
     TilePVOp::create(b, loc, phiK, vc, S, onesM);
+    if (M % 16 == 0) { // z in registers, 16 features at a time
+      m.loop(m.c(0), m.c(M), m.c(16), {}, [&](Value f, ValueRange) {
+        Value zf = vector::LoadOp::create(b, loc, vec16, z, ValueRange{f});
+        zf = loop(m.c(0), m.c(C), {zf}, [&](Value r, ValueRange sum) {
+          Value x = vector::LoadOp::create(b, loc, vec16, phiK,
+                                           ValueRange{r, f});
+          return SmallVector<Value>{arith::AddFOp::create(b, loc, sum[0], x)};
+        })[0];
+        vector::StoreOp::create(b, loc, zf, z, ValueRange{f});
+        return SmallVector<Value>{};
+      });
+      return;
+    }
     forRange(m.c(0), m.c(C), [&](Value r) {
       forRange(m.c(0), m.c(M), [&](Value f) {
         Value x = memref::LoadOp::create(b, loc, phiK, ValueRange{r, f});
@@ -433,16 +447,28 @@ LogicalResult Lowering::run() {
         });
       });
       TileQKOp::create(b, loc, phiQt, phiK, st, b.getF64FloatAttr(1.0));
-      forRange(m.c(0), m.c(C), [&](Value r) {
-        forRange(m.c(0), m.c(C), [&](Value i) {
-          Value x = memref::LoadOp::create(b, loc, st, ValueRange{r, i});
-          x = arith::SelectOp::create(b, loc, m.le(r, i), x, f32(0.0f));
-          memref::StoreOp::create(b, loc, x, st, ValueRange{r, i});
-          Value d = memref::LoadOp::create(b, loc, den, i);
-          memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, d, x),
-                                  den, i);
-        });
-      });
+      // Key r is visible to queries i >= r: st[r] keeps those lanes, and
+      // den sums the kept scores over keys (C = 16 queries, one vector).
+      static_assert(kChunk == 16, "the mask covers a chunk in one vector");
+      Value lanes = vector::StepOp::create(
+          b, loc, VectorType::get({16}, b.getIndexType()));
+      Value rowSums = loop(
+          m.c(0), m.c(C),
+          {arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(vec16, 0.0f))},
+          [&](Value r, ValueRange sum) {
+            Value x = vector::LoadOp::create(b, loc, vec16, st, ValueRange{r, m.c(0)});
+            Value seen = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::sle,
+                vector::BroadcastOp::create(b, loc, lanes.getType(), r), lanes);
+            x = arith::SelectOp::create(
+                b, loc, seen, x,
+                arith::ConstantOp::create(b, loc,
+                                          DenseElementsAttr::get(vec16, 0.0f)));
+            vector::StoreOp::create(b, loc, x, st, ValueRange{r, m.c(0)});
+            return SmallVector<Value>{arith::AddFOp::create(b, loc, sum[0], x)};
+          })[0];
+      vector::StoreOp::create(b, loc, rowSums, den, ValueRange{m.c(0)});
       TilePVOp::create(b, loc, st, vc, acc, onesC);
     }
     // den += phi(Q_c) z, then O_c += phi(Q_c) S on the micro-kernel (it
