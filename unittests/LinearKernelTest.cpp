@@ -236,6 +236,26 @@ LINEAR_VARIANT(HalfPrecisionChunks) {
   }
 }
 
+/// The softmax map in f16/bf16 (on CUDA: key statistics, the feature
+/// kernels into bf16 scratch, then the chunked scan): causal and not,
+/// Lq != Lk both ways, GQA, BSHD, Dv != D, L up to 4097.
+LINEAR_VARIANT(HalfPrecisionSoftmaxMap) {
+  const std::vector<Case> cases = {{1, 1},     {63, 63},   {65, 65},
+                                   {100, 37},  {37, 100},  {1000, 1000},
+                                   {4097, 4097}};
+  for (bool causal : {false, true})
+    for (ElementType type : {ElementType::BF16, ElementType::F16})
+      for (int64_t D : {32, 64, 128}) {
+        LinearAttentionSpec s =
+            linearSpec(FeatureMap::Softmax, causal, D, 0, type);
+        if (D == 32)
+          s.layout = Layout::BSHD;
+        if (D == 64)
+          s.dims.valueDim = 40;
+        checkLinear(t, s, cases);
+      }
+}
+
 /// Projected maps in f16/bf16 (on CUDA: the feature kernels on tensor
 /// cores, then the chunked scan over the padded features): FAVOR+ and relu
 /// with a projection, causal and not, m = D ln D (not a multiple of 16,

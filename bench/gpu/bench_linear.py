@@ -7,7 +7,8 @@ beside flash-linear-attention (fla-core, Triton: chunk_linear_attn and
 fused_chunk_linear_attn, phi applied in PyTorch before the call or
 precomputed; both are causal kernels, fla has no non-causal one) and the
 plain PyTorch formulations; FAVOR+ (m = 266, D = 64) beside the
-performer-pytorch formulation. attn is timed by `attn-run --bench` (CUDA
+performer-pytorch formulation; and every feature map at the elu+1 shapes
+(projected maps with m = D). attn is timed by `attn-run --bench` (CUDA
 events around the launches, device-resident buffers, median); peers with
 triton.testing.do_bench (median). Prints Markdown tables of milliseconds.
 """
@@ -147,16 +148,61 @@ def favor_rows(runner):
                   f"| {tp:.3f} | {f'{tp / t:.2f}x' if t else 'n/a'} |")
 
 
+MAP_SPEC = """func.func @linear(%q: tensor<?x?x?x{D}xbf16>, %k: tensor<?x?x?x{D}xbf16>, %v: tensor<?x?x?x{D}xbf16>{parg}) -> tensor<?x?x?x{D}xbf16> {{
+  %o = attn.linear_attention %q, %k, %v{proj} {{feature_map = #attn.feature_map<{fm}>{causal}}} : tensor<?x?x?x{D}xbf16>, tensor<?x?x?x{D}xbf16>, tensor<?x?x?x{D}xbf16> -> tensor<?x?x?x{D}xbf16>
+  return %o : tensor<?x?x?x{D}xbf16>
+}}
+"""
+
+
+def map_spec(fm, D, causal, m=0):
+    name = f"/tmp/attn_map_{fm}_{m}_{'c' if causal else 'nc'}_d{D}.mlir"
+    parg = f", %p: tensor<{m}x{D}xf32>" if m else ""
+    proj = f" projection(%p : tensor<{m}x{D}xf32>)" if m else ""
+    with open(name, "w") as f:
+        f.write(MAP_SPEC.format(D=D, parg=parg, proj=proj, fm=fm,
+                                causal=", causal" if causal else ""))
+    return name
+
+
+def map_rows(runner):
+    """Every feature map at the same shape as elu+1 (projected maps with
+    m = D features, so the state has the same size), attn only."""
+    maps = (("elu+1", "elu_plus_one", False), ("relu", "relu", False),
+            ("relu, P [D, D]", "relu", True), ("FAVOR+, m = D", "favor_plus", True),
+            ("softmax map", "softmax", False))
+    print("\n| map (bf16) | shape | non-causal ms | x elu+1 | causal ms | x elu+1 |")
+    print("|---|---|---|---|---|---|")
+    for B, H, L, D in ((4, 16, 4096, 128), (1, 16, 16384, 128), (8, 16, 2048, 64)):
+        base = {}
+        for label, fm, projected in maps:
+            cells = []
+            for causal in (False, True):
+                t, err = attn_ms(runner, map_spec(fm, D, causal, D if projected else 0),
+                                 B, H, L)
+                if fm == "elu_plus_one" and not projected:
+                    base[causal] = t
+                ratio = f"{t / base[causal]:.2f}" if t and base.get(causal) else "n/a"
+                cells += [f"{t:.3f}" if t else "error: " + err, ratio]
+            print(f"| {label} | B={B} H={H} L={L} D={D} | " + " | ".join(cells) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runner", default=os.path.join(ROOT, "bundle", "attn-run"))
     ap.add_argument("--skip-favor", action="store_true")
+    ap.add_argument("--only-maps", action="store_true",
+                    help="only the every-feature-map table")
     args = ap.parse_args()
     print(f"# Linear attention GPU benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}\n")
     print(f"Device: {torch.cuda.get_device_name()}; torch {torch.__version__}.\n")
+    if args.only_maps:
+        map_rows(args.runner)
+        return
     elu_rows(args.runner)
     if not args.skip_favor:
         favor_rows(args.runner)
+    map_rows(args.runner)
 
 
 if __name__ == "__main__":

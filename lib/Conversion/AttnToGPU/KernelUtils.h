@@ -126,6 +126,22 @@ gpu::GPUFuncOp buildFeatureKernel(LinearAttentionOp op, OpBuilder &kb,
                                   FeatureKernelMode mode,
                                   int64_t &sharedBytes);
 
+/// The softmax map's kernels (SoftmaxMapKernel.cpp), of 128 threads each:
+/// KeyStats (k, partial [B, Hkv, blocks, 2, D] f32), grid (ceil(Lk / 64),
+/// Hkv, B): per feature the max and sum of exp(k - max) over the block's
+/// keys; KeyMerge (partial, stats [B, Hkv, 2, D] f32), grid (1, Hkv, B):
+/// the blocks merged; Keys (k, [stats,] phi [B, Hkv, Lk, D] bf16), grid
+/// (ceil(Lk / 64), Hkv, B): phi of keys (stats only non-causal); Queries
+/// (q, phi [B, Hq, Lq, D] bf16), grid (ceil(Lq / 4), Hq, B): the row
+/// softmax, a warp per row.
+enum class SoftmaxMapKernel { KeyStats, KeyMerge, Keys, Queries };
+constexpr int64_t kSoftmaxMapThreads = 128;
+constexpr int64_t kSoftmaxMapKeysPerBlock = 64;
+constexpr int64_t kSoftmaxMapRowsPerBlock = kSoftmaxMapThreads / 32;
+gpu::GPUFuncOp buildSoftmaxMapKernel(LinearAttentionOp op, OpBuilder &kb,
+                                     StringRef name, ValueRange params,
+                                     SoftmaxMapKernel kind);
+
 /// Why `op` cannot use the tensor-core chunked kernel, or "" if it can.
 std::string chunkedLinearUnsupported(LinearAttentionOp op,
                                      const ChunkedLinearOptions &o);

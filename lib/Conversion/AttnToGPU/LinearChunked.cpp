@@ -720,8 +720,6 @@ std::string mlir::attn::chunkedLinearUnsupported(LinearAttentionOp op,
                                                  const ChunkedLinearOptions &o) {
   const AttentionDims dims = op.getDims();
   Type elem = op.getQuery().getType().getElementType();
-  if (op.getFeatureMap() == FeatureMap::softmax)
-    return "the softmax map keeps the exact kernel";
   if (!elem.isF16() && !elem.isBF16())
     return "f32 inputs keep the exact f32 kernel";
   if (dims.headDim % 16 || dims.valueDim % 8)
@@ -814,6 +812,42 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
                                       queryParams, FeatureKernelMode::Queries,
                                       bytes);
     launch(queries, qBlocks, ops.heads, 128, bytes, queryParams);
+    q = phiQ;
+    k = phiK;
+  } else if (op.getFeatureMap() == FeatureMap::softmax) {
+    // The softmax map: phi(K) (after the per-feature key statistics when
+    // non-causal) and phi(Q) into bf16 scratch [B, H, L, D] likewise.
+    features = dims.headDim;
+    auto dyn = ShapedType::kDynamic;
+    auto phiType = MemRefType::get({dyn, dyn, dyn, features}, b.getBF16Type());
+    Value phiK = alloc(phiType, {ops.batch, Hkv, Lk});
+    Value phiQ = alloc(phiType, {ops.batch, ops.heads, Lq});
+    Value kBlocks = m.ceilDiv(Lk, m.c(kSoftmaxMapKeysPerBlock));
+    auto add = [&](StringRef suffix, SoftmaxMapKernel kind, Value grid,
+                   Value heads, SmallVector<Value> params) {
+      auto fn = buildSoftmaxMapKernel(op, kb, (name + suffix).str(), params,
+                                      kind);
+      launch(fn, grid, heads, kSoftmaxMapThreads, 0, params);
+    };
+    if (op.getCausal()) {
+      add("_key_features", SoftmaxMapKernel::Keys, kBlocks, Hkv, {k, phiK});
+    } else {
+      Value partial = alloc(
+          MemRefType::get({dyn, dyn, dyn, 2, features}, b.getF32Type()),
+          {ops.batch, Hkv, kBlocks});
+      Value stats = alloc(MemRefType::get({dyn, dyn, 2, features},
+                                          b.getF32Type()),
+                          {ops.batch, Hkv});
+      add("_key_stats", SoftmaxMapKernel::KeyStats, kBlocks, Hkv,
+          {k, partial});
+      // One block per (KV head, batch), none without keys.
+      add("_key_merge", SoftmaxMapKernel::KeyMerge, m.min(kBlocks, m.c(1)),
+          Hkv, {partial, stats});
+      add("_key_features", SoftmaxMapKernel::Keys, kBlocks, Hkv,
+          {k, stats, phiK});
+    }
+    add("_query_features", SoftmaxMapKernel::Queries,
+        m.ceilDiv(Lq, m.c(kSoftmaxMapRowsPerBlock)), ops.heads, {q, phiQ});
     q = phiQ;
     k = phiK;
   }
