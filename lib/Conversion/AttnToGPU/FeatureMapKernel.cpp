@@ -6,9 +6,11 @@
 // chunked scan then reads in place of Q or K (LinearChunked.cpp). The map
 // itself is FeatureMapMath's.
 //
-// A block owns 64 rows of one (head, batch): 4 warps of 16 rows, x P^T on
-// mma.sync m16n8k16 in groups of 64 features, f32 accumulation. Each group
-// of P is staged in shared memory as bf16 pairs in two parts, P = Ph + Pl,
+// A block owns kFeatureRowsPerBlock rows of one (head, batch): warps of 16
+// rows, x P^T on mma.sync m16n8k16 in groups of 64 features, f32
+// accumulation. P is staged in shared memory (all of it once per block
+// where it fits in 160 KB, else group by group) as bf16 pairs in two
+// parts, P = Ph + Pl,
 // so that x P^T = x Ph^T + x Pl^T keeps ~16 bits of P (bf16 alone would put
 // errors of 2^-9 |p| into exp(p)); f16 inputs split x likewise (x Pl^T is
 // then a third product). bf16 inputs are exact as they are.
@@ -46,8 +48,20 @@ public:
         Mp(paddedFeatureCount(M)),
         splitX(!op.getQuery().getType().getElementType().isBF16()) {}
 
-  static constexpr int64_t kRows = 64, kGroup = 64, kThreads = 128;
-  int64_t sharedBytes() const { return 2 * kGroup * (D / 2 + 4) * 4 + 16; }
+  static constexpr int64_t kRows = kFeatureRowsPerBlock, kGroup = 64,
+                           kThreads = kFeatureThreads;
+  static constexpr int64_t kResidentBytes = 160 * 1024;
+  int64_t groups() const { return (Mp + kGroup - 1) / kGroup; }
+  /// Rows of P held in shared memory: all of them where they fit (staged
+  /// once per block), else one group at a time.
+  int64_t stagedRows() const {
+    int64_t all = groups() * kGroup;
+    return 2 * all * (D / 2 + 4) * 4 <= kResidentBytes ? all : kGroup;
+  }
+  bool resident() const { return stagedRows() > kGroup; }
+  int64_t sharedBytes() const {
+    return 2 * stagedRows() * (D / 2 + 4) * 4 + 4 * (kThreads / 32);
+  }
   void build(gpu::GPUFuncOp fn);
 
 private:
@@ -66,6 +80,8 @@ private:
   }
   /// Max of `x` over the block (every thread gets it).
   Value blockMax(Value x);
+  /// Stages P's rows [64 g0, 64 g0 + n) as (high, low) bf16 pairs.
+  void stage(Value g0, int64_t n);
   /// c x P^T for features [64 gi, 64 gi + 64) of this warp's rows.
   SmallVector<Frag> project(Value gi);
   /// Runs `body(tile, e, feature, p)` for each accumulator element.
@@ -101,12 +117,10 @@ Value FeatureBuilder::blockMax(Value v) {
   return r;
 }
 
-SmallVector<Frag> FeatureBuilder::project(Value gi) {
-  // Stage P's rows [64 gi, 64 gi + 64) as (high, low) bf16 pairs along d;
-  // rows past m are zero.
-  barrier(); // the previous group's fragments have been read
-  Value f0 = m.mul(gi, m.c(kGroup));
-  m.loop(tid, m.c(kGroup * D / 2), m.c(kThreads), {},
+void FeatureBuilder::stage(Value g0, int64_t n) {
+  // Rows past m are zero.
+  Value f0 = m.mul(g0, m.c(kGroup));
+  m.loop(tid, m.c(n * D / 2), m.c(kThreads), {},
          [&](Value e, ValueRange) {
            Value row = m.div(e, m.c(D / 2));
            Value w = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 2));
@@ -127,10 +141,21 @@ SmallVector<Frag> FeatureBuilder::project(Value gi) {
                                    ValueRange{row, w});
            return SmallVector<Value>{};
          });
-  barrier();
+}
+
+SmallVector<Frag> FeatureBuilder::project(Value gi) {
+  // P's rows of this group: staged once for the block (resident), or now.
+  Value first = m.c(0);
+  if (resident()) {
+    first = m.mul(gi, m.c(kGroup));
+  } else {
+    barrier(); // the previous group's fragments have been read
+    stage(gi, kGroup);
+    barrier();
+  }
   SmallVector<Frag> acc(kGroup / 8, zeros());
   for (int64_t nt = 0; nt < kGroup / 8; ++nt) {
-    Value n = m.add(m.c(8 * nt), gq);
+    Value n = m.add(first, m.add(m.c(8 * nt), gq));
     for (int64_t kk = 0; kk < D / 16; ++kk) {
       ArrayRef<Value> hi = ArrayRef<Value>(aHi).slice(4 * kk, 4);
       SmallVector<Value> bh = bFrag(PhW, n, kk, tq);
@@ -172,13 +197,15 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
   Value dynamic = gpu::DynamicSharedMemoryOp::create(
       g, loc, MemRefType::get({ShapedType::kDynamic}, g.getI8Type(),
                               AffineMap(), wg));
-  auto words = MemRefType::get({kGroup, D / 2 + 4}, g.getI32Type(),
+  auto words = MemRefType::get({stagedRows(), D / 2 + 4}, g.getI32Type(),
                                AffineMap(), wg);
   PhW = memref::ViewOp::create(g, loc, words, dynamic, m.c(0), ValueRange{});
   PlW = memref::ViewOp::create(g, loc, words, dynamic,
                                m.c(4 * words.getNumElements()), ValueRange{});
   red = memref::ViewOp::create(
-      g, loc, MemRefType::get({4}, g.getF32Type(), AffineMap(), wg), dynamic,
+      g, loc,
+      MemRefType::get({kThreads / 32}, g.getF32Type(), AffineMap(), wg),
+      dynamic,
       m.c(8 * words.getNumElements()), ValueRange{});
 
   Value blk = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
@@ -223,7 +250,11 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
           aLo.push_back(loW[r][2 * kk + hh]);
       }
   }
-  const int64_t groups = (Mp + kGroup - 1) / kGroup;
+  const int64_t groups = this->groups();
+  if (resident()) { // all of P, once
+    stage(m.c(0), stagedRows());
+    barrier();
+  }
 
   // The stabilizer: max of c x P^T over the row's features (first pass).
   Value stab[2] = {f32(0.0f), f32(0.0f)};

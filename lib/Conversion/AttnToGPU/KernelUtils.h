@@ -109,38 +109,48 @@ struct ChunkedLinearOptions {
 };
 
 /// What a feature-map kernel (FeatureMapKernel.cpp) computes, and its
-/// parameters after (x, P): KeyMax the max of c x P^T per 64-key block
+/// parameters after (x, P): KeyMax the max of c x P^T per block of keys
 /// (partial [B, H, blocks] f32); Keys FAVOR+'s phi of keys, stabilized by
 /// the max over those partials (partial, phi); Queries phi of queries, or
 /// of keys for maps without a key stabilizer (phi [B, H, L, Mp] bf16).
 enum class FeatureKernelMode { KeyMax, Keys, Queries };
 
+/// Rows (16 per warp) and threads of a feature-map kernel block.
+constexpr int64_t kFeatureThreads = 256;
+constexpr int64_t kFeatureRowsPerBlock = kFeatureThreads / 32 * 16;
+
 /// m features rounded up to the 16 of an mma k step.
 int64_t paddedFeatureCount(int64_t m);
 
 /// Adds the feature-map kernel `name` of `op` (a projected map, f16/bf16)
-/// at `kb`, with parameters typed as `params`; grid (ceil(L / 64), H, B)
-/// of 128 threads, `sharedBytes` of dynamic shared memory.
+/// at `kb`, with parameters typed as `params`; grid (ceil(L /
+/// kFeatureRowsPerBlock), H, B) of kFeatureThreads threads, `sharedBytes`
+/// of dynamic shared memory.
 gpu::GPUFuncOp buildFeatureKernel(LinearAttentionOp op, OpBuilder &kb,
                                   StringRef name, ValueRange params,
                                   FeatureKernelMode mode,
                                   int64_t &sharedBytes);
 
 /// The softmax map's kernels (SoftmaxMapKernel.cpp), of 128 threads each:
-/// KeyStats (k, partial [B, Hkv, blocks, 2, D] f32), grid (ceil(Lk / 64),
-/// Hkv, B): per feature the max and sum of exp(k - max) over the block's
-/// keys; KeyMerge (partial, stats [B, Hkv, 2, D] f32), grid (1, Hkv, B):
-/// the blocks merged; Keys (k, [stats,] phi [B, Hkv, Lk, D] bf16), grid
-/// (ceil(Lk / 64), Hkv, B): phi of keys (stats only non-causal); Queries
-/// (q, phi [B, Hq, Lq, D] bf16), grid (ceil(Lq / 4), Hq, B): the row
-/// softmax, a warp per row.
+/// KeyStats (k, partial [B, Hkv, blocks * lanes, 2, D] f32), grid
+/// (ceil(Lk / kSoftmaxMapKeysPerStatsBlock), Hkv, B): per feature the max
+/// and sum of exp(k - max) over `lanes` (softmaxMapKeyLanes) strided
+/// subsets of the block's keys; KeyMerge (partial, stats [B, Hkv, 2, D]
+/// f32), grid (D / 8, Hkv, B) with kSoftmaxMapMergeBytes of dynamic shared
+/// memory: all partials merged; Keys (k, [stats,] phi [B, Hkv, Lk, D] bf16),
+/// grid (ceil(Lk / kSoftmaxMapKeysPerBlock), Hkv, B): phi of keys (stats
+/// only non-causal); Queries (q, phi [B, Hq, Lq, D] bf16), grid (ceil(Lq /
+/// kSoftmaxMapRowsPerBlock), Hq, B): the row softmax, a warp per row.
 enum class SoftmaxMapKernel { KeyStats, KeyMerge, Keys, Queries };
 constexpr int64_t kSoftmaxMapThreads = 128;
 constexpr int64_t kSoftmaxMapKeysPerBlock = 64;
+constexpr int64_t kSoftmaxMapKeysPerStatsBlock = 256;
 constexpr int64_t kSoftmaxMapRowsPerBlock = kSoftmaxMapThreads / 32;
+constexpr int64_t kSoftmaxMapMergeBytes = kSoftmaxMapThreads * 16 * 4;
 gpu::GPUFuncOp buildSoftmaxMapKernel(LinearAttentionOp op, OpBuilder &kb,
                                      StringRef name, ValueRange params,
                                      SoftmaxMapKernel kind);
+int64_t softmaxMapKeyLanes(LinearAttentionOp op);
 
 /// Why `op` cannot use the tensor-core chunked kernel, or "" if it can.
 std::string chunkedLinearUnsupported(LinearAttentionOp op,

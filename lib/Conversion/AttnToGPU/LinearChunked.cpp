@@ -784,7 +784,8 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
                                    b.getBF16Type());
     Value phiK = alloc(phiType, {ops.batch, Hkv, Lk});
     Value phiQ = alloc(phiType, {ops.batch, ops.heads, Lq});
-    Value kBlocks = m.ceilDiv(Lk, m.c(64)), qBlocks = m.ceilDiv(Lq, m.c(64));
+    Value kBlocks = m.ceilDiv(Lk, m.c(kFeatureRowsPerBlock)),
+          qBlocks = m.ceilDiv(Lq, m.c(kFeatureRowsPerBlock));
     Value P = ops.projection;
     int64_t bytes = 0;
     if (op.getFeatureMap() == FeatureMap::favor_plus) {
@@ -796,22 +797,22 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
       SmallVector<Value> maxParams{k, P, partial};
       auto keyMax = buildFeatureKernel(op, kb, name + "_key_max", maxParams,
                                        FeatureKernelMode::KeyMax, bytes);
-      launch(keyMax, kBlocks, Hkv, 128, bytes, maxParams);
+      launch(keyMax, kBlocks, Hkv, kFeatureThreads, bytes, maxParams);
       SmallVector<Value> keyParams{k, P, partial, phiK};
       auto keys = buildFeatureKernel(op, kb, name + "_key_features", keyParams,
                                      FeatureKernelMode::Keys, bytes);
-      launch(keys, kBlocks, Hkv, 128, bytes, keyParams);
+      launch(keys, kBlocks, Hkv, kFeatureThreads, bytes, keyParams);
     } else {
       SmallVector<Value> keyParams{k, P, phiK};
       auto keys = buildFeatureKernel(op, kb, name + "_key_features", keyParams,
                                      FeatureKernelMode::Queries, bytes);
-      launch(keys, kBlocks, Hkv, 128, bytes, keyParams);
+      launch(keys, kBlocks, Hkv, kFeatureThreads, bytes, keyParams);
     }
     SmallVector<Value> queryParams{q, P, phiQ};
     auto queries = buildFeatureKernel(op, kb, name + "_query_features",
                                       queryParams, FeatureKernelMode::Queries,
                                       bytes);
-    launch(queries, qBlocks, ops.heads, 128, bytes, queryParams);
+    launch(queries, qBlocks, ops.heads, kFeatureThreads, bytes, queryParams);
     q = phiQ;
     k = phiK;
   } else if (op.getFeatureMap() == FeatureMap::softmax) {
@@ -824,25 +825,29 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
     Value phiQ = alloc(phiType, {ops.batch, ops.heads, Lq});
     Value kBlocks = m.ceilDiv(Lk, m.c(kSoftmaxMapKeysPerBlock));
     auto add = [&](StringRef suffix, SoftmaxMapKernel kind, Value grid,
-                   Value heads, SmallVector<Value> params) {
+                   Value heads, SmallVector<Value> params,
+                   int64_t sharedBytes = 0) {
       auto fn = buildSoftmaxMapKernel(op, kb, (name + suffix).str(), params,
                                       kind);
-      launch(fn, grid, heads, kSoftmaxMapThreads, 0, params);
+      launch(fn, grid, heads, kSoftmaxMapThreads, sharedBytes, params);
     };
     if (op.getCausal()) {
       add("_key_features", SoftmaxMapKernel::Keys, kBlocks, Hkv, {k, phiK});
     } else {
+      Value statBlocks = m.ceilDiv(Lk, m.c(kSoftmaxMapKeysPerStatsBlock));
       Value partial = alloc(
           MemRefType::get({dyn, dyn, dyn, 2, features}, b.getF32Type()),
-          {ops.batch, Hkv, kBlocks});
+          {ops.batch, Hkv,
+           m.mul(statBlocks, m.c(softmaxMapKeyLanes(op)))});
       Value stats = alloc(MemRefType::get({dyn, dyn, 2, features},
                                           b.getF32Type()),
                           {ops.batch, Hkv});
-      add("_key_stats", SoftmaxMapKernel::KeyStats, kBlocks, Hkv,
+      add("_key_stats", SoftmaxMapKernel::KeyStats, statBlocks, Hkv,
           {k, partial});
-      // One block per (KV head, batch), none without keys.
-      add("_key_merge", SoftmaxMapKernel::KeyMerge, m.min(kBlocks, m.c(1)),
-          Hkv, {partial, stats});
+      // A block per 8 features of each (KV head, batch), none without keys.
+      add("_key_merge", SoftmaxMapKernel::KeyMerge,
+          m.mul(m.min(statBlocks, m.c(1)), m.c(features / 8)), Hkv,
+          {partial, stats}, kSoftmaxMapMergeBytes);
       add("_key_features", SoftmaxMapKernel::Keys, kBlocks, Hkv,
           {k, stats, phiK});
     }

@@ -9,12 +9,15 @@
 //   keys, causal:       phi(k) = exp(k) (a softmax over keys would see the
 //                       future).
 // The per-feature key statistics take two small launches first: KeyStats
-// (a running max and rescaled sum over each block's keys) and KeyMerge (the
-// blocks' partials merged per feature). exp(x - shift) is FeatureMapMath's.
+// (a running max and rescaled sum per feature over strided subsets of each
+// block's keys) and KeyMerge (those partials merged, per thread and then
+// across the block). Every access moves 8 elements (16 bytes of f16/bf16).
+// exp(x - shift) is FeatureMapMath's.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelUtils.h"
+#include "MmaSyncBuilder.h"
 
 #include "Attn/Transforms/FeatureMapMath.h"
 
@@ -32,30 +35,30 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-class SoftmaxMapBuilder {
+/// Elements per vector access: 16 bytes of f16/bf16 (D % 16 == 0, rows
+/// 16-byte aligned: the chunked path's conditions).
+constexpr int64_t kVec = 8;
+
+class SoftmaxMapBuilder : MmaSyncBuilder {
 public:
   SoftmaxMapBuilder(LinearAttentionOp op, OpBuilder &g, SoftmaxMapKernel kind)
-      : op(op), g(g), loc(op.getLoc()), m{g, loc}, kind(kind),
+      : MmaSyncBuilder(g, op.getLoc()), op(op), kind(kind),
         k(featureMapConstants(op)), layout(op.getLayout()),
-        D(op.getDims().headDim) {}
+        D(op.getDims().headDim), groups(D / kVec),
+        lanes(std::max<int64_t>(1, kSoftmaxMapThreads / groups)) {}
 
   void build(gpu::GPUFuncOp fn);
+  /// Key lanes of a KeyStats block: partial entries per block.
+  int64_t keyLanes() const { return lanes; }
 
 private:
-  Value f32(float v) { return m.f32(v); }
+  using Stats = SmallVector<Value>; ///< kVec maxima, then kVec sums
   Value exp(Value x, Value shift) {
     return featureValue(
         g, loc, k, [&](Value y) { return expViaExp2(g, loc, y); }, x, shift);
   }
-  Value load(Value buf, ValueRange idx) {
-    return m.toF32(memref::LoadOp::create(g, loc, buf, idx));
-  }
-  void store(Value v, Value buf, ValueRange idx) {
-    memref::StoreOp::create(
-        g, loc, arith::TruncFOp::create(g, loc, g.getBF16Type(), v), buf, idx);
-  }
-  /// (max, sum) of two partials: sums rescaled to the larger max. An empty
-  /// partial is (-inf, 0); exp(-inf - -inf) is never taken.
+  /// (max, sum) of two partials, sums rescaled to the larger max. An empty
+  /// partial is (-inf, 0): its term is 0 (never exp(-inf - -inf)).
   std::pair<Value, Value> merge(Value m0, Value s0, Value m1, Value s1) {
     Value mx = arith::MaximumFOp::create(g, loc, m0, m1);
     auto scaled = [&](Value mi, Value si) -> Value {
@@ -66,6 +69,17 @@ private:
           arith::MulFOp::create(g, loc, si, exp(mi, mx)));
     };
     return {mx, arith::AddFOp::create(g, loc, scaled(m0, s0), scaled(m1, s1))};
+  }
+  Stats mergeAll(ValueRange a, ValueRange b) {
+    Stats r(2 * kVec);
+    for (int64_t i = 0; i < kVec; ++i)
+      std::tie(r[i], r[kVec + i]) = merge(a[i], a[kVec + i], b[i], b[kVec + i]);
+    return r;
+  }
+  Stats emptyStats() {
+    Stats r(kVec, f32(-kInf));
+    r.append(kVec, f32(0.0f));
+    return r;
   }
   /// Butterfly reduction over the warp with `combine`.
   Value warpReduce(Value x, function_ref<Value(Value, Value)> combine) {
@@ -80,16 +94,199 @@ private:
                           function_ref<SmallVector<Value>(Value, ValueRange)> fn) {
     return m.loop(lo, hi, m.c(step), init, fn);
   }
+  /// kVec f32 values as bf16 at `idx` of `buf`, in one store.
+  void storeVector(ArrayRef<Value> x, Value buf, ValueRange idx) {
+    SmallVector<Value> h;
+    for (Value v : x)
+      h.push_back(arith::TruncFOp::create(g, loc, g.getBF16Type(), v));
+    Value vec = vector::FromElementsOp::create(
+        g, loc, VectorType::get({kVec}, g.getBF16Type()), h);
+    vector::StoreOp::create(g, loc, vec, buf, idx, /*nontemporal=*/false,
+                            llvm::MaybeAlign(2 * kVec));
+  }
+  void keyStats(Block &entry, Value blk, Value h, Value b, Value tid);
+  void keyMerge(Block &entry, Value h, Value b, Value tid);
+  void keys(Block &entry, Value blk, Value h, Value b, Value tid);
+  void queries(Block &entry, Value blk, Value h, Value b, Value tid);
 
   LinearAttentionOp op;
-  OpBuilder &g;
-  Location loc;
-  IndexMath m;
   SoftmaxMapKernel kind;
   FeatureMapConstants k;
   Layout layout;
-  const int64_t D;
+  const int64_t D, groups, lanes;
 };
+
+/// (k, partial [B, Hkv, blocks * lanes, 2, D]): unit (group, lane) of the
+/// block keeps the max and the sum of exp(k - max) of features [8 group,
+/// +8) over keys j0 + lane, j0 + lane + lanes, ... of the block's keys.
+void SoftmaxMapBuilder::keyStats(Block &entry, Value blk, Value h, Value b,
+                                 Value tid) {
+  const int64_t KB = kSoftmaxMapKeysPerStatsBlock;
+  Value x = entry.getArgument(0), partial = entry.getArgument(1);
+  Value L = m.dim(x, storedDim(layout, 2));
+  Value j0 = m.mul(blk, m.c(KB)), j1 = m.min(m.add(j0, m.c(KB)), L);
+  loop(tid, m.c(groups * lanes), kSoftmaxMapThreads, {},
+       [&](Value u, ValueRange) {
+         Value grp = g.createOrFold<arith::RemUIOp>(loc, u, m.c(groups));
+         Value lane = m.div(u, m.c(groups));
+         Value d = m.mul(grp, m.c(kVec));
+         Stats st = loop(m.add(j0, lane), j1, lanes, emptyStats(),
+                         [&](Value j, ValueRange cur) -> SmallVector<Value> {
+                           SmallVector<Value> v = loadVector(
+                               x, storedIndex(layout, b, h, j, d), kVec);
+                           Stats one(v.begin(), v.end());
+                           one.append(kVec, f32(1.0f));
+                           return mergeAll(cur, one);
+                         });
+         Value entryIdx = m.add(m.mul(blk, m.c(lanes)), lane);
+         for (int64_t i = 0; i < kVec; ++i)
+           for (int64_t part = 0; part < 2; ++part)
+             memref::StoreOp::create(
+                 g, loc, st[part * kVec + i], partial,
+                 ValueRange{b, h, entryIdx, m.c(part), m.add(d, m.c(i))});
+         return SmallVector<Value>{};
+       });
+}
+
+/// (partial, stats [B, Hkv, 2, D]), block (group, KV head, batch): thread t
+/// merges partials t, t + T, ... of features [8 group, +8), then the
+/// threads' results are merged in shared memory, halving each step.
+void SoftmaxMapBuilder::keyMerge(Block &entry, Value h, Value b, Value tid) {
+  const int64_t T = kSoftmaxMapThreads;
+  Value partial = entry.getArgument(0), stats = entry.getArgument(1);
+  Value grp = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
+  Value d = m.mul(grp, m.c(kVec));
+  Value n = m.dim(partial, 2);
+  auto at = [&](Value buf, Value p, int64_t part) {
+    SmallVector<Value> idx{b, h, p, m.c(part), d};
+    return loadVector(buf, idx, kVec);
+  };
+  Stats st = loop(tid, n, T, emptyStats(),
+                  [&](Value p, ValueRange cur) -> SmallVector<Value> {
+                    Stats one = at(partial, p, 0);
+                    one.append(at(partial, p, 1));
+                    return mergeAll(cur, one);
+                  });
+  auto wg = gpu::AddressSpaceAttr::get(g.getContext(),
+                                       gpu::AddressSpace::Workgroup);
+  Value red = memref::ViewOp::create(
+      g, loc, MemRefType::get({T, 2 * kVec}, g.getF32Type(), AffineMap(), wg),
+      gpu::DynamicSharedMemoryOp::create(
+          g, loc,
+          MemRefType::get({ShapedType::kDynamic}, g.getI8Type(), AffineMap(),
+                          wg)),
+      m.c(0), ValueRange{});
+  for (int64_t i = 0; i < 2 * kVec; ++i)
+    memref::StoreOp::create(g, loc, st[i], red, ValueRange{tid, m.c(i)});
+  for (int64_t half = T / 2; half >= 1; half /= 2) {
+    gpu::BarrierOp::create(g, loc);
+    auto ifOp = scf::IfOp::create(g, loc, m.lt(tid, m.c(half)), false);
+    OpBuilder::InsertionGuard guard(g);
+    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    Stats mine, other;
+    for (int64_t i = 0; i < 2 * kVec; ++i) {
+      mine.push_back(memref::LoadOp::create(g, loc, red, ValueRange{tid, m.c(i)}));
+      other.push_back(memref::LoadOp::create(
+          g, loc, red, ValueRange{m.add(tid, m.c(half)), m.c(i)}));
+    }
+    Stats r = mergeAll(mine, other);
+    for (int64_t i = 0; i < 2 * kVec; ++i)
+      memref::StoreOp::create(g, loc, r[i], red, ValueRange{tid, m.c(i)});
+  }
+  gpu::BarrierOp::create(g, loc);
+  auto ifOp = scf::IfOp::create(g, loc, m.lt(tid, m.c(2 * kVec)), false);
+  g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  Value part = m.div(tid, m.c(kVec));
+  Value i = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(kVec));
+  memref::StoreOp::create(
+      g, loc, memref::LoadOp::create(g, loc, red, ValueRange{m.c(0), tid}),
+      stats, ValueRange{b, h, part, m.add(d, i)});
+  g.setInsertionPointAfter(ifOp);
+}
+
+/// (k, [stats,] phi): keys [64 blk, +64), 8 features per thread and step,
+/// feature-fastest so that a warp reads whole rows.
+void SoftmaxMapBuilder::keys(Block &entry, Value blk, Value h, Value b,
+                             Value tid) {
+  const int64_t K = kSoftmaxMapKeysPerBlock;
+  Value x = entry.getArgument(0);
+  Value stats = op.getCausal() ? Value() : entry.getArgument(1);
+  Value phi = entry.getArgument(op.getCausal() ? 1 : 2);
+  Value L = m.dim(x, storedDim(layout, 2));
+  Value j0 = m.mul(blk, m.c(K));
+  Value n = m.mul(m.sub(m.min(m.add(j0, m.c(K)), L), j0), m.c(groups));
+  loop(tid, n, kSoftmaxMapThreads, {}, [&](Value e, ValueRange) {
+    Value j = m.add(j0, m.div(e, m.c(groups)));
+    Value d = m.mul(g.createOrFold<arith::RemUIOp>(loc, e, m.c(groups)),
+                    m.c(kVec));
+    SmallVector<Value> v =
+        loadVector(x, storedIndex(layout, b, h, j, d), kVec);
+    SmallVector<Value> mx, sum;
+    if (stats) {
+      mx = loadVector(stats, ValueRange{b, h, m.c(0), d}, kVec);
+      sum = loadVector(stats, ValueRange{b, h, m.c(1), d}, kVec);
+    }
+    for (int64_t i = 0; i < kVec; ++i)
+      v[i] = stats ? arith::DivFOp::create(g, loc, exp(v[i], mx[i]), sum[i])
+                         .getResult()
+                   : exp(v[i], Value());
+    storeVector(v, phi, ValueRange{b, h, j, d});
+    return SmallVector<Value>{};
+  });
+}
+
+/// (q, phi): a warp per row, 8 features per lane and step (a row of up to
+/// 256 features in one step); three passes: max, sum, phi.
+void SoftmaxMapBuilder::queries(Block &entry, Value blk, Value h, Value b,
+                                Value tid) {
+  Value x = entry.getArgument(0), phi = entry.getArgument(1);
+  Value L = m.dim(x, storedDim(layout, 2));
+  Value lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
+  Value r = m.add(m.mul(blk, m.c(kSoftmaxMapRowsPerBlock)),
+                  m.div(tid, m.c(32)));
+  auto ifOp = scf::IfOp::create(g, loc, m.lt(r, L), false);
+  g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  auto overRow = [&](ValueRange init,
+                     function_ref<SmallVector<Value>(ArrayRef<Value>, Value,
+                                                     ValueRange)>
+                         fn) {
+    return loop(m.mul(lane, m.c(kVec)), m.c(D), 32 * kVec, init,
+                [&](Value d, ValueRange cur) {
+                  return fn(loadVector(x, storedIndex(layout, b, h, r, d), kVec),
+                            d, cur);
+                });
+  };
+  Value mx = overRow({f32(-kInf)}, [&](ArrayRef<Value> v, Value,
+                                       ValueRange cur) -> SmallVector<Value> {
+    Value a = cur[0];
+    for (Value e : v)
+      a = arith::MaximumFOp::create(g, loc, a, e);
+    return {a};
+  })[0];
+  mx = warpReduce(mx, [&](Value a, Value c) -> Value {
+    return arith::MaximumFOp::create(g, loc, a, c);
+  });
+  Value sum = overRow({f32(0.0f)}, [&](ArrayRef<Value> v, Value,
+                                       ValueRange cur) -> SmallVector<Value> {
+    Value a = cur[0];
+    for (Value e : v)
+      a = arith::AddFOp::create(g, loc, a, exp(e, mx));
+    return {a};
+  })[0];
+  sum = warpReduce(sum, [&](Value a, Value c) -> Value {
+    return arith::AddFOp::create(g, loc, a, c);
+  });
+  Value inv = arith::DivFOp::create(g, loc, f32(1.0f), sum);
+  overRow({}, [&](ArrayRef<Value> v, Value d,
+                  ValueRange) -> SmallVector<Value> {
+    SmallVector<Value> p;
+    for (Value e : v)
+      p.push_back(arith::MulFOp::create(g, loc, exp(e, mx), inv));
+    storeVector(p, phi, ValueRange{b, h, r, d});
+    return {};
+  });
+  g.setInsertionPointAfter(ifOp);
+}
 
 void SoftmaxMapBuilder::build(gpu::GPUFuncOp fn) {
   Block &entry = fn.getBody().front();
@@ -97,115 +294,19 @@ void SoftmaxMapBuilder::build(gpu::GPUFuncOp fn) {
   Value h = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
   Value b = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
   Value tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
-  const int64_t T = kSoftmaxMapThreads, K = kSoftmaxMapKeysPerBlock;
-
   switch (kind) {
-  case SoftmaxMapKernel::KeyStats: {
-    // (k, partial [B, Hkv, blocks, 2, D]): per feature, the max and the sum
-    // of exp(k - max) over keys [K blk, K blk + K).
-    Value x = entry.getArgument(0), partial = entry.getArgument(1);
-    Value L = m.dim(x, storedDim(layout, 2));
-    Value j0 = m.mul(blk, m.c(K)), j1 = m.min(m.add(j0, m.c(K)), L);
-    loop(tid, m.c(D), T, {}, [&](Value d, ValueRange) {
-      SmallVector<Value> ms = loop(
-          j0, j1, 1, {f32(-kInf), f32(0.0f)},
-          [&](Value j, ValueRange cur) -> SmallVector<Value> {
-            auto [mx, s] = merge(cur[0], cur[1],
-                                 load(x, storedIndex(layout, b, h, j, d)),
-                                 f32(1.0f));
-            return {mx, s};
-          });
-      memref::StoreOp::create(g, loc, ms[0], partial,
-                              ValueRange{b, h, blk, m.c(0), d});
-      memref::StoreOp::create(g, loc, ms[1], partial,
-                              ValueRange{b, h, blk, m.c(1), d});
-      return SmallVector<Value>{};
-    });
+  case SoftmaxMapKernel::KeyStats:
+    keyStats(entry, blk, h, b, tid);
     break;
-  }
-  case SoftmaxMapKernel::KeyMerge: {
-    // (partial, stats [B, Hkv, 2, D]): the partials of every block merged.
-    Value partial = entry.getArgument(0), stats = entry.getArgument(1);
-    Value blocks = m.dim(partial, 2);
-    loop(tid, m.c(D), T, {}, [&](Value d, ValueRange) {
-      SmallVector<Value> ms = loop(
-          m.c(0), blocks, 1, {f32(-kInf), f32(0.0f)},
-          [&](Value i, ValueRange cur) -> SmallVector<Value> {
-            auto [mx, s] = merge(
-                cur[0], cur[1],
-                memref::LoadOp::create(g, loc, partial,
-                                       ValueRange{b, h, i, m.c(0), d}),
-                memref::LoadOp::create(g, loc, partial,
-                                       ValueRange{b, h, i, m.c(1), d}));
-            return {mx, s};
-          });
-      memref::StoreOp::create(g, loc, ms[0], stats, ValueRange{b, h, m.c(0), d});
-      memref::StoreOp::create(g, loc, ms[1], stats, ValueRange{b, h, m.c(1), d});
-      return SmallVector<Value>{};
-    });
+  case SoftmaxMapKernel::KeyMerge:
+    keyMerge(entry, h, b, tid);
     break;
-  }
-  case SoftmaxMapKernel::Keys: {
-    // (k, [stats,] phi): keys [K blk, K blk + K), feature-fastest so that
-    // consecutive threads read consecutive elements.
-    Value x = entry.getArgument(0);
-    Value stats = op.getCausal() ? Value() : entry.getArgument(1);
-    Value phi = entry.getArgument(op.getCausal() ? 1 : 2);
-    Value L = m.dim(x, storedDim(layout, 2));
-    Value j0 = m.mul(blk, m.c(K));
-    Value n = m.mul(m.sub(m.min(m.add(j0, m.c(K)), L), j0), m.c(D));
-    loop(tid, n, T, {}, [&](Value e, ValueRange) {
-      Value j = m.add(j0, m.div(e, m.c(D)));
-      Value d = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D));
-      Value v = load(x, storedIndex(layout, b, h, j, d));
-      if (stats)
-        v = arith::DivFOp::create(
-            g, loc,
-            exp(v, memref::LoadOp::create(g, loc, stats,
-                                          ValueRange{b, h, m.c(0), d})),
-            memref::LoadOp::create(g, loc, stats, ValueRange{b, h, m.c(1), d}));
-      else
-        v = exp(v, Value());
-      store(v, phi, ValueRange{b, h, j, d});
-      return SmallVector<Value>{};
-    });
+  case SoftmaxMapKernel::Keys:
+    keys(entry, blk, h, b, tid);
     break;
-  }
-  case SoftmaxMapKernel::Queries: {
-    // (q, phi): one warp per row, kSoftmaxMapRowsPerBlock rows per block;
-    // lanes stride over the features (three passes: max, sum, phi, the
-    // row's reloads hitting L1).
-    Value x = entry.getArgument(0), phi = entry.getArgument(1);
-    Value L = m.dim(x, storedDim(layout, 2));
-    Value lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
-    Value r = m.add(m.mul(blk, m.c(kSoftmaxMapRowsPerBlock)),
-                    m.div(tid, m.c(32)));
-    auto ifOp = scf::IfOp::create(g, loc, m.lt(r, L), false);
-    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    auto row = [&](Value d) { return load(x, storedIndex(layout, b, h, r, d)); };
-    Value mx = loop(lane, m.c(D), 32, {f32(-kInf)},
-                    [&](Value d, ValueRange cur) -> SmallVector<Value> {
-                      return {arith::MaximumFOp::create(g, loc, cur[0], row(d))};
-                    })[0];
-    mx = warpReduce(mx, [&](Value a, Value c) -> Value {
-      return arith::MaximumFOp::create(g, loc, a, c);
-    });
-    Value sum = loop(lane, m.c(D), 32, {f32(0.0f)},
-                     [&](Value d, ValueRange cur) -> SmallVector<Value> {
-                       return {arith::AddFOp::create(g, loc, cur[0],
-                                                     exp(row(d), mx))};
-                     })[0];
-    sum = warpReduce(sum, [&](Value a, Value c) -> Value {
-      return arith::AddFOp::create(g, loc, a, c);
-    });
-    loop(lane, m.c(D), 32, {}, [&](Value d, ValueRange) {
-      store(arith::DivFOp::create(g, loc, exp(row(d), mx), sum), phi,
-            ValueRange{b, h, r, d});
-      return SmallVector<Value>{};
-    });
-    g.setInsertionPointAfter(ifOp);
+  case SoftmaxMapKernel::Queries:
+    queries(entry, blk, h, b, tid);
     break;
-  }
   }
   gpu::ReturnOp::create(g, loc);
 }
@@ -226,4 +327,9 @@ gpu::GPUFuncOp mlir::attn::buildSoftmaxMapKernel(LinearAttentionOp op,
   body.setInsertionPointToStart(&fn.getBody().front());
   SoftmaxMapBuilder(op, body, kind).build(fn);
   return fn;
+}
+
+int64_t mlir::attn::softmaxMapKeyLanes(LinearAttentionOp op) {
+  OpBuilder b(op);
+  return SoftmaxMapBuilder(op, b, SoftmaxMapKernel::KeyStats).keyLanes();
 }
