@@ -165,12 +165,14 @@ def map_spec(fm, D, causal, m=0):
     return name
 
 
-def map_rows(runner):
+def map_rows(runner, only=("relu", "relu-proj", "favor", "softmax")):
     """Every feature map at the same shape as elu+1 (projected maps with
     m = D features, so the state has the same size), attn only."""
     maps = (("elu+1", "elu_plus_one", False), ("relu", "relu", False),
             ("relu, P [D, D]", "relu", True), ("FAVOR+, m = D", "favor_plus", True),
             ("softmax map", "softmax", False))
+    keys = ("elu", "relu", "relu-proj", "favor", "softmax")
+    maps = [mp for key, mp in zip(keys, maps) if key == "elu" or key in only]
     print("\n| map (bf16) | shape | non-causal ms | x elu+1 | causal ms | x elu+1 |")
     print("|---|---|---|---|---|---|")
     for B, H, L, D in ((4, 16, 4096, 128), (1, 16, 16384, 128), (8, 16, 2048, 64)):
@@ -193,16 +195,18 @@ def main():
     ap.add_argument("--skip-favor", action="store_true")
     ap.add_argument("--only-maps", action="store_true",
                     help="only the every-feature-map table")
+    ap.add_argument("--maps", default="relu,relu-proj,favor,softmax",
+                    help="maps of that table beside elu+1")
     args = ap.parse_args()
     print(f"# Linear attention GPU benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}\n")
     print(f"Device: {torch.cuda.get_device_name()}; torch {torch.__version__}.\n")
     if args.only_maps:
-        map_rows(args.runner)
+        map_rows(args.runner, args.maps.split(","))
         return
     elu_rows(args.runner)
     if not args.skip_favor:
         favor_rows(args.runner)
-    map_rows(args.runner)
+    map_rows(args.runner, args.maps.split(","))
 
 
 if __name__ == "__main__":

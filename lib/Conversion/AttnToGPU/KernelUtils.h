@@ -140,17 +140,17 @@ gpu::GPUFuncOp buildFeatureKernel(LinearAttentionOp op, OpBuilder &kb,
 /// memory: all partials merged; Keys (k, [stats,] phi [B, Hkv, Lk, D] bf16),
 /// grid (ceil(Lk / kSoftmaxMapKeysPerBlock), Hkv, B): phi of keys (stats
 /// only non-causal); Queries (q, phi [B, Hq, Lq, D] bf16), grid (ceil(Lq /
-/// kSoftmaxMapRowsPerBlock), Hq, B): the row softmax, a warp per row.
+/// softmaxMapQueryRows), Hq, B): the row softmax, D / 8 lanes per row.
 enum class SoftmaxMapKernel { KeyStats, KeyMerge, Keys, Queries };
 constexpr int64_t kSoftmaxMapThreads = 128;
 constexpr int64_t kSoftmaxMapKeysPerBlock = 64;
 constexpr int64_t kSoftmaxMapKeysPerStatsBlock = 256;
-constexpr int64_t kSoftmaxMapRowsPerBlock = kSoftmaxMapThreads / 32;
 constexpr int64_t kSoftmaxMapMergeBytes = kSoftmaxMapThreads * 16 * 4;
 gpu::GPUFuncOp buildSoftmaxMapKernel(LinearAttentionOp op, OpBuilder &kb,
                                      StringRef name, ValueRange params,
                                      SoftmaxMapKernel kind);
 int64_t softmaxMapKeyLanes(LinearAttentionOp op);
+int64_t softmaxMapQueryRows(LinearAttentionOp op);
 
 /// Why `op` cannot use the tensor-core chunked kernel, or "" if it can.
 std::string chunkedLinearUnsupported(LinearAttentionOp op,

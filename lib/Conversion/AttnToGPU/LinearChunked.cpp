@@ -852,7 +852,7 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
           {k, stats, phiK});
     }
     add("_query_features", SoftmaxMapKernel::Queries,
-        m.ceilDiv(Lq, m.c(kSoftmaxMapRowsPerBlock)), ops.heads, {q, phiQ});
+        m.ceilDiv(Lq, m.c(softmaxMapQueryRows(op))), ops.heads, {q, phiQ});
     q = phiQ;
     k = phiK;
   }

@@ -26,6 +26,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <limits>
 
 using namespace mlir;
@@ -50,6 +52,14 @@ public:
   void build(gpu::GPUFuncOp fn);
   /// Key lanes of a KeyStats block: partial entries per block.
   int64_t keyLanes() const { return lanes; }
+  /// Lanes per query row: D / 8 rounded up to a power of 2, at most 32.
+  int64_t rowLanes() const {
+    return std::min<int64_t>(32, llvm::PowerOf2Ceil(groups));
+  }
+  /// Query rows per Queries block.
+  int64_t queryRowsPerBlock() const {
+    return kSoftmaxMapThreads / 32 * (32 / rowLanes());
+  }
 
 private:
   using Stats = SmallVector<Value>; ///< kVec maxima, then kVec sums
@@ -130,14 +140,34 @@ void SoftmaxMapBuilder::keyStats(Block &entry, Value blk, Value h, Value b,
          Value grp = g.createOrFold<arith::RemUIOp>(loc, u, m.c(groups));
          Value lane = m.div(u, m.c(groups));
          Value d = m.mul(grp, m.c(kVec));
-         Stats st = loop(m.add(j0, lane), j1, lanes, emptyStats(),
-                         [&](Value j, ValueRange cur) -> SmallVector<Value> {
-                           SmallVector<Value> v = loadVector(
-                               x, storedIndex(layout, b, h, j, d), kVec);
-                           Stats one(v.begin(), v.end());
-                           one.append(kVec, f32(1.0f));
-                           return mergeAll(cur, one);
-                         });
+         // kUnroll keys per step, loaded before any is merged (a load per
+         // step waited out a memory round trip per key); keys past j1 read
+         // key j1 - 1 and merge as empty.
+         constexpr int64_t kUnroll = 4;
+         Value last = m.sub(j1, m.c(1));
+         Stats st = loop(
+             m.add(j0, lane), j1, lanes * kUnroll, emptyStats(),
+             [&](Value j, ValueRange cur) -> SmallVector<Value> {
+               SmallVector<SmallVector<Value>> rows;
+               SmallVector<Value> valid;
+               for (int64_t u = 0; u < kUnroll; ++u) {
+                 Value ju = m.add(j, m.c(u * lanes));
+                 valid.push_back(m.lt(ju, j1));
+                 rows.push_back(loadVector(
+                     x, storedIndex(layout, b, h, m.min(ju, last), d), kVec));
+               }
+               Stats acc(cur);
+               for (int64_t u = 0; u < kUnroll; ++u) {
+                 Stats one;
+                 for (Value e : rows[u])
+                   one.push_back(
+                       arith::SelectOp::create(g, loc, valid[u], e, f32(-kInf)));
+                 one.append(kVec, arith::SelectOp::create(
+                                      g, loc, valid[u], f32(1.0f), f32(0.0f)));
+                 acc = mergeAll(acc, one);
+               }
+               return acc;
+             });
          Value entryIdx = m.add(m.mul(blk, m.c(lanes)), lane);
          for (int64_t i = 0; i < kVec; ++i)
            for (int64_t part = 0; part < 2; ++part)
@@ -235,26 +265,38 @@ void SoftmaxMapBuilder::keys(Block &entry, Value blk, Value h, Value b,
   });
 }
 
-/// (q, phi): a warp per row, 8 features per lane and step (a row of up to
-/// 256 features in one step); three passes: max, sum, phi.
+/// (q, phi): rowLanes() lanes per row (8 features per lane and step; a
+/// row of up to 256 features in one step), 32 / rowLanes() rows per warp;
+/// three passes: max, sum, phi. Every lane takes part in the shuffles
+/// (rows past Lq read row Lq - 1 and store nothing).
 void SoftmaxMapBuilder::queries(Block &entry, Value blk, Value h, Value b,
                                 Value tid) {
   Value x = entry.getArgument(0), phi = entry.getArgument(1);
   Value L = m.dim(x, storedDim(layout, 2));
+  const int64_t per = rowLanes();
   Value lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
-  Value r = m.add(m.mul(blk, m.c(kSoftmaxMapRowsPerBlock)),
-                  m.div(tid, m.c(32)));
-  auto ifOp = scf::IfOp::create(g, loc, m.lt(r, L), false);
-  g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  Value sub = g.createOrFold<arith::RemUIOp>(loc, lane, m.c(per));
+  Value r = m.add(m.mul(blk, m.c(queryRowsPerBlock())),
+                  m.add(m.mul(m.div(tid, m.c(32)), m.c(32 / per)),
+                        m.div(lane, m.c(per))));
+  Value at = m.min(r, m.sub(L, m.c(1)));
   auto overRow = [&](ValueRange init,
                      function_ref<SmallVector<Value>(ArrayRef<Value>, Value,
                                                      ValueRange)>
                          fn) {
-    return loop(m.mul(lane, m.c(kVec)), m.c(D), 32 * kVec, init,
+    return loop(m.mul(sub, m.c(kVec)), m.c(D), per * kVec, init,
                 [&](Value d, ValueRange cur) {
-                  return fn(loadVector(x, storedIndex(layout, b, h, r, d), kVec),
-                            d, cur);
+                  return fn(
+                      loadVector(x, storedIndex(layout, b, h, at, d), kVec), d,
+                      cur);
                 });
+  };
+  auto rowReduce = [&](Value v, function_ref<Value(Value, Value)> combine) {
+    for (int32_t o = per / 2; o >= 1; o /= 2)
+      v = combine(v, gpu::ShuffleOp::create(g, loc, v, o, 32,
+                                            gpu::ShuffleMode::XOR)
+                         .getShuffleResult());
+    return v;
   };
   Value mx = overRow({f32(-kInf)}, [&](ArrayRef<Value> v, Value,
                                        ValueRange cur) -> SmallVector<Value> {
@@ -263,7 +305,7 @@ void SoftmaxMapBuilder::queries(Block &entry, Value blk, Value h, Value b,
       a = arith::MaximumFOp::create(g, loc, a, e);
     return {a};
   })[0];
-  mx = warpReduce(mx, [&](Value a, Value c) -> Value {
+  mx = rowReduce(mx, [&](Value a, Value c) -> Value {
     return arith::MaximumFOp::create(g, loc, a, c);
   });
   Value sum = overRow({f32(0.0f)}, [&](ArrayRef<Value> v, Value,
@@ -273,19 +315,22 @@ void SoftmaxMapBuilder::queries(Block &entry, Value blk, Value h, Value b,
       a = arith::AddFOp::create(g, loc, a, exp(e, mx));
     return {a};
   })[0];
-  sum = warpReduce(sum, [&](Value a, Value c) -> Value {
+  sum = rowReduce(sum, [&](Value a, Value c) -> Value {
     return arith::AddFOp::create(g, loc, a, c);
   });
   Value inv = arith::DivFOp::create(g, loc, f32(1.0f), sum);
+  Value inRange = m.lt(r, L);
   overRow({}, [&](ArrayRef<Value> v, Value d,
                   ValueRange) -> SmallVector<Value> {
     SmallVector<Value> p;
     for (Value e : v)
       p.push_back(arith::MulFOp::create(g, loc, exp(e, mx), inv));
+    auto ifOp = scf::IfOp::create(g, loc, inRange, false);
+    OpBuilder::InsertionGuard guard(g);
+    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     storeVector(p, phi, ValueRange{b, h, r, d});
     return {};
   });
-  g.setInsertionPointAfter(ifOp);
 }
 
 void SoftmaxMapBuilder::build(gpu::GPUFuncOp fn) {
@@ -332,4 +377,10 @@ gpu::GPUFuncOp mlir::attn::buildSoftmaxMapKernel(LinearAttentionOp op,
 int64_t mlir::attn::softmaxMapKeyLanes(LinearAttentionOp op) {
   OpBuilder b(op);
   return SoftmaxMapBuilder(op, b, SoftmaxMapKernel::KeyStats).keyLanes();
+}
+
+int64_t mlir::attn::softmaxMapQueryRows(LinearAttentionOp op) {
+  OpBuilder b(op);
+  return SoftmaxMapBuilder(op, b, SoftmaxMapKernel::Queries)
+      .queryRowsPerBlock();
 }
