@@ -118,42 +118,27 @@ Value FeatureBuilder::blockMax(Value v) {
 }
 
 void FeatureBuilder::stage(Value g0, int64_t n) {
-  // Rows past m are zero. Each thread takes U words per loop step, all
-  // their loads first: a step per word waited out one L2 round trip per
-  // word (at m = D = 128 staging took most of the kernel's time).
+  // Rows past m are zero.
   Value f0 = m.mul(g0, m.c(kGroup));
-  const int64_t total = n * D / 2; // a multiple of kThreads (n % 64 == 0)
-  int64_t U = 8;
-  while ((total / kThreads) % U)
-    U /= 2;
-  m.loop(tid, m.c(total), m.c(kThreads * U), {},
-         [&](Value e0, ValueRange) {
-           SmallVector<Value> rows, words, values;
-           for (int64_t u = 0; u < U; ++u) {
-             Value e = m.add(e0, m.c(u * kThreads));
-             Value row = m.div(e, m.c(D / 2));
-             Value w = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 2));
-             Value f = m.add(f0, row);
-             Value ok = m.lt(f, m.c(M));
-             Value at = m.min(f, m.c(M - 1));
-             Value d = m.mul(w, m.c(2));
-             for (int64_t i = 0; i < 2; ++i) {
-               Value v = m.toF32(memref::LoadOp::create(
-                   g, loc, P, ValueRange{at, m.add(d, m.c(i))}));
-               values.push_back(arith::SelectOp::create(g, loc, ok, v, f32(0.0f)));
-             }
-             rows.push_back(row);
-             words.push_back(w);
+  m.loop(tid, m.c(n * D / 2), m.c(kThreads), {},
+         [&](Value e, ValueRange) {
+           Value row = m.div(e, m.c(D / 2));
+           Value w = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 2));
+           Value f = m.add(f0, row);
+           Value ok = m.lt(f, m.c(M));
+           Value at = m.min(f, m.c(M - 1));
+           Value d = m.mul(w, m.c(2));
+           Value p[2], lo[2];
+           for (int64_t i = 0; i < 2; ++i) {
+             Value v = m.toF32(memref::LoadOp::create(
+                 g, loc, P, ValueRange{at, m.add(d, m.c(i))}));
+             p[i] = arith::SelectOp::create(g, loc, ok, v, f32(0.0f));
+             lo[i] = arith::SubFOp::create(g, loc, p[i], m.toF32(toBF16(p[i])));
            }
-           for (int64_t u = 0; u < U; ++u) {
-             Value p[2] = {values[2 * u], values[2 * u + 1]}, lo[2];
-             for (int64_t i = 0; i < 2; ++i)
-               lo[i] = arith::SubFOp::create(g, loc, p[i], m.toF32(toBF16(p[i])));
-             memref::StoreOp::create(g, loc, pack(p[0], p[1]), PhW,
-                                     ValueRange{rows[u], words[u]});
-             memref::StoreOp::create(g, loc, pack(lo[0], lo[1]), PlW,
-                                     ValueRange{rows[u], words[u]});
-           }
+           memref::StoreOp::create(g, loc, pack(p[0], p[1]), PhW,
+                                   ValueRange{row, w});
+           memref::StoreOp::create(g, loc, pack(lo[0], lo[1]), PlW,
+                                   ValueRange{row, w});
            return SmallVector<Value>{};
          });
 }
