@@ -101,6 +101,9 @@ void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &o) {
   // whose region must stay one block: lower memref before scf-to-cf.
   ConvertVectorToLLVMPassOptions vector;
   vector.reassociateFPReductions = true;
+  // 16 x 16 transposes (linear attention's phi(Q) per chunk) as shuffles,
+  // not 256 element moves.
+  vector.vectorTransposeLowering = vector::VectorTransposeLowering::Shuffle16x16;
   pm.addPass(createConvertVectorToLLVMPass(vector));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

@@ -439,13 +439,37 @@ LogicalResult Lowering::run() {
     if (causal) {
       // Key r of the chunk is key qs + off + r: query i sees it iff r <= i.
       stageKeys(m.add(qs, off), Lk);
-      forRange(m.c(0), m.c(C), [&](Value i) {
-        forRange(m.c(0), m.c(M), [&](Value f) {
-          memref::StoreOp::create(
-              b, loc, memref::LoadOp::create(b, loc, phiQ, ValueRange{i, f}),
-              phiQt, ValueRange{f, i});
+      if (M % 16 == 0) {
+        // 16 x 16 blocks through a vector.transpose (the CPU pipeline
+        // lowers it to shuffles): an element at a time was 2 C M scalar
+        // loads and stores per chunk.
+        auto block = VectorType::get({16, 16}, f32t);
+        m.loop(m.c(0), m.c(M), m.c(16), {}, [&](Value f, ValueRange) {
+          Value tile = arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(block, 0.0f));
+          for (int64_t i = 0; i < C; ++i)
+            tile = vector::InsertOp::create(
+                b, loc,
+                vector::LoadOp::create(b, loc, vec16, phiQ,
+                                       ValueRange{m.c(i), f}),
+                tile, i);
+          tile = vector::TransposeOp::create(b, loc, tile,
+                                             ArrayRef<int64_t>{1, 0});
+          for (int64_t j = 0; j < 16; ++j)
+            vector::StoreOp::create(b, loc,
+                                    vector::ExtractOp::create(b, loc, tile, j),
+                                    phiQt, ValueRange{m.add(f, m.c(j)), m.c(0)});
+          return SmallVector<Value>{};
         });
-      });
+      } else {
+        forRange(m.c(0), m.c(C), [&](Value i) {
+          forRange(m.c(0), m.c(M), [&](Value f) {
+            memref::StoreOp::create(
+                b, loc, memref::LoadOp::create(b, loc, phiQ, ValueRange{i, f}),
+                phiQt, ValueRange{f, i});
+          });
+        });
+      }
       TileQKOp::create(b, loc, phiQt, phiK, st, b.getF64FloatAttr(1.0));
       // Key r is visible to queries i >= r: st[r] keeps those lanes, and
       // den sums the kept scores over keys (C = 16 queries, one vector).
