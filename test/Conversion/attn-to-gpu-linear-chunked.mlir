@@ -118,7 +118,7 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // -----
 
 // FAVOR+ in bf16 (m = 44 features, padded to 48): three feature kernels
-// first - the key maxima of c k P^T per 64-key block, phi(K) stabilized by
+// first - the key maxima of c k P^T per 128-key block, phi(K) stabilized by
 // their max, phi(Q) stabilized per row - into bf16 scratch [B, H, L, 48]
 // that the chunked scan reads as its Q and K (D = 48). x P^T runs on
 // mma.sync with P split in a high and a low bf16 part (two products per k
@@ -126,16 +126,16 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // CHECK-LABEL: func.func @favor_causal(
 // CHECK:         %[[PHIK:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
 // CHECK:         %[[PHIQ:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
-// CHECK:         %[[KBLK:.+]] = arith.ceildivui %{{.+}}, %c64
+// CHECK:         %[[KBLK:.+]] = arith.ceildivui %{{.+}}, %c128
 // CHECK:         %[[PART:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[KBLK]]) : memref<?x?x?xf32>
-// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_max blocks in (%[[KBLK]], {{.*}} threads in (%c128{{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>)
+// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_max blocks in (%[[KBLK]], {{.*}} threads in (%c256{{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>)
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_features blocks in (%[[KBLK]], {{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>, %[[PHIK]] : memref<?x?x?x48xbf16>)
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_query_features {{.*}} args({{.*}}, %[[PHIQ]] : memref<?x?x?x48xbf16>)
 // CHECK:         gpu.alloc  ({{.+}}) : memref<?x?x?x48x33xf32>
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0 {{.*}} args(%[[PHIQ]] : memref<?x?x?x48xbf16>, %[[PHIK]] : memref<?x?x?x48xbf16>,
 // CHECK-COUNT-4: gpu.dealloc
 // CHECK:       gpu.func @favor_causal_linear_0_key_max(
-// CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>
 // CHECK:         scf.for
 // CHECK:           nvvm.mma.sync
 // CHECK-NEXT:      llvm.extractvalue
@@ -159,4 +159,69 @@ func.func @favor_causal(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, %v
       {feature_map = #attn.feature_map<favor_plus>, causal}
       : tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16>, tensor<?x4x?x32xbf16> -> tensor<?x4x?x32xbf16>
   return %o : tensor<?x4x?x32xbf16>
+}
+
+// -----
+
+// The softmax map in f16 (non-causal): per-feature key statistics first -
+// a running max and rescaled sum over 4 key lanes per 256-key block
+// (KeyStats), merged per 8 features (KeyMerge, one block per 8 features)
+// - then phi(K) = exp(k - max) / sum and the row softmax of Q into bf16
+// scratch [B, H, L, D] (Q: 4 lanes of 8 features per row, 32 rows per
+// block at D = 32), read by the chunked scan as its Q and K.
+// CHECK-LABEL: func.func @softmax_map(
+// CHECK:         %[[PHIK:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x32xbf16>
+// CHECK:         %[[PHIQ:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x32xbf16>
+// CHECK:         %[[KBLK:.+]] = arith.ceildivui %{{.+}}, %c64
+// CHECK:         %[[SBLK:.+]] = arith.ceildivui %{{.+}}, %c256
+// CHECK:         %[[PART:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x2x32xf32>
+// CHECK:         %[[STATS:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x2x32xf32>
+// CHECK:         gpu.launch_func  @attn_kernels::@softmax_map_linear_0_key_stats blocks in (%[[SBLK]], {{.*}} threads in (%c128{{.*}} args({{.*}}, %[[PART]] : memref<?x?x?x2x32xf32>)
+// CHECK:         gpu.launch_func  @attn_kernels::@softmax_map_linear_0_key_merge {{.*}} dynamic_shared_memory_size %c8192_i32 args(%[[PART]] : {{.*}}, %[[STATS]] : memref<?x?x2x32xf32>)
+// CHECK:         gpu.launch_func  @attn_kernels::@softmax_map_linear_0_key_features blocks in (%[[KBLK]], {{.*}} args({{.*}}, %[[STATS]] : memref<?x?x2x32xf32>, %[[PHIK]] : memref<?x?x?x32xbf16>)
+// CHECK:         %[[QBLK:.+]] = arith.ceildivui %{{.+}}, %c32
+// CHECK:         gpu.launch_func  @attn_kernels::@softmax_map_linear_0_query_features blocks in (%[[QBLK]], {{.*}} args({{.*}}, %[[PHIQ]] : memref<?x?x?x32xbf16>)
+// CHECK:         gpu.launch_func  @attn_kernels::@softmax_map_linear_0 {{.*}} args(%[[PHIQ]] : memref<?x?x?x32xbf16>, %[[PHIK]] : memref<?x?x?x32xbf16>,
+// CHECK:       gpu.func @softmax_map_linear_0_key_stats(
+// CHECK:         scf.for
+// CHECK:           vector.load %{{.+}} : memref<?x2x?x32xf16, {{.+}}>, vector<8xf16>
+// CHECK:           math.exp2
+// CHECK:       gpu.func @softmax_map_linear_0_key_merge(
+// CHECK:         gpu.barrier
+// CHECK:       gpu.func @softmax_map_linear_0_key_features(
+// CHECK:         arith.divf
+// CHECK:         vector.store %{{.+}} : memref<?x?x?x32xbf16>, vector<8xbf16>
+// CHECK:       gpu.func @softmax_map_linear_0_query_features(
+// The row max, then the row sum: over the row's 4 lanes only.
+// CHECK-NOT:     gpu.shuffle  xor %{{.+}}, %c{{4|8|16}}_i32
+// CHECK:         gpu.shuffle  xor %{{.+}}, %c2_i32
+// CHECK:         gpu.shuffle  xor %{{.+}}, %c1_i32
+// CHECK-NOT:     gpu.shuffle  xor %{{.+}}, %c{{4|8|16}}_i32
+// CHECK:         gpu.shuffle  xor %{{.+}}, %c2_i32
+// CHECK:         gpu.shuffle  xor %{{.+}}, %c1_i32
+// CHECK-NOT:     gpu.shuffle
+// CHECK:         vector.store %{{.+}} : memref<?x?x?x32xbf16>, vector<8xbf16>
+// CHECK:       gpu.func @softmax_map_linear_0(
+// CHECK-NOT:     math.exp2
+// CHECK:         gpu.return
+// SCALAR-LABEL: func.func @softmax_map(
+// SCALAR-NOT:     key_stats
+// SCALAR:         gpu.launch_func  @attn_kernels::@softmax_map_linear_0 blocks
+func.func @softmax_map(%q: tensor<?x4x?x32xf16>, %k: tensor<?x2x?x32xf16>, %v: tensor<?x2x?x40xf16>) -> tensor<?x4x?x40xf16> {
+  %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<softmax>}
+      : tensor<?x4x?x32xf16>, tensor<?x2x?x32xf16>, tensor<?x2x?x40xf16> -> tensor<?x4x?x40xf16>
+  return %o : tensor<?x4x?x40xf16>
+}
+
+// -----
+
+// Causal: phi(k) = exp(k), no key statistics.
+// CHECK-LABEL: func.func @softmax_map_causal(
+// CHECK-NOT:     key_stats
+// CHECK:         gpu.launch_func  @attn_kernels::@softmax_map_causal_linear_0_key_features {{.*}} args(%{{.+}} : memref<?x2x?x32xbf16, {{.+}}>, %{{.+}} : memref<?x?x?x32xbf16>)
+// CHECK:         gpu.launch_func  @attn_kernels::@softmax_map_causal_linear_0_query_features
+func.func @softmax_map_causal(%q: tensor<?x2x?x32xbf16>, %k: tensor<?x2x?x32xbf16>, %v: tensor<?x2x?x32xbf16>) -> tensor<?x2x?x32xbf16> {
+  %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<softmax>, causal}
+      : tensor<?x2x?x32xbf16>, tensor<?x2x?x32xbf16>, tensor<?x2x?x32xbf16> -> tensor<?x2x?x32xbf16>
+  return %o : tensor<?x2x?x32xbf16>
 }
