@@ -18,8 +18,18 @@ constexpr size_t kCacheLimit = size_t(1) << 31;
 /// malloc's 16-byte alignment so that the caller's pointer keeps it.
 constexpr size_t kHeader = 16;
 
+/// Usable size -> block start; the blocks go back to malloc at exit (else
+/// they would be leaks once the map is destroyed: LeakSanitizer's check
+/// runs after static destructors).
+struct Cache : std::multimap<size_t, void *> {
+  ~Cache() {
+    for (auto &entry : *this)
+      std::free(entry.second);
+  }
+};
+
 std::mutex mutex;
-std::multimap<size_t, void *> cache; // usable size -> block start
+Cache cache;
 size_t cachedBytes = 0;
 
 } // namespace

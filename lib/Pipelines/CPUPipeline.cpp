@@ -93,6 +93,7 @@ void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &o) {
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(out));
     pm.addNestedPass<func::FuncOp>(mlir::attn::createAttnResultsInPlace());
   }
+  pm.addNestedPass<func::FuncOp>(mlir::attn::createAttnFreeLocalBuffers());
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(mlir::attn::createAttnApproximateMath());
   if (o.parallel)

@@ -122,6 +122,21 @@ def AttnResultsInPlace : Pass<"attn-results-in-place", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def AttnFreeLocalBuffers : Pass<"attn-free-local-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Free the function's top-level buffers that do not escape";
+  let description = [{
+    After bufferization, a `memref.alloc` in a function's entry block whose
+    buffer never leaves the function (not returned, not freed already, not
+    stored or passed anywhere but to ops that read or write it, also
+    through views) is freed right before the return. Without it, the
+    intermediate results of mixed heads (each head group's output, copied
+    into the function's result) leaked on every call. The CPU pipeline's
+    passes free their own scratch; this covers the buffers bufferization
+    and the head split leave behind.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def AttnLinearToLoops : Pass<"attn-linear-to-loops"> {
   let summary = "Lower attn.linear_attention to chunked loops on the micro-kernels";
   let description = [{
