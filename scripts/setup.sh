@@ -24,16 +24,20 @@ attn_install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 }
 
+# attn_configure [DIR [CMAKE-ARGS...]]: configures DIR (default the main
+# build) once, with clang, lld, ccache and the extra arguments.
 attn_configure() {
-  [ -f "$BUILD_DIR/build.ninja" ] && return 0
-  echo "== configuring $BUILD_DIR"
+  local dir="${1:-$BUILD_DIR}"
+  [ $# -gt 0 ] && shift
+  [ -f "$dir/build.ninja" ] && return 0
+  echo "== configuring $dir"
   local launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  cmake -G Ninja -S "$ATTN_ROOT" -B "$BUILD_DIR" \
+  cmake -G Ninja -S "$ATTN_ROOT" -B "$dir" \
     -DCMAKE_BUILD_TYPE=Release \
     -DMLIR_DIR="$LLVM_PREFIX/lib/cmake/mlir" \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DLLVM_USE_LINKER=lld "${launcher[@]}"
+    -DLLVM_USE_LINKER=lld "${launcher[@]}" "$@"
 }
 
 attn_build() {
