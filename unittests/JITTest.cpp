@@ -181,6 +181,42 @@ TEST(JIT, BadBuffersAreErrors) {
             "target cpu takes host buffers, got a device pointer");
 }
 
+/// Found by fuzz/jit_fuzzer: empty tensors with huge other dims overflowed
+/// the byte and stride products (UBSan), and linear attention without a
+/// query ran its keys for every (batch, head) of a huge Hq.
+TEST(JIT, HugeDimsOfEmptyTensors) {
+  JIT jit;
+  auto kernel = jit.compile(kCausalSpec, Target::CPU);
+  ASSERT_TRUE(static_cast<bool>(kernel));
+  HostTensor q(DType::F32, {1, 2, 4, 32});
+  TensorRef huge = q.ref();
+  huge.shape = {0, int64_t(1) << 61, 30, 32};
+  huge.data = nullptr;
+  EXPECT_EQ(errorOf((*kernel)->run({huge, huge, huge}, {huge})),
+            "argument 'query' has shape [0, 2305843009213693952, 30, 32]: its "
+            "dims multiply past 2^63 bytes");
+
+  auto linear = jit.compile(R"mlir(
+func.func @linear(%q: tensor<?x?x?x16xf32>, %k: tensor<?x?x?x16xf32>,
+                  %v: tensor<?x?x?x16xf32>) -> tensor<?x?x?x16xf32> {
+  %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<elu_plus_one>}
+      : tensor<?x?x?x16xf32>, tensor<?x?x?x16xf32>, tensor<?x?x?x16xf32>
+      -> tensor<?x?x?x16xf32>
+  return %o : tensor<?x?x?x16xf32>
+}
+)mlir",
+                            Target::CPU);
+  ASSERT_TRUE(static_cast<bool>(linear)) << llvm::toString(linear.takeError());
+  HostTensor kv(DType::F32, {1, 1, 16, 16});
+  for (int64_t e = 0; e < kv.numElements(); ++e)
+    kv.set(e, 0.5);
+  TensorRef noQuery = kv.ref();
+  noQuery.shape = {1, int64_t(1) << 40, 0, 16}; // 2^40 heads, no row
+  noQuery.data = nullptr;
+  EXPECT_EQ(errorOf((*linear)->run({noQuery, kv.ref(), kv.ref()}, {noQuery})),
+            "<no error>");
+}
+
 TEST(JIT, BadSpecsAndTargetsAreErrors) {
   JIT jit;
   auto bad = jit.compile("func.func @f(", Target::CPU);

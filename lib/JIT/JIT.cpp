@@ -223,6 +223,14 @@ llvm::Error CheckedKernel::checkBuffer(const char *what, const ArgType &decl,
       return fail(label + " has shape " + shapeStr(t.shape) +
                   ", the spec needs " + shapeStr(decl.shape));
   }
+  // Sizes and contiguous strides are products of dims: those must fit, also
+  // where a zero dim makes the tensor empty (its other dims still enter the
+  // strides).
+  int64_t bytes = static_cast<int64_t>(sizeOf(t.dtype));
+  for (int64_t d : t.shape)
+    if (d != 0 && __builtin_mul_overflow(bytes, d, &bytes))
+      return fail(label + " has shape " + shapeStr(t.shape) +
+                  ": its dims multiply past 2^63 bytes");
   if (!t.strides.empty()) {
     if (t.strides.size() != t.shape.size())
       return fail(label + " has " + llvm::Twine(t.strides.size()) +
@@ -380,6 +388,10 @@ llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
   for (size_t i = 0; i < given.size(); ++i)
     describe(words[i], given[i]);
   std::vector<void *> staged(outs.size(), nullptr);
+  auto freeStaged = [&] {
+    for (void *p : staged)
+      jit::kernelFree(p);
+  };
   for (size_t i = 0; i < outs.size(); ++i) {
     const TensorRef &o = outs[i];
     std::vector<int64_t> contiguous = TensorRef::contiguousStrides(o.shape);
@@ -387,13 +399,23 @@ llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
       describe(words[given.size() + i], o);
       continue;
     }
-    int64_t n = 1;
+    // The shape matched the inputs' (check), but nothing bounds those: a
+    // byte count past size_t is an error, not a wrapped allocation.
+    uint64_t bytes = sizeOf(res[i].dtype);
+    bool overflow = false;
     for (int64_t d : o.shape)
-      n *= d;
-    staged[i] = jit::kernelMalloc(std::max<size_t>(n * sizeOf(res[i].dtype), 1));
-    if (!staged[i])
+      overflow |= __builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes);
+    if (overflow) {
+      freeStaged();
+      return fail("result '" + res[i].name + "' of shape " +
+                  shapeStr(o.shape) + " does not fit in memory");
+    }
+    staged[i] = jit::kernelMalloc(std::max<uint64_t>(bytes, 1));
+    if (!staged[i]) {
+      freeStaged();
       return fail("out of memory for a contiguous copy of result '" +
                   res[i].name + "'");
+    }
     appendDescriptor(words[given.size() + i], staged[i], o.shape, contiguous);
   }
   std::vector<void *> pointers;

@@ -125,7 +125,7 @@ llvm::Expected<HostTensor> readNpy(llvm::StringRef path,
       std::memcpy(&x, payload + e * 8, 8);
       file.set(e, x);
     }
-  } else {
+  } else if (bytes > 0) { // no memcpy from/to null for empty arrays
     std::memcpy(file.bytes.data(), payload, bytes);
   }
 

@@ -211,8 +211,11 @@ LogicalResult Lowering::run() {
   const bool causal = op.getCausal();
   Type outElem = outType.getElementType();
 
+  // No query, no output: no (batch, head) runs its keys (else the time
+  // would grow with Hq for an empty result).
+  Value batches = arith::SelectOp::create(b, loc, m.eq(Lq, m.c(0)), m.c(0), B);
   auto par = scf::ParallelOp::create(b, loc, ValueRange{m.c(0), m.c(0)},
-                                     ValueRange{B, Hq},
+                                     ValueRange{batches, Hq},
                                      ValueRange{m.c(1), m.c(1)});
   b.setInsertionPointToStart(par.getBody());
   Value bi = par.getInductionVars()[0], hi = par.getInductionVars()[1];
