@@ -43,6 +43,7 @@ namespace {
 struct FixedSpec {
   const char *text;
   Layout layout;
+  bool equalLengths = false; ///< valid calls need Lq == Lk (global tokens)
 };
 
 // Small D and Dv keep each run short; together the specs cover every
@@ -111,7 +112,7 @@ func.func @global_window(%q: tensor<?x?x?x16xf16>, %k: tensor<?x?x?x16xf16>,
       -> tensor<?x?x?x16xf16>
   return %o : tensor<?x?x?x16xf16>
 })mlir",
-     Layout::BHSD},
+     Layout::BHSD, /*equalLengths=*/true},
     {R"mlir(
 func.func @lse_key_padding(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>,
                            %v: tensor<?x2x?x16xf32>, %n: tensor<?xi64>)
@@ -185,6 +186,8 @@ std::shared_ptr<Kernel> kernels[kNumSpecs];
 /// ATTN_FUZZ_JIT_SKIP=name,name: specs (by function name) whose inputs are
 /// rejected, to fuzz past a known bug until it is fixed.
 bool skipped[kNumSpecs];
+/// ATTN_FUZZ_JIT_VERBOSE=1: print each call (to triage a reproducer).
+bool verbose = false;
 
 llvm::StringRef functionName(const char *text) {
   llvm::StringRef rest = llvm::StringRef(text).split('@').second;
@@ -376,10 +379,13 @@ Operand makeOperand(FuzzedDataProvider &in, const ArgType &decl,
   case 5: // null data
     null = true;
     break;
-  case 6: // a huge dim next to a zero one: no elements, sizes past int32
+  case 6: // a huge dim and a zero one: no elements, sizes past int32
           // and int64 products
     if (shape.size() >= 2) {
-      size_t big = damage % shape.size(), zero = (big + 1) % shape.size();
+      size_t big = damage % shape.size();
+      size_t zero = (big + 1 + in.ConsumeIntegralInRange<size_t>(
+                                   0, shape.size() - 2)) %
+                    shape.size();
       shape[big] = in.ConsumeIntegralInRange<int64_t>(
           int64_t(1) << 31, std::numeric_limits<int64_t>::max());
       shape[zero] = 0;
@@ -458,6 +464,7 @@ Operand makeOperand(FuzzedDataProvider &in, const ArgType &decl,
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   jit = new JIT();
+  verbose = std::getenv("ATTN_FUZZ_JIT_VERBOSE") != nullptr;
   if (const char *skip = std::getenv("ATTN_FUZZ_JIT_SKIP")) {
     llvm::SmallVector<llvm::StringRef> names;
     llvm::StringRef(skip).split(names, ',', -1, /*KeepEmpty=*/false);
@@ -482,6 +489,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   dims.qHeads = dims.kvHeads * in.ConsumeIntegralInRange<int64_t>(1, 3);
   dims.qLen = in.ConsumeIntegralInRange<int64_t>(0, 80);
   dims.kvLen = in.ConsumeIntegralInRange<int64_t>(0, 80);
+  if (kSpecs[index].equalLengths && in.ConsumeBool())
+    dims.kvLen = dims.qLen;
   const int fillMode = in.ConsumeIntegralInRange<int>(0, 2);
   const int countDamage = in.ConsumeIntegralInRange<int>(0, 15);
   uint64_t seed = in.ConsumeIntegral<uint64_t>();
@@ -545,7 +554,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (Operand &o : results)
     resultRefs.push_back(o.ref);
 
-  if (llvm::Error e = kernel.run(argRefs, resultRefs))
-    llvm::consumeError(std::move(e));
+  if (verbose) {
+    llvm::errs() << "spec " << index << " ("
+                 << functionName(kSpecs[index].text) << ")\n";
+    auto print = [](const char *what, const TensorRef &t) {
+      llvm::errs() << "  " << what << " " << toString(t.dtype) << " shape [";
+      llvm::interleaveComma(t.shape, llvm::errs());
+      llvm::errs() << "] strides [";
+      llvm::interleaveComma(t.strides, llvm::errs());
+      llvm::errs() << "]" << (t.data ? "" : " null") << "\n";
+    };
+    for (const TensorRef &t : argRefs)
+      print("arg", t);
+    for (const TensorRef &t : resultRefs)
+      print("result", t);
+  }
+  llvm::Error e = kernel.run(argRefs, resultRefs);
+  if (verbose)
+    llvm::errs() << "  -> " << (e ? llvm::toString(std::move(e)) : "ok")
+                 << "\n";
+  llvm::consumeError(std::move(e));
   return 0;
 }

@@ -115,15 +115,18 @@ print(f"npy: {len(samples) * 7} seeds")
 
 
 # --- jit: FuzzedDataProvider reads integers from the end ---------------------
-# Order of jit_fuzzer.cpp: spec, B, Hkv, group - 1, Lq, Lk, fill mode, count
-# damage, 8 seed bytes, then one damage byte per argument and result (0:
-# none) and index data.
+# Order of jit_fuzzer.cpp: spec, B, Hkv, group - 1, Lq, Lk, (Lk = Lq? for the
+# specs with equalLengths), fill mode, count damage, 8 seed bytes, then one
+# damage byte per argument and result (0: none) and index data.
 NUM_SPECS = 12
+EQUAL_LENGTHS = {5}  # global_window
 
 
 def jit(spec, b=2, hkv=1, group=1, lq=17, lk=70, fill=0, count=0,
         damage=(), tail=64):
-    back = [spec, b, hkv, group - 1, lq, lk, fill, count] + [7] * 8
+    back = [spec, b, hkv, group - 1, lq, lk]
+    back += [1] if spec in EQUAL_LENGTHS else []
+    back += [fill, count] + [7] * 8
     back += list(damage) + [0] * tail
     return bytes(reversed(back))
 

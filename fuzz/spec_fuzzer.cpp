@@ -47,10 +47,11 @@ constexpr size_t kMaxInputBytes = 16 * 1024;
 /// The verifier keeps D, Dv and the feature count m static but does not
 /// bound them, and they size the generated code: the GPU kernels unroll
 /// over them (FAVOR+ with m = 256 is 590 KB of PTX and 3 s of compile in a
-/// release build, ~10 s here, the -timeout). Larger values only find
-/// slow compiles, so inputs stay at or below the sizes the examples use;
-/// B, H and L are loop bounds and stay unbounded. Tile-level ops get the
-/// head-dim bound on every static dim.
+/// release build, ~10 s here: the -timeout; a linear op at D = 256 takes
+/// ~5 s here). Larger values only find slow compiles. D and Dv stay within
+/// the Hopper kernel's 256, m within 128 (the examples' m = 256 specs are
+/// parsed and verified, not compiled); B, H and L are loop bounds and stay
+/// unbounded. Tile-level ops get the head-dim bound on every static dim.
 constexpr int64_t kMaxHeadDim = 256;
 constexpr int64_t kMaxFeatures = 128; // m of a projection
 constexpr int64_t kMaxVectorElements = 4096;
@@ -60,6 +61,14 @@ bool runGPU = true;
 /// ATTN_FUZZ_ANY_IR=1: run the pipelines on any verified module, not only
 /// on the spec language (see pipelineInput).
 bool anyIR = false;
+/// ATTN_FUZZ_VERBOSE=1: print the diagnostics and how far each input got
+/// (to triage a reproducer).
+bool verbose = false;
+
+void note(const char *what) {
+  if (verbose)
+    llvm::errs() << "spec_fuzzer: " << what << "\n";
+}
 
 /// The pipelines take specs: func.func holding attn ops (and the tile-level
 /// attn ops with arith in their regions). Arbitrary upstream IR would mostly
@@ -136,15 +145,16 @@ void runCPU(MLIRContext &ctx, ModuleOp spec) {
   ::attn::CPUPipelineOptions options;
   ::attn::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module)))
-    return;
+    return note("cpu pipeline failed");
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(*module, llvmContext);
   if (!llvmModule)
-    return;
+    return note("translation to LLVM IR failed");
   std::string text;
   llvm::raw_string_ostream os(text);
   llvmModule->print(os, nullptr);
+  note("cpu pipeline and translation ok");
 }
 
 void runGPUPipeline(MLIRContext &ctx, ModuleOp spec) {
@@ -156,13 +166,14 @@ void runGPUPipeline(MLIRContext &ctx, ModuleOp spec) {
           pm, ::attn::GPUKernelOptions(), "sm_90a", "isa",
           ::attn::GPUPipelineOptions().libdevice.getValue())) {
     llvm::consumeError(std::move(e));
-    return;
+    return note("gpu pipeline options refused");
   }
   if (failed(pm.run(*module)))
-    return;
+    return note("gpu pipeline failed");
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os);
+  note("gpu pipeline ok");
 }
 
 } // namespace
@@ -181,6 +192,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
                llvm::Triple("nvptx64-nvidia-cuda"), error) &&
            !std::getenv("ATTN_FUZZ_NO_GPU");
   anyIR = std::getenv("ATTN_FUZZ_ANY_IR") != nullptr;
+  verbose = std::getenv("ATTN_FUZZ_VERBOSE") != nullptr;
   return 0;
 }
 
@@ -193,19 +205,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // A fresh context per input: nothing carries over from earlier inputs, so
   // every crash reproduces from its input alone.
   MLIRContext ctx(*registry, MLIRContext::Threading::DISABLED);
-  ScopedDiagnosticHandler swallow(&ctx, [](Diagnostic &) { return success(); });
+  ScopedDiagnosticHandler swallow(&ctx, [](Diagnostic &d) {
+    if (verbose)
+      llvm::errs() << d.getLocation() << ": " << d << "\n";
+    return success();
+  });
 
   ParserConfig config(&ctx, /*verifyAfterParse=*/false);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, config);
-  if (!module || failed(verify(*module)))
+  if (!module) {
+    note("parse failed");
     return 0;
+  }
+  if (failed(verify(*module))) {
+    note("verify failed");
+    return 0;
+  }
   {
     std::string printed;
     llvm::raw_string_ostream os(printed);
     module->print(os);
   }
-  if (!pipelineInput(*module) || !boundedSizes(*module))
+  if (!pipelineInput(*module)) {
+    note("not a spec: no pipelines");
     return 0;
+  }
+  if (!boundedSizes(*module)) {
+    note("sizes past the bounds: no pipelines");
+    return 0;
+  }
 
   runCPU(ctx, *module);
   if (runGPU)

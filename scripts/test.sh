@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: lit (check-attn), the GoogleTest unit tests (ctest), the
 # random differential tester's quick mode (fixed seed), then lit and ctest
-# again on the sanitizer build (ASan + UBSan, asserts on; build-san/).
-# Installs, configures and builds first as needed. ATTN_SKIP_SANITIZE=1
-# skips the sanitizer build (local iterations; CI runs everything).
+# again on the sanitizer build (ASan + UBSan, asserts on; build-san/), and
+# each libFuzzer target for 20 s on its corpus (scripts/fuzz.sh, fixed
+# seed). Installs, configures and builds first as needed.
+# ATTN_SKIP_SANITIZE=1 / ATTN_SKIP_FUZZ=1 skip those two stages (local
+# iterations; CI runs everything).
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 attn_build
 echo "== lit"
@@ -28,4 +30,11 @@ if [ "${ATTN_SKIP_SANITIZE:-0}" != 1 ]; then
   ninja -C "$SAN_DIR" check-attn
   echo "== ctest (sanitizer build)"
   ctest --test-dir "$SAN_DIR" --output-on-failure -j "$JOBS"
+fi
+
+if [ "${ATTN_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzzers (20 s each after the seed corpus, fixed seed)"
+  # A generous per-input timeout: a slow CI host must not turn a big seed
+  # compile into a failure; hangs are what the long runs look for.
+  ATTN_FUZZ_FLAGS="-seed=1 -timeout=60" bash "$ATTN_ROOT/scripts/fuzz.sh" 20
 fi
