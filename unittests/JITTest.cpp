@@ -138,6 +138,32 @@ TEST(JIT, StridedInputsAndOutputs) {
                   o.get((h * 9 + s) * 32 + d));
   // Rows in between were not touched.
   EXPECT_TRUE(std::isnan(big.get(32)));
+
+}
+
+TEST(JIT, ResultMayOverwriteAnArgument) {
+  // Kernels write results in place, so a result in an argument's buffer (O
+  // over K, which every query block reads) must be staged by the runtime.
+  JIT jit;
+  auto kernel = jit.compile(kCausalSpec, Target::CPU);
+  ASSERT_TRUE(static_cast<bool>(kernel));
+  std::vector<HostTensor> qkv;
+  for (int part = 0; part < 3; ++part) {
+    HostTensor t(DType::F32, {1, 2, 300, 32});
+    for (int64_t e = 0; e < t.numElements(); ++e)
+      t.set(e, std::sin(0.37 * e + part));
+    qkv.push_back(std::move(t));
+  }
+  HostTensor o(DType::F32, {1, 2, 300, 32});
+  ASSERT_EQ(errorOf((*kernel)->run({qkv[0].ref(), qkv[1].ref(), qkv[2].ref()},
+                                   {o.ref()})),
+            "<no error>");
+  HostTensor k = qkv[1];
+  ASSERT_EQ(errorOf((*kernel)->run({qkv[0].ref(), k.ref(), qkv[2].ref()},
+                                   {k.ref()})),
+            "<no error>");
+  for (int64_t e = 0; e < o.numElements(); ++e)
+    ASSERT_EQ(k.get(e), o.get(e)) << "element " << e;
 }
 
 TEST(JIT, BadBuffersAreErrors) {

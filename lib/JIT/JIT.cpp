@@ -47,6 +47,7 @@
 #include <cstdlib>
 #include <dlfcn.h>
 #include <cstring>
+#include <optional>
 #include <mutex>
 #include <set>
 
@@ -376,7 +377,8 @@ llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
   // Descriptors of the arguments, then of the results: the pipeline made
   // each result a trailing out-param of identity layout that the kernel
   // writes in place (results-as-out-params). A caller's buffer with other
-  // strides gets a contiguous one from the kernel heap and a copy.
+  // strides, or one that overlaps an argument, gets a contiguous one from
+  // the kernel heap and a copy.
   std::vector<std::vector<int64_t>> words(given.size() + outs.size());
   auto describe = [&](std::vector<int64_t> &w, const TensorRef &t) {
     std::vector<int64_t> strides =
@@ -392,10 +394,38 @@ llvm::Error CPUKernel::launch(llvm::ArrayRef<TensorRef> given,
     for (void *p : staged)
       jit::kernelFree(p);
   };
+  // The bytes [first, last] a tensor spans (strides are non-negative and
+  // its dims' products fit: checkBuffer); none for an empty tensor.
+  auto span = [](const TensorRef &t) -> std::optional<std::pair<uintptr_t, uintptr_t>> {
+    std::vector<int64_t> strides =
+        t.strides.empty() ? TensorRef::contiguousStrides(t.shape) : t.strides;
+    uint64_t last = 0;
+    for (size_t d = 0; d < t.shape.size(); ++d) {
+      if (t.shape[d] == 0)
+        return std::nullopt;
+      last += static_cast<uint64_t>(t.shape[d] - 1) * strides[d];
+    }
+    auto first = reinterpret_cast<uintptr_t>(t.data);
+    return std::make_pair(first, first + (last + 1) * sizeOf(t.dtype) - 1);
+  };
+  // A result written in place must not overlap an argument the kernel is
+  // still reading (a caller may pass Q's buffer for O): such a result is
+  // staged too.
+  auto overlapsAnArgument = [&](const TensorRef &o) {
+    auto out = span(o);
+    if (!out)
+      return false;
+    for (const TensorRef &t : given)
+      if (auto in = span(t); in && in->first <= out->second &&
+                             out->first <= in->second)
+        return true;
+    return false;
+  };
   for (size_t i = 0; i < outs.size(); ++i) {
     const TensorRef &o = outs[i];
     std::vector<int64_t> contiguous = TensorRef::contiguousStrides(o.shape);
-    if (o.strides.empty() || o.strides == contiguous) {
+    if ((o.strides.empty() || o.strides == contiguous) &&
+        !overlapsAnArgument(o)) {
       describe(words[given.size() + i], o);
       continue;
     }
