@@ -107,8 +107,10 @@ llvm::Error buildGPUPipeline(mlir::OpPassManager &pm,
   kernels.addPass(createLowerAffinePass());
   kernels.addPass(createSCFToControlFlowPass());
   kernels.addPass(createConvertNVVMToLLVMPass());
-  kernels.addPass(createConvertVectorToLLVMPass());
+  // gpu-to-nvvm before vector-to-llvm: it maps the workgroup address space
+  // (vector loads and stores of shared memory need that mapping).
   kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createConvertVectorToLLVMPass());
   kernels.addPass(createAttnGPUGridConstant());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());

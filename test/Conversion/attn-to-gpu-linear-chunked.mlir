@@ -118,15 +118,21 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // -----
 
 // FAVOR+ in bf16 (m = 44 features, padded to 48): three feature kernels
-// first - the key maxima of c k P^T per 128-key block, phi(K) stabilized by
-// their max, phi(Q) stabilized per row - into bf16 scratch [B, H, L, 48]
-// that the chunked scan reads as its Q and K (D = 48). x P^T runs on
-// mma.sync with P split in a high and a low bf16 part (two products per k
-// step for bf16 x, three for f16).
+// first - the key maxima of c k P^T per block (each loops over 128-key
+// tiles; as many blocks as are resident, 2 per SM, spread over B x H),
+// phi(K) stabilized by their max, phi(Q) stabilized per row - into bf16
+// scratch [B, H, L, 48] that the chunked scan reads as its Q and K (D = 48).
+// x P^T runs on mma.sync with P split in a high and a low bf16 part (two
+// products per k step for bf16 x, three for f16).
 // CHECK-LABEL: func.func @favor_causal(
 // CHECK:         %[[PHIK:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
 // CHECK:         %[[PHIQ:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
-// CHECK:         %[[KBLK:.+]] = arith.ceildivui %{{.+}}, %c128
+// CHECK:         %[[SMS:.+]] = attn.multiprocessor_count
+// CHECK:         %[[TILES:.+]] = arith.ceildivui %{{.+}}, %c128
+// CHECK:         arith.muli %[[SMS]], %c2
+// CHECK:         %[[PER:.+]] = arith.ceildivui %[[TILES]], %{{.+}}
+// CHECK:         %[[MPER:.+]] = arith.maxsi %[[PER]], %c1
+// CHECK:         %[[KBLK:.+]] = arith.ceildivui %[[TILES]], %[[MPER]]
 // CHECK:         %[[PART:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[KBLK]]) : memref<?x?x?xf32>
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_max blocks in (%[[KBLK]], {{.*}} threads in (%c256{{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>)
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_features blocks in (%[[KBLK]], {{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>, %[[PHIK]] : memref<?x?x?x48xbf16>)
@@ -136,6 +142,8 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // CHECK-COUNT-4: gpu.dealloc
 // CHECK:       gpu.func @favor_causal_linear_0_key_max(
 // CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>
+// CHECK:         %[[STEP:.+]] = gpu.grid_dim  x
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[STEP]]
 // CHECK:         scf.for
 // CHECK:           nvvm.mma.sync
 // CHECK-NEXT:      llvm.extractvalue
@@ -149,7 +157,7 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // CHECK:         scf.for
 // CHECK:           nvvm.mma.sync
 // CHECK:           math.exp2
-// CHECK:           vector.store %{{.+}} : memref<?x?x?x48xbf16>, vector<2xbf16>
+// CHECK:           vector.store %{{.+}} : memref<?x?x?x48xbf16>, vector<8xbf16>
 // CHECK:       gpu.func @favor_causal_linear_0_query_features(
 // CHECK:       gpu.func @favor_causal_linear_0(
 // CHECK-NOT:     math.exp2

@@ -6,12 +6,19 @@
 // chunked scan then reads in place of Q or K (LinearChunked.cpp). The map
 // itself is FeatureMapMath's.
 //
-// A block owns kFeatureRowsPerBlock rows of one (head, batch): warps of 16
-// rows, x P^T on mma.sync m16n8k16 in groups of 64 features, f32
-// accumulation. P is staged in shared memory (all of it once per block
-// where it fits in 160 KB, else group by group) as bf16 pairs in two
-// parts, P = Ph + Pl,
-// so that x P^T = x Ph^T + x Pl^T keeps ~16 bits of P (bf16 alone would put
+// A block loops over tiles of kFeatureRowsPerBlock rows of one (head,
+// batch) (tiles blockIdx.x, + gridDim.x, ...: the host launches about as
+// many blocks as are resident at once, since staging P costs a block about
+// as much as two tiles): warps of 16 rows, x P^T on mma.sync m16n8k16 in
+// groups of 64 features, f32 accumulation. x comes in and phi goes out
+// through a per-warp tile buffer in shared memory, 16 bytes a lane, whole
+// rows: the fragment layouts touch 4-16 bytes of a row per instruction,
+// which as global accesses left L2 with partial sectors (ncu: 8 of 32
+// bytes used per store sector) and made the kernel L2-bound.
+//
+// P is staged in shared memory (all of it once per block where it fits in
+// 160 KB, else group by group) as bf16 pairs in two parts, P = Ph + Pl, so
+// that x P^T = x Ph^T + x Pl^T keeps ~16 bits of P (bf16 alone would put
 // errors of 2^-9 |p| into exp(p)); f16 inputs split x likewise (x Pl^T is
 // then a third product). bf16 inputs are exact as they are.
 //
@@ -49,7 +56,8 @@ public:
         splitX(!op.getQuery().getType().getElementType().isBF16()) {}
 
   static constexpr int64_t kRows = kFeatureRowsPerBlock, kGroup = 64,
-                           kThreads = kFeatureThreads;
+                           kThreads = kFeatureThreads,
+                           kWarps = kThreads / 32;
   static constexpr int64_t kResidentBytes = 160 * 1024;
   int64_t groups() const { return (Mp + kGroup - 1) / kGroup; }
   /// Rows of P held in shared memory: all of them where they fit (staged
@@ -59,8 +67,13 @@ public:
     return 2 * all * (D / 2 + 4) * 4 <= kResidentBytes ? all : kGroup;
   }
   bool resident() const { return stagedRows() > kGroup; }
+  /// Words of a row of a warp's tile buffer: 16 rows of x (D elements), or
+  /// of phi (one group), padded 16 bytes so that the fragment accesses
+  /// (rows g, words t) hit distinct banks.
+  int64_t tileRowWords() const { return std::max(D, kGroup) / 2 + 4; }
   int64_t sharedBytes() const {
-    return 2 * stagedRows() * (D / 2 + 4) * 4 + 4 * (kThreads / 32);
+    return 2 * stagedRows() * (D / 2 + 4) * 4 +
+           kWarps * 16 * tileRowWords() * 4 + 4 * kWarps;
   }
   void build(gpu::GPUFuncOp fn);
 
@@ -78,6 +91,14 @@ private:
                        .getShuffleResult());
     return x;
   }
+  void syncWarp() { NVVM::SyncWarpOp::create(g, loc, i32c(-1)); }
+  /// The 16-bit float of type `type` at bit `shift` (0 or 16) of `word`,
+  /// as f32.
+  Value half(Value word, int64_t shift, Type type) {
+    Value s = arith::ShRUIOp::create(g, loc, word, i32c(shift));
+    Value h = arith::TruncIOp::create(g, loc, g.getI16Type(), s);
+    return m.toF32(arith::BitcastOp::create(g, loc, type, h));
+  }
   /// Max of `x` over the block (every thread gets it).
   Value blockMax(Value x);
   /// Stages P's rows [64 g0, 64 g0 + n) as (high, low) bf16 pairs.
@@ -87,6 +108,10 @@ private:
   /// Runs `body(tile, e, feature, p)` for each accumulator element.
   void forEachElement(ArrayRef<Frag> acc, Value gi,
                       function_ref<void(int64_t, int64_t, Value, Value)> body);
+  /// One tile of kRows rows: phi (modes Keys, Queries), or, for KeyMax, the
+  /// max of `blockMaxSoFar` and the tile's stabilizers (else it is
+  /// returned as it is).
+  Value tile(Value t, Value blockMaxSoFar);
 
   LinearAttentionOp op;
   FeatureKernelMode mode;
@@ -95,7 +120,9 @@ private:
   const int64_t D, M, Mp;
   const bool splitX; ///< x is not exact in bf16
 
-  Value x, P, partial, phi, PhW, PlW, red, tid, warp, gq, tq;
+  Value x, P, partial, phi, PhW, PlW, tileW, red, tid, warp, lane, gq, tq, h,
+      b, L;
+  Value keyStab; ///< FAVOR+ keys: the max over every key
   SmallVector<Value> aHi, aLo; ///< A fragment words, per k step 4
 };
 
@@ -112,7 +139,7 @@ Value FeatureBuilder::blockMax(Value v) {
   }
   barrier();
   Value r = memref::LoadOp::create(g, loc, red, m.c(0));
-  for (int64_t w = 1; w < kThreads / 32; ++w)
+  for (int64_t w = 1; w < kWarps; ++w)
     r = maxOf(r, memref::LoadOp::create(g, loc, red, m.c(w)));
   return r;
 }
@@ -182,66 +209,54 @@ void FeatureBuilder::forEachElement(
     }
 }
 
-void FeatureBuilder::build(gpu::GPUFuncOp fn) {
-  Block &entry = fn.getBody().front();
-  x = entry.getArgument(0);
-  P = entry.getArgument(1);
-  unsigned next = 2;
-  if (mode != FeatureKernelMode::Queries)
-    partial = entry.getArgument(next++);
-  if (mode != FeatureKernelMode::KeyMax)
-    phi = entry.getArgument(next++);
-
-  auto wg = gpu::AddressSpaceAttr::get(g.getContext(),
-                                       gpu::AddressSpace::Workgroup);
-  Value dynamic = gpu::DynamicSharedMemoryOp::create(
-      g, loc, MemRefType::get({ShapedType::kDynamic}, g.getI8Type(),
-                              AffineMap(), wg));
-  auto words = MemRefType::get({stagedRows(), D / 2 + 4}, g.getI32Type(),
-                               AffineMap(), wg);
-  PhW = memref::ViewOp::create(g, loc, words, dynamic, m.c(0), ValueRange{});
-  PlW = memref::ViewOp::create(g, loc, words, dynamic,
-                               m.c(4 * words.getNumElements()), ValueRange{});
-  red = memref::ViewOp::create(
-      g, loc,
-      MemRefType::get({kThreads / 32}, g.getF32Type(), AffineMap(), wg),
-      dynamic,
-      m.c(8 * words.getNumElements()), ValueRange{});
-
-  Value blk = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
-  Value h = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
-  Value b = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
-  tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
-  warp = m.div(tid, m.c(32));
-  Value lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
-  gq = m.div(lane, m.c(4));
-  tq = g.createOrFold<arith::RemUIOp>(loc, lane, m.c(4));
-  Value L = m.dim(x, storedDim(layout, 2));
-  Value rows[2];
-  rows[0] = m.add(m.add(m.mul(blk, m.c(kRows)), m.mul(warp, m.c(16))), gq);
-  rows[1] = m.add(rows[0], m.c(8));
-  Value ok[2] = {m.lt(rows[0], L), m.lt(rows[1], L)};
-
-  // A fragments of x (rows past L read row L - 1: the grid has a block
-  // only where L > 0) and ||x||^2 per row, in f32.
+Value FeatureBuilder::tile(Value t, Value blockMaxSoFar) {
+  // x's 16 rows of this warp, 16 bytes a lane at a time (rows past L read
+  // row L - 1: there is a tile only where L > 0), into the warp's tile
+  // buffer; then the A fragments from there, and ||x||^2 per row in f32.
+  Type elem = cast<MemRefType>(x.getType()).getElementType();
+  Value row0 = m.add(m.mul(t, m.c(kRows)), m.mul(warp, m.c(16)));
+  const int64_t chunksPerRow = D / 8;
+  syncWarp(); // the previous tile's phi has left the buffer
+  for (int64_t i = 0; i < 16 * chunksPerRow / 32; ++i) {
+    Value c = m.add(lane, m.c(32 * i));
+    Value r = m.div(c, m.c(chunksPerRow));
+    Value col = g.createOrFold<arith::RemUIOp>(loc, c, m.c(chunksPerRow));
+    Value at = m.min(m.add(row0, r), m.sub(L, m.c(1)));
+    Value vec = vector::LoadOp::create(
+        g, loc, VectorType::get({8}, elem), x,
+        storedIndex(layout, b, h, at, m.mul(col, m.c(8))),
+        /*nontemporal=*/false, llvm::MaybeAlign(16));
+    Value w = vector::BitCastOp::create(
+        g, loc, VectorType::get({4}, g.getI32Type()), vec);
+    vector::StoreOp::create(g, loc, w, tileW,
+                            ValueRange{warp, r, m.mul(col, m.c(4))},
+                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+  }
+  syncWarp();
   Value sumSq[2] = {f32(0.0f), f32(0.0f)};
   SmallVector<Value> hiW[2], loW[2];
-  for (int64_t r = 0; r < 2; ++r) {
-    Value at = m.min(rows[r], m.sub(L, m.c(1)));
+  for (int64_t r = 0; r < 2; ++r)
     for (int64_t kk = 0; kk < D / 16; ++kk)
       for (int64_t hh = 0; hh < 2; ++hh) {
-        Value d = m.add(m.c(16 * kk + 8 * hh), m.mul(tq, m.c(2)));
-        SmallVector<Value> v =
-            loadVector(x, storedIndex(layout, b, h, at, d), 2);
+        // Elements 16 kk + 8 hh + 2 t and + 1 of row g + 8 r.
+        Value word = memref::LoadOp::create(
+            g, loc, tileW,
+            ValueRange{warp, m.add(gq, m.c(8 * r)),
+                       m.add(m.c(8 * kk + 4 * hh), tq)});
+        Value v[2] = {half(word, 0, elem), half(word, 16, elem)};
         for (Value e : v)
           sumSq[r] = math::FmaOp::create(g, loc, e, e, sumSq[r]);
+        if (!splitX) { // bf16: the word is the fragment
+          hiW[r].push_back(word);
+          continue;
+        }
         hiW[r].push_back(pack(v[0], v[1]));
-        if (splitX)
-          loW[r].push_back(pack(
-              arith::SubFOp::create(g, loc, v[0], m.toF32(toBF16(v[0]))),
-              arith::SubFOp::create(g, loc, v[1], m.toF32(toBF16(v[1])))));
+        loW[r].push_back(
+            pack(arith::SubFOp::create(g, loc, v[0], m.toF32(toBF16(v[0]))),
+                 arith::SubFOp::create(g, loc, v[1], m.toF32(toBF16(v[1])))));
       }
-  }
+  aHi.clear();
+  aLo.clear();
   for (int64_t kk = 0; kk < D / 16; ++kk) {
     for (int64_t hh = 0; hh < 2; ++hh) // a0 a1 (cols 2t), a2 a3 (2t + 8)
       for (int64_t r = 0; r < 2; ++r) {
@@ -251,10 +266,6 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
       }
   }
   const int64_t groups = this->groups();
-  if (resident()) { // all of P, once
-    stage(m.c(0), stagedRows());
-    barrier();
-  }
 
   // The stabilizer: max of c x P^T over the row's features (first pass).
   Value stab[2] = {f32(0.0f), f32(0.0f)};
@@ -275,29 +286,17 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
       stab[r] = shuffleMax(mx[r], {1, 2});
   }
   if (mode == FeatureKernelMode::KeyMax) {
-    // This block's max over its keys, for the keys kernel to reduce.
-    Value mine = f32(-kInf);
+    // Rows g and g + 8 of the warp, where they exist.
+    Value row = m.add(row0, gq);
+    Value ok[2] = {m.lt(row, L), m.lt(m.add(row, m.c(8)), L)};
+    Value mine = blockMaxSoFar;
     for (int64_t r = 0; r < 2; ++r)
       mine = maxOf(mine,
                    arith::SelectOp::create(g, loc, ok[r], stab[r], f32(-kInf)));
-    Value all = blockMax(mine);
-    auto ifOp = scf::IfOp::create(g, loc, m.eq(tid, m.c(0)), false);
-    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    memref::StoreOp::create(g, loc, all, partial, ValueRange{b, h, blk});
-    g.setInsertionPointAfter(ifOp);
-    gpu::ReturnOp::create(g, loc);
-    return;
+    return mine;
   }
-  if (favor() && mode == FeatureKernelMode::Keys) {
-    Value n = m.dim(partial, 2);
-    Value mine = m.loop(tid, n, m.c(kThreads), {f32(-kInf)},
-                        [&](Value i, ValueRange cur) -> SmallVector<Value> {
-                          return {maxOf(cur[0], memref::LoadOp::create(
-                                                    g, loc, partial,
-                                                    ValueRange{b, h, i}))};
-                        })[0];
-    stab[0] = stab[1] = blockMax(mine);
-  }
+  if (favor() && mode == FeatureKernelMode::Keys)
+    stab[0] = stab[1] = keyStab;
   Value shift[2]; // FAVOR+ only: c^2 ||x||^2 / 2 + stab
   for (int64_t r = 0; favor() && r < 2; ++r)
     shift[r] = arith::AddFOp::create(
@@ -306,37 +305,132 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
                               sumOverQuad(sumSq[r])),
         stab[r]);
 
-  // phi, group by group: bf16 pairs (features f, f + 1) of rows g and g + 8.
-  auto pairType = VectorType::get({2}, g.getBF16Type());
+  // phi, group by group: bf16 pairs (features f, f + 1) of rows g and g + 8
+  // into the warp's tile buffer (its x has been read), then out 16 bytes a
+  // lane at a time, whole rows of the group.
   auto exp2Form = [&](Value y) { return expViaExp2(g, loc, y); };
   m.loop(m.c(0), m.c(groups), m.c(1), {},
          [&](Value gi, ValueRange) -> SmallVector<Value> {
            SmallVector<Frag> acc = project(gi);
+           Value f0 = m.mul(gi, m.c(kGroup));
+           syncWarp(); // the buffer's earlier contents have been read
            for (int64_t nt = 0; nt < kGroup / 8; ++nt)
              for (int64_t r = 0; r < 2; ++r) {
-               Value f = m.add(m.add(m.mul(gi, m.c(kGroup)), m.c(8 * nt)),
-                               m.mul(tq, m.c(2)));
+               Value f = m.add(m.add(f0, m.c(8 * nt)), m.mul(tq, m.c(2)));
                Value pair[2];
                for (int64_t i = 0; i < 2; ++i) {
                  Value fi = m.add(f, m.c(i));
                  Value val = featureValue(g, loc, k, exp2Form, acc[nt][2 * r + i],
                                           favor() ? shift[r] : Value());
-                 pair[i] = arith::TruncFOp::create(
-                     g, loc, g.getBF16Type(),
-                     arith::SelectOp::create(g, loc, m.lt(fi, m.c(M)), val,
-                                             f32(0.0f)));
+                 pair[i] = arith::SelectOp::create(g, loc, m.lt(fi, m.c(M)),
+                                                   val, f32(0.0f));
                }
-               auto ifOp = scf::IfOp::create(
-                   g, loc, m.andI(ok[r], m.lt(f, m.c(Mp))), false);
-               OpBuilder::InsertionGuard guard(g);
-               g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-               Value vec = vector::FromElementsOp::create(
-                   g, loc, pairType, ValueRange{pair[0], pair[1]});
-               vector::StoreOp::create(g, loc, vec, phi,
-                                       ValueRange{b, h, rows[r], f});
+               memref::StoreOp::create(
+                   g, loc, pack(pair[0], pair[1]), tileW,
+                   ValueRange{warp, m.add(gq, m.c(8 * r)),
+                              m.add(m.c(4 * nt), tq)});
              }
+           syncWarp();
+           const int64_t chunksPerRow = kGroup / 8;
+           for (int64_t i = 0; i < 16 * chunksPerRow / 32; ++i) {
+             Value c = m.add(lane, m.c(32 * i));
+             Value r = m.div(c, m.c(chunksPerRow));
+             Value col = g.createOrFold<arith::RemUIOp>(loc, c,
+                                                        m.c(chunksPerRow));
+             Value row = m.add(row0, r), f = m.add(f0, m.mul(col, m.c(8)));
+             auto ifOp = scf::IfOp::create(
+                 g, loc, m.andI(m.lt(row, L), m.lt(f, m.c(Mp))), false);
+             OpBuilder::InsertionGuard guard(g);
+             g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+             Value w = vector::LoadOp::create(
+                 g, loc, VectorType::get({4}, g.getI32Type()), tileW,
+                 ValueRange{warp, r, m.mul(col, m.c(4))},
+                 /*nontemporal=*/false, llvm::MaybeAlign(16));
+             Value vec = vector::BitCastOp::create(
+                 g, loc, VectorType::get({8}, g.getBF16Type()), w);
+             vector::StoreOp::create(g, loc, vec, phi,
+                                     ValueRange{b, h, row, f},
+                                     /*nontemporal=*/false,
+                                     llvm::MaybeAlign(16));
+           }
            return {};
          });
+  return blockMaxSoFar;
+}
+
+void FeatureBuilder::build(gpu::GPUFuncOp fn) {
+  Block &entry = fn.getBody().front();
+  x = entry.getArgument(0);
+  P = entry.getArgument(1);
+  unsigned next = 2;
+  if (mode != FeatureKernelMode::Queries)
+    partial = entry.getArgument(next++);
+  if (mode != FeatureKernelMode::KeyMax)
+    phi = entry.getArgument(next++);
+
+  auto wg = gpu::AddressSpaceAttr::get(g.getContext(),
+                                       gpu::AddressSpace::Workgroup);
+  Value dynamic = gpu::DynamicSharedMemoryOp::create(
+      g, loc, MemRefType::get({ShapedType::kDynamic}, g.getI8Type(),
+                              AffineMap(), wg));
+  auto words = MemRefType::get({stagedRows(), D / 2 + 4}, g.getI32Type(),
+                               AffineMap(), wg);
+  PhW = memref::ViewOp::create(g, loc, words, dynamic, m.c(0), ValueRange{});
+  PlW = memref::ViewOp::create(g, loc, words, dynamic,
+                               m.c(4 * words.getNumElements()), ValueRange{});
+  auto tileType = MemRefType::get({kWarps, 16, tileRowWords()},
+                                  g.getI32Type(), AffineMap(), wg);
+  tileW = memref::ViewOp::create(g, loc, tileType, dynamic,
+                                 m.c(8 * words.getNumElements()), ValueRange{});
+  red = memref::ViewOp::create(
+      g, loc, MemRefType::get({kWarps}, g.getF32Type(), AffineMap(), wg),
+      dynamic,
+      m.c(8 * words.getNumElements() + 4 * tileType.getNumElements()),
+      ValueRange{});
+
+  Value blk = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
+  h = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
+  b = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
+  tid = gpu::ThreadIdOp::create(g, loc, gpu::Dimension::x);
+  warp = m.div(tid, m.c(32));
+  lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
+  gq = m.div(lane, m.c(4));
+  tq = g.createOrFold<arith::RemUIOp>(loc, lane, m.c(4));
+  L = m.dim(x, storedDim(layout, 2));
+
+  if (resident()) { // all of P, once
+    stage(m.c(0), stagedRows());
+    barrier();
+  }
+  // FAVOR+ keys: the max over the key-max kernel's partials.
+  if (favor() && mode == FeatureKernelMode::Keys) {
+    Value n = m.dim(partial, 2);
+    Value mine = m.loop(tid, n, m.c(kThreads), {f32(-kInf)},
+                        [&](Value i, ValueRange cur) -> SmallVector<Value> {
+                          return {maxOf(cur[0], memref::LoadOp::create(
+                                                    g, loc, partial,
+                                                    ValueRange{b, h, i}))};
+                        })[0];
+    keyStab = blockMax(mine);
+  }
+
+  // The block's tiles of kRows rows: blk, blk + gridDim.x, ... (the host
+  // launches about as many blocks as fit on the GPU at once, so that P is
+  // staged once per block rather than once per tile).
+  Value tiles = m.ceilDiv(L, m.c(kRows));
+  Value step = gpu::GridDimOp::create(g, loc, gpu::Dimension::x);
+  Value mine = m.loop(blk, tiles, step, {f32(-kInf)},
+                      [&](Value t, ValueRange cur) -> SmallVector<Value> {
+                        return {tile(t, cur[0])};
+                      })[0];
+  if (mode == FeatureKernelMode::KeyMax) {
+    // This block's max over its keys, for the keys kernel to reduce.
+    Value all = blockMax(mine);
+    auto ifOp = scf::IfOp::create(g, loc, m.eq(tid, m.c(0)), false);
+    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    memref::StoreOp::create(g, loc, all, partial, ValueRange{b, h, blk});
+    g.setInsertionPointAfter(ifOp);
+  }
   gpu::ReturnOp::create(g, loc);
 }
 

@@ -118,14 +118,18 @@ enum class FeatureKernelMode { KeyMax, Keys, Queries };
 /// Rows (16 per warp) and threads of a feature-map kernel block.
 constexpr int64_t kFeatureThreads = 256;
 constexpr int64_t kFeatureRowsPerBlock = kFeatureThreads / 32 * 16;
+/// Feature-map blocks resident per SM (~80-128 registers a thread, up to
+/// 70 KB of shared memory): the host launches this many per SM.
+constexpr int64_t kFeatureBlocksPerSM = 2;
 
 /// m features rounded up to the 16 of an mma k step.
 int64_t paddedFeatureCount(int64_t m);
 
 /// Adds the feature-map kernel `name` of `op` (a projected map, f16/bf16)
-/// at `kb`, with parameters typed as `params`; grid (ceil(L /
-/// kFeatureRowsPerBlock), H, B) of kFeatureThreads threads, `sharedBytes`
-/// of dynamic shared memory.
+/// at `kb`, with parameters typed as `params`; grid (any, H, B) of
+/// kFeatureThreads threads (x-block i takes the row tiles i, i + gridDim.x,
+/// ... of kFeatureRowsPerBlock rows), `sharedBytes` of dynamic shared
+/// memory.
 gpu::GPUFuncOp buildFeatureKernel(LinearAttentionOp op, OpBuilder &kb,
                                   StringRef name, ValueRange params,
                                   FeatureKernelMode mode,

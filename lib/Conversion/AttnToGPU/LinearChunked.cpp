@@ -784,8 +784,18 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
                                    b.getBF16Type());
     Value phiK = alloc(phiType, {ops.batch, Hkv, Lk});
     Value phiQ = alloc(phiType, {ops.batch, ops.heads, Lq});
-    Value kBlocks = m.ceilDiv(Lk, m.c(kFeatureRowsPerBlock)),
-          qBlocks = m.ceilDiv(Lq, m.c(kFeatureRowsPerBlock));
+    // Each block loops over tiles of kFeatureRowsPerBlock rows (it stages
+    // P once): as many blocks as are resident at once, spread evenly.
+    Value SMs = MultiprocessorCountOp::create(b, loc, b.getIndexType());
+    auto featureBlocks = [&](Value L, Value heads) {
+      Value tiles = m.ceilDiv(L, m.c(kFeatureRowsPerBlock));
+      Value fit = m.div(m.mul(m.c(kFeatureBlocksPerSM), SMs),
+                        m.max(m.mul(heads, ops.batch), m.c(1)));
+      Value perBlock =
+          m.ceilDiv(tiles, m.max(m.min(tiles, fit), m.c(1)));
+      return m.ceilDiv(tiles, m.max(perBlock, m.c(1)));
+    };
+    Value kBlocks = featureBlocks(Lk, Hkv), qBlocks = featureBlocks(Lq, ops.heads);
     Value P = ops.projection;
     int64_t bytes = 0;
     if (op.getFeatureMap() == FeatureMap::favor_plus) {
