@@ -1,6 +1,7 @@
 // RUN: attn-opt %s --attn-tile | FileCheck %s
 // RUN: attn-opt %s --attn-tile="block-q=32 block-kv=16" | FileCheck %s --check-prefix=OPT
 // RUN: not attn-opt %s --attn-tile="block-q=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not attn-opt %s --attn-tile="block-q=1000000000" 2>&1 | FileCheck %s --check-prefix=HUGE
 
 // --attn-tile rewrites attn.attention (tensors) into
 //
@@ -22,8 +23,11 @@
 // through bufferization.to_tensor. Only the structure that carries the
 // algorithm is pinned, not every index constant.
 //
-// Block sizes must be positive; the pass fails with an error otherwise.
-// BAD: error: attn-tile: block sizes must be positive, got block-q =
+// Block sizes must be in [1, 4096]; the pass fails with an error otherwise.
+// BAD: error: attn-tile: block sizes must be in [1, 4096], got block-q = 0
+// Scratch of block-kv x block-q scores per task: a huge block-q was a null
+// allocation (a crash) inside the kernel.
+// HUGE: error: attn-tile: block sizes must be in [1, 4096], got block-q = 1000000000 and block-kv = 64
 
 //===----------------------------------------------------------------------===//
 // No mask: the whole structure

@@ -244,14 +244,19 @@ LogicalResult Tiler::run() {
 
 struct AttnTile : impl::AttnTileBase<AttnTile> {
   using Base::Base;
+  static constexpr int64_t kMaxBlock = 4096;
 
   void runOnOperation() override {
-    if (blockQ <= 0 || blockKV <= 0) {
-      getOperation()->emitError() << "attn-tile: block sizes must be positive, "
-                                     "got block-q = "
-                                  << static_cast<int64_t>(blockQ)
-                                  << " and block-kv = "
-                                  << static_cast<int64_t>(blockKV);
+    // Each (batch, head, q-block) task allocates block-kv x block-q scores
+    // and the block-q x D tiles on the heap; past kMaxBlock that is
+    // gigabytes per thread (and the sizes overflow soon after), which would
+    // only fail as a null allocation inside the kernel.
+    if (blockQ <= 0 || blockKV <= 0 || blockQ > kMaxBlock ||
+        blockKV > kMaxBlock) {
+      getOperation()->emitError()
+          << "attn-tile: block sizes must be in [1, " << kMaxBlock
+          << "], got block-q = " << static_cast<int64_t>(blockQ)
+          << " and block-kv = " << static_cast<int64_t>(blockKV);
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;
