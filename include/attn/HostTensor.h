@@ -16,6 +16,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <new>
 #include <vector>
 
 namespace attn {
@@ -32,10 +33,31 @@ uint16_t floatToBF16(float f);
 llvm::Expected<int64_t> checkedElementCount(llvm::ArrayRef<int64_t> shape,
                                             DType dtype);
 
+/// Storage aligned to a 64-byte cache line, as PyTorch's allocator gives:
+/// kernels may take a faster path where rows start on whole lines (the CPU
+/// linear kernel's non-temporal output stores), so the runner and the
+/// benchmarks see what users' tensors get (malloc gives 16 bytes).
+template <class T> struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlign{64};
+  CacheLineAllocator() = default;
+  template <class U> CacheLineAllocator(const CacheLineAllocator<U> &) {}
+  T *allocate(size_t n) {
+    return static_cast<T *>(::operator new(n * sizeof(T), kAlign));
+  }
+  void deallocate(T *p, size_t) { ::operator delete(p, kAlign); }
+  template <class U> bool operator==(const CacheLineAllocator<U> &) const {
+    return true;
+  }
+  template <class U> bool operator!=(const CacheLineAllocator<U> &) const {
+    return false;
+  }
+};
+
 struct HostTensor {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t, CacheLineAllocator<uint8_t>> bytes;
 
   HostTensor() = default;
   HostTensor(DType dtype, std::vector<int64_t> shape);

@@ -4,8 +4,14 @@
 // 16 keys, S += phi(K_c)^T V_c on the micro-kernel (attn.tile_pv) and z +=
 // column sums of phi(K_c); then per chunk of 16 queries O_c = phi(Q_c) S /
 // (phi(Q_c) z + eps), phi applied to whole rows of 16-lane vectors.
+// Output rows are stored non-temporally where the output's start and
+// strides are whole 64-byte lines (checked at run time), else as usual; a
+// fence after each (b, h) orders those stores.
 // CHECK-LABEL: func.func @elu_noncausal(
 // CHECK:         %[[OUT:.+]] = memref.alloc(%{{.+}}, %{{.+}}) : memref<?x8x?x32xf32>
+// CHECK:         %{{.+}}, %[[OFF:.+]], %{{.+}}:4, %[[ST:.+]]:4 = memref.extract_strided_metadata %[[OUT]]
+// CHECK:         memref.extract_aligned_pointer_as_index %[[OUT]]
+// CHECK:         arith.remui %{{.+}}, %c64
 // CHECK:         scf.parallel (%{{.+}}, %[[H:.+]]) = (%{{.+}}, %{{.+}}) to (%{{.+}}, %{{.+}}) step
 // kv head of a query head: h / (8 / 2)
 // CHECK:             arith.divui %[[H]], %{{.+}} : index
@@ -33,7 +39,13 @@
 // CHECK:               %[[PQT:.+]] = memref.transpose %[[PHIQ]] (d0, d1) -> (d1, d0)
 // CHECK:               attn.tile_pv %[[PQT]], %[[S]], %[[ACC]], %{{.+}} : memref<32x16xf32, strided<[1, 32]>>, memref<32x32xf32>, memref<16x32xf32>
 // CHECK:               arith.cmpf oeq
-// CHECK:               vector.store %{{.+}}, %[[OUT]]
+// CHECK:               scf.if %{{.+}} {
+// CHECK:                 vector.store %{{.+}}, %[[OUT]]{{.+}} {alignment = 64 : i64, nontemporal = true}
+// CHECK:               } else {
+// CHECK:                 vector.store %{{.+}}, %[[OUT]]
+// CHECK-NOT:               nontemporal
+// CHECK:               }
+// CHECK:           llvm.fence seq_cst
 // CHECK:         bufferization.to_tensor %[[OUT]] restrict writable
 func.func @elu_noncausal(%q: tensor<?x8x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>) -> tensor<?x8x?x32xf32> {
   %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<elu_plus_one>}

@@ -28,6 +28,9 @@ class VectorDialect;
 namespace math {
 class MathDialect;
 }
+namespace LLVM {
+class LLVMDialect;
+} // namespace LLVM
 namespace tensor {
 class TensorDialect;
 }
