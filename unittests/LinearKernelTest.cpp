@@ -31,6 +31,7 @@ using attn::test_support::jit;
 /// One (Lq, Lk) case: B=2, Hq=4, Hkv=2 (B=1, Hq=2, Hkv=1 from 4096 on).
 struct Case {
   int64_t qLen, kvLen;
+  int64_t batch = 0; ///< 0: 2, or 1 at L >= 4096
 };
 
 void checkLinear(Target target, LinearAttentionSpec spec,
@@ -43,11 +44,12 @@ void checkLinear(Target target, LinearAttentionSpec spec,
     SCOPED_TRACE(testing::Message()
                  << toString(spec.featureMap) << (spec.causal ? " causal" : "")
                  << " Lq=" << c.qLen << " Lk=" << c.kvLen
+                 << (c.batch ? " B=" + std::to_string(c.batch) : "")
                  << " D=" << spec.dims.headDim << " m=" << spec.numFeatures()
                  << " chunk=" << options.gpu.linearChunk);
     Dims d = spec.dims;
     bool big = std::max(c.qLen, c.kvLen) >= 4096;
-    d.batch = big ? 1 : 2;
+    d.batch = c.batch ? c.batch : big ? 1 : 2;
     if (spec.dims.qHeads == kDynamic) // mixed heads pin them in the spec
       d.qHeads = big ? 2 : 4, d.kvHeads = big ? 1 : 2;
     d.qLen = c.qLen, d.kvLen = c.kvLen;
@@ -278,6 +280,14 @@ LINEAR_VARIANT(HalfPrecisionProjectedMaps) {
   LinearAttentionSpec small =
       linearSpec(FeatureMap::FavorPlus, true, 32, 16, ElementType::BF16);
   checkLinear(t, small, {{65, 65}, {1000, 1000}});
+  // B x H = 280 (x 4 heads) past 2 blocks per SM on 132 SMs: each feature
+  // block loops over all 3 row tiles of its (head, batch), and the key-max
+  // partials are one per block, not per tile.
+  for (bool causal : {false, true})
+    checkLinear(t,
+                linearSpec(FeatureMap::FavorPlus, causal, 32, 16,
+                           ElementType::BF16),
+                {{300, 300, 70}, {129, 300, 70}});
 }
 
 } // namespace
