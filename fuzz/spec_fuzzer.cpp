@@ -12,6 +12,7 @@
 #include "Attn/IR/AttnDialect.h"
 #include "Attn/IR/AttnOps.h"
 #include "attn/Pipelines.h"
+#include "attn/SpecIR.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -211,6 +212,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return success();
   });
 
+  // As the tools do: text that the linked MLIR parser crashes on (an
+  // upstream bug) is rejected before parsing.
+  if (llvm::Error e = attn::rejectParserCrashers(text)) {
+    llvm::consumeError(std::move(e));
+    note("rejected before parsing");
+    return 0;
+  }
   ParserConfig config(&ctx, /*verifyAfterParse=*/false);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, config);
   if (!module) {

@@ -129,9 +129,13 @@ def npy(descr, shape, data, fortran=False, header=None, magic=b"\x93NUMPY",
         header = ("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }"
                   % (descr, fortran, shape))
     h = header.encode("latin1")
-    pad = 64 - (len(magic) + 4 + len(h) + 1) % 64
+    if len(h) > 60000:  # version 2.0: a 4-byte header length
+        version = (2, 0)
+    size = 4 if version[0] >= 2 else 2
+    pad = 64 - (len(magic) + 2 + size + len(h) + 1) % 64
     h += b" " * (pad % 64) + b"\n"
-    return magic + bytes(version) + struct.pack("<H", len(h)) + h + data
+    return (magic + bytes(version) +
+            struct.pack("<I" if size == 4 else "<H", len(h)) + h + data)
 
 
 def bad_npy(rng, shape, descr):

@@ -67,6 +67,13 @@ LinearAttentionSpec specFromOp(mlir::attn::LinearAttentionOp op);
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 parseSpecModule(mlir::MLIRContext &ctx, llvm::StringRef text);
 
+/// An error for MLIR text that the MLIR parser this project links crashes
+/// on, found before parsing; success otherwise. parseSpecModule and
+/// attn-opt call it. Today one case: a dense array of `index`
+/// (`array<index: ...>`), which MLIR 22.1's parser segfaults on
+/// (llvm/llvm-project#179045, fixed upstream after 22.1 by #179075).
+llvm::Error rejectParserCrashers(llvm::StringRef text);
+
 } // namespace attn
 
 #endif // ATTN_SPECIR_H
