@@ -214,7 +214,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   // As the tools do: text that the linked MLIR parser crashes on (an
   // upstream bug) is rejected before parsing.
-  if (llvm::Error e = attn::rejectParserCrashers(text)) {
+  if (llvm::Error e = ::attn::rejectParserCrashers(text)) {
     llvm::consumeError(std::move(e));
     note("rejected before parsing");
     return 0;
