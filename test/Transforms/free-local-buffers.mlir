@@ -54,3 +54,39 @@ func.func @freed() {
   memref.dealloc %a : memref<4xf32>
   return
 }
+
+// -----
+
+// Its address only tested for alignment (a condition, as attn-linear-to-loops'
+// non-temporal stores do): freed. Its address handed on as a number: left
+// alone.
+// CHECK-LABEL: func.func @address_tested(
+// CHECK:       %[[A:.+]] = memref.alloc
+// CHECK:       scf.if
+// CHECK:       memref.dealloc %[[A]]
+// CHECK-NEXT:  return
+func.func @address_tested(%out: memref<64xf32>) {
+  %c64 = arith.constant 64 : index
+  %c0 = arith.constant 0 : index
+  %a = memref.alloc() : memref<64xf32>
+  %base = memref.extract_aligned_pointer_as_index %a : memref<64xf32> -> index
+  %rem = arith.remui %base, %c64 : index
+  %ok = arith.cmpi eq, %rem, %c0 : index
+  scf.if %ok {
+    memref.copy %a, %out : memref<64xf32> to memref<64xf32>
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @address_escapes(
+// CHECK-NOT:   memref.dealloc
+// CHECK:       return
+func.func @address_escapes(%box: memref<1xindex>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %a = memref.alloc() : memref<64xf32>
+  %base = memref.extract_aligned_pointer_as_index %a : memref<64xf32> -> index
+  %next = arith.addi %base, %c1 : index
+  memref.store %next, %box[%c0] : memref<1xindex>
+  return
+}

@@ -11,6 +11,7 @@
 
 #include "Attn/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/CallInterfaces.h"
@@ -25,6 +26,25 @@ namespace mlir::attn {
 #include "Attn/Transforms/Passes.h.inc"
 
 namespace {
+
+/// Whether the address `addr` (memref.extract_aligned_pointer_as_index)
+/// only feeds arithmetic that ends in booleans, e.g. a run-time alignment
+/// check (attn-linear-to-loops' non-temporal stores): an i1 cannot carry
+/// the address on, so the buffer does not escape through it.
+bool onlyTested(Value addr) {
+  SmallVector<Value> work{addr};
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (v.getType().isInteger(1))
+      continue; // a condition: whatever uses it, the address stops here
+    for (Operation *user : v.getUsers()) {
+      if (!isa<arith::ArithDialect>(user->getDialect()))
+        return false;
+      work.append(user->result_begin(), user->result_end());
+    }
+  }
+  return true;
+}
 
 /// Whether every use of `buf` (and of views of it) only reads or writes
 /// its memory: no return, dealloc, store of the buffer itself, call, or op
@@ -44,6 +64,11 @@ bool staysLocal(Value buf) {
         return false; // the buffer itself is stored somewhere
       // Returned, yielded out of a region, passed to a call, freed already
       // or turned into a pointer: it may live on.
+      if (auto addr = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(user)) {
+        if (!onlyTested(addr.getResult()))
+          return false;
+        continue;
+      }
       if (user->hasTrait<OpTrait::ReturnLike>() ||
           isa<RegionBranchTerminatorOpInterface, CallOpInterface,
               memref::DeallocOp, memref::ExtractAlignedPointerAsIndexOp>(user))
