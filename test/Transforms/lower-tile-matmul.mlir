@@ -239,3 +239,20 @@ func.func @pv_bf16_dv40(%pt: memref<?x?xf32, strided<[64, 1]>>,
         memref<64xf32>
   return
 }
+
+// Without alpha, acc is loaded as it is: no rescale multiply.
+// CHECK-LABEL: func.func @pv_no_alpha(
+// CHECK:         scf.for
+// CHECK-NOT:       arith.mulf
+// CHECK-COUNT-4:   vector.transfer_read {{.*}} : memref<64x64xf32>, vector<16xf32>
+// CHECK-NOT:       arith.mulf
+// CHECK:           scf.for {{.*}} -> (vector<16xf32>
+// CHECK-COUNT-16:    vector.fma
+// CHECK-NOT:     arith.mulf
+// CHECK:         return
+func.func @pv_no_alpha(%pt: memref<16x64xf32>, %v: memref<16x64xf32>,
+                       %acc: memref<64x64xf32>) {
+  attn.tile_pv %pt, %v, %acc
+      : memref<16x64xf32>, memref<16x64xf32>, memref<64x64xf32>
+  return
+}

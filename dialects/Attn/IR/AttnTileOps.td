@@ -120,18 +120,23 @@ def Attn_TilePVOp : Attn_Op<"tile_pv"> {
   let description = [{
     `acc[i, :] = alpha[i] * acc[i, :] + sum_j pt[j, i] * v[j, :]` for
     `i < dim(pt, 1)`, `j < dim(pt, 0)` (`v` has at least that many rows).
+    Without `alpha`, `acc` is accumulated as it is (no rescale: linear
+    attention's state and chunk products).
 
     ```mlir
     attn.tile_pv %pt, %v, %acc, %alpha
         : memref<?x?xf32, strided<[64, 1]>>, memref<?x64xf32>,
           memref<64x64xf32>, memref<64xf32>
+    attn.tile_pv %pt, %v, %acc : memref<16x64xf32>, memref<16x64xf32>,
+                                 memref<64x64xf32>
     ```
   }];
   let arguments = (ins Attn_F32TileMemRef:$pt, Attn_TileMemRef:$v,
-                   Attn_F32TileMemRef:$acc, Attn_F32VecMemRef:$alpha);
+                   Attn_F32TileMemRef:$acc,
+                   Optional<Attn_F32VecMemRef>:$alpha);
   let assemblyFormat = [{
-    $pt `,` $v `,` $acc `,` $alpha attr-dict `:` type($pt) `,` type($v) `,`
-    type($acc) `,` type($alpha)
+    $pt `,` $v `,` $acc (`,` $alpha^)? attr-dict `:` type($pt) `,` type($v)
+    `,` type($acc) (`,` type($alpha)^)?
   }];
   let hasVerifier = 1;
 }

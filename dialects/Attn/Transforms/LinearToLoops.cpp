@@ -255,18 +255,43 @@ LogicalResult Lowering::run() {
         memref::AllocOp::create(b, loc, MemRefType::get(shape, f32t)));
     return buffers.back();
   };
-  // The state, the chunk's features (phi(Q)^T [M, C], phi(K) [C, M]), its
-  // values, scores, output rows and denominators.
+  // The state S [M, Dv] and z [M], the chunk's features (phi(Q) [C, M],
+  // phi(K) [C, M]), its values, output rows and denominators.
+  //
+  // Causal chunks stack the two products of a query chunk into one:
+  //   O_c = [phi(Q_c) | tril(scores)] [S ; V_c],
+  // so S and V_c are the rows [0, M) and [M, M + C) of one buffer `sv`,
+  // phi(Q_c)^T and the masked scores (keys x queries) those of `pt`
+  // [M + C, C], and z is followed by C ones in `zz` (the denominators are
+  // then pt^T zz). One micro-kernel call with M + C steps instead of two.
   const int64_t C = kChunk;
-  Value S = scratch({M, Dv}), z = scratch({M}), row = scratch({D}),
-        phiQ = scratch({C, M}), phiK = scratch({C, M}), vc = scratch({C, Dv}),
-        acc = scratch({C, Dv}), den = scratch({C}),
-        ones = scratch({std::max(C, M)});
-  // phi(Q_c)^T for the score product (its micro-kernel reads query vectors)
-  // and the scores, causal only.
-  Value phiQt = causal ? scratch({M, C}) : Value();
-  Value st = causal ? scratch({C, C}) : Value();
-  linalg::FillOp::create(b, loc, ValueRange{f32(1.0f)}, ValueRange{ones});
+  const int64_t stacked = causal ? M + C : M;
+  Value sv = scratch({stacked, Dv}), zz = scratch({stacked}),
+        row = scratch({D}), phiQ = scratch({C, M}), phiK = scratch({C, M}),
+        acc = scratch({C, Dv}), den = scratch({C});
+  Value pt = causal ? scratch({stacked, C}) : Value();
+  // Rows [first, first + n) of a 2-D buffer (the buffer itself if all).
+  auto rows = [&](Value buf, int64_t first, int64_t n) -> Value {
+    auto type = cast<MemRefType>(buf.getType());
+    if (first == 0 && n == type.getDimSize(0))
+      return buf;
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(first),
+                                         b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(n),
+                                       b.getIndexAttr(type.getDimSize(1))};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    return memref::SubViewOp::create(b, loc, buf, offsets, sizes, strides);
+  };
+  Value S = rows(sv, 0, M), vc = causal ? rows(sv, M, C) : scratch({C, Dv});
+  Value phiQt = causal ? rows(pt, 0, M) : Value();
+  Value st = causal ? rows(pt, M, C) : Value();
+  Value z = causal ? memref::SubViewOp::create(
+                         b, loc, zz, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+                         ArrayRef<OpFoldResult>{b.getIndexAttr(M)},
+                         ArrayRef<OpFoldResult>{b.getIndexAttr(1)})
+                   : zz;
+  if (causal)
+    linalg::FillOp::create(b, loc, ValueRange{f32(1.0f)}, ValueRange{zz});
   linalg::FillOp::create(b, loc, ValueRange{f32(0.0f)}, ValueRange{S});
   linalg::FillOp::create(b, loc, ValueRange{f32(0.0f)}, ValueRange{z});
 
@@ -341,8 +366,6 @@ LogicalResult Lowering::run() {
     return memref::SubViewOp::create(b, loc, cast<MemRefType>(type), buf,
                                      offsets, sizes, strides);
   };
-  Value onesC = subview(ones, {b.getIndexAttr(0)}, {b.getIndexAttr(C)});
-  Value onesM = subview(ones, {b.getIndexAttr(0)}, {b.getIndexAttr(M)});
   auto zeroF = [&](Value buf) {
     linalg::FillOp::create(b, loc, ValueRange{f32(0.0f)}, ValueRange{buf});
   };
@@ -367,6 +390,25 @@ LogicalResult Lowering::run() {
       vecs.push_back(vec);
     }
     return vecs;
+  };
+  // Rows of Q, K and V are read once, a chunk at a time, from memory too
+  // large to stay in cache: the hardware prefetchers did not keep ahead
+  // of these short row streams (perf put a third of causal elu+1's time
+  // at L = 16384 on the rows' first loads). Staging row `at` of a chunk
+  // also prefetches row min(at + kPrefetchRows, end - 1) into L1, a line
+  // at a time; at < end, so the row exists.
+  constexpr int64_t kPrefetchRows = 2 * kChunk;
+  auto prefetchAhead = [&](Value x, Value head, Value at, Value end,
+                           int64_t n) {
+    Value ahead = m.min(m.add(at, m.c(kPrefetchRows)), m.sub(end, m.c(1)));
+    auto elem = cast<MemRefType>(x.getType()).getElementType();
+    int64_t perLine = std::max<int64_t>(1, 512 / elem.getIntOrFloatBitWidth());
+    m.loop(m.c(0), m.c(n), m.c(perLine), {}, [&](Value d, ValueRange) {
+      memref::PrefetchOp::create(b, loc, x, indexAt(bi, head, ahead, d),
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+      return SmallVector<Value>{};
+    });
   };
   // Elementwise maps on whole rows of 16-lane vectors; the others (and
   // rows that are no multiple of 16) feature by feature.
@@ -399,6 +441,8 @@ LogicalResult Lowering::run() {
       ifThen(
           m.andI(m.le(m.c(0), j), m.lt(j, end)),
           [&] {
+            prefetchAhead(k, kvh, j, end, D);
+            prefetchAhead(v, kvh, j, end, Dv);
             stagePhi(k, kvh, j, phiK, r, /*isQuery=*/false);
             if (Dv % 16 == 0) {
               for (auto [c, vec] : llvm::enumerate(loadVectors(v, kvh, j, Dv)))
@@ -421,7 +465,7 @@ LogicalResult Lowering::run() {
   // S += phi(K_c)^T V_c and z += column sums of phi(K_c), on the micro-kernel.
   auto vec16 = VectorType::get({16}, f32t);
   auto addChunk = [&] {
-    TilePVOp::create(b, loc, phiK, vc, S, onesM);
+    TilePVOp::create(b, loc, phiK, vc, S, /*alpha=*/Value());
     if (M % 16 == 0) { // z in registers, 16 features at a time
       m.loop(m.c(0), m.c(M), m.c(16), {}, [&](Value f, ValueRange) {
         Value zf = vector::LoadOp::create(b, loc, vec16, z, ValueRange{f});
@@ -460,7 +504,10 @@ LogicalResult Lowering::run() {
     forRange(m.c(0), m.c(C), [&](Value i) {
       ifThen(
           m.lt(m.add(qs, i), Lq),
-          [&] { stagePhi(q, hi, m.add(qs, i), phiQ, i, /*isQuery=*/true); },
+          [&] {
+            prefetchAhead(q, hi, m.add(qs, i), Lq, D);
+            stagePhi(q, hi, m.add(qs, i), phiQ, i, /*isQuery=*/true);
+          },
           [&] { fillRow(phiQ, i, M, f32(0.0f)); });
     });
     zeroF(acc);
@@ -500,64 +547,82 @@ LogicalResult Lowering::run() {
         });
       }
       TileQKOp::create(b, loc, phiQt, phiK, st, b.getF64FloatAttr(1.0));
-      // Key r is visible to queries i >= r: st[r] keeps those lanes, and
-      // den sums the kept scores over keys (C = 16 queries, one vector).
+      // Key r is visible to queries i >= r: st[r] keeps those lanes (C = 16
+      // queries, one vector).
       static_assert(kChunk == 16, "the mask covers a chunk in one vector");
       Value lanes = vector::StepOp::create(
           b, loc, VectorType::get({16}, b.getIndexType()));
-      Value rowSums = loop(
-          m.c(0), m.c(C),
-          {arith::ConstantOp::create(b, loc,
-                                     DenseElementsAttr::get(vec16, 0.0f))},
-          [&](Value r, ValueRange sum) {
-            Value x = vector::LoadOp::create(b, loc, vec16, st, ValueRange{r, m.c(0)});
-            Value seen = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::sle,
-                vector::BroadcastOp::create(b, loc, lanes.getType(), r), lanes);
-            x = arith::SelectOp::create(
-                b, loc, seen, x,
-                arith::ConstantOp::create(b, loc,
-                                          DenseElementsAttr::get(vec16, 0.0f)));
-            vector::StoreOp::create(b, loc, x, st, ValueRange{r, m.c(0)});
-            return SmallVector<Value>{arith::AddFOp::create(b, loc, sum[0], x)};
-          })[0];
-      vector::StoreOp::create(b, loc, rowSums, den, ValueRange{m.c(0)});
-      TilePVOp::create(b, loc, st, vc, acc, onesC);
+      Value zeros =
+          arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec16, 0.0f));
+      forRange(m.c(0), m.c(C), [&](Value r) {
+        Value x = vector::LoadOp::create(b, loc, vec16, st, ValueRange{r, m.c(0)});
+        Value seen = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sle,
+            vector::BroadcastOp::create(b, loc, lanes.getType(), r), lanes);
+        x = arith::SelectOp::create(b, loc, seen, x, zeros);
+        vector::StoreOp::create(b, loc, x, st, ValueRange{r, m.c(0)});
+      });
+      // den = pt^T zz = phi(Q_c) z + the kept scores' sums, the queries as
+      // lanes, in four partial sums (one chain would wait on each FMA).
+      auto denStep = [&](Value k, Value sum) -> Value {
+        Value w = vector::BroadcastOp::create(
+            b, loc, vec16, memref::LoadOp::create(b, loc, zz, k));
+        return math::FmaOp::create(
+            b, loc, w, vector::LoadOp::create(b, loc, vec16, pt, ValueRange{k, m.c(0)}),
+            sum);
+      };
+      const int64_t main4 = stacked - stacked % 4;
+      SmallVector<Value> parts = m.loop(
+          m.c(0), m.c(main4), m.c(4), SmallVector<Value>(4, zeros),
+          [&](Value k, ValueRange sums) {
+            SmallVector<Value> next;
+            for (int64_t u = 0; u < 4; ++u)
+              next.push_back(denStep(m.add(k, m.c(u)), sums[u]));
+            return next;
+          });
+      for (int64_t k = main4; k < stacked; ++k)
+        parts[0] = denStep(m.c(k), parts[0]);
+      Value denV = arith::AddFOp::create(
+          b, loc, arith::AddFOp::create(b, loc, parts[0], parts[1]),
+          arith::AddFOp::create(b, loc, parts[2], parts[3]));
+      vector::StoreOp::create(b, loc, denV, den, ValueRange{m.c(0)});
+      TilePVOp::create(b, loc, pt, sv, acc, /*alpha=*/Value());
+    } else {
+      // den = phi(Q_c) z, then O_c += phi(Q_c) S on the micro-kernel (it
+      // reads phi(Q_c)^T element by element: a transposed view will do).
+      forRange(m.c(0), m.c(C), [&](Value i) {
+        Value start = memref::LoadOp::create(b, loc, den, i);
+        Value dot;
+        if (M % 16 == 0) { // 16 lanes at a time, then across the lanes
+          auto vec = VectorType::get({16}, f32t);
+          Value sum = arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(vec, 0.0f));
+          for (int64_t f = 0; f < M; f += 16)
+            sum = math::FmaOp::create(
+                b, loc,
+                vector::LoadOp::create(b, loc, vec, phiQ, ValueRange{i, m.c(f)}),
+                vector::LoadOp::create(b, loc, vec, z, ValueRange{m.c(f)}), sum);
+          dot = arith::AddFOp::create(
+              b, loc, start,
+              vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                          sum));
+        } else {
+          dot = loop(m.c(0), m.c(M), {start},
+                     [&](Value f, ValueRange sum) -> SmallVector<Value> {
+                       Value p = memref::LoadOp::create(b, loc, phiQ,
+                                                        ValueRange{i, f});
+                       Value zf = memref::LoadOp::create(b, loc, z, f);
+                       return {math::FmaOp::create(b, loc, p, zf, sum[0])};
+                     })[0];
+        }
+        memref::StoreOp::create(b, loc, dot, den, i);
+      });
+      Value phiQT = memref::TransposeOp::create(
+          b, loc, phiQ,
+          AffineMapAttr::get(AffineMap::getPermutationMap(
+              ArrayRef<unsigned>{1, 0}, b.getContext())));
+      TilePVOp::create(b, loc, phiQT, S, acc, /*alpha=*/Value());
     }
-    // den += phi(Q_c) z, then O_c += phi(Q_c) S on the micro-kernel (it
-    // reads phi(Q_c)^T element by element: a transposed view will do).
-    forRange(m.c(0), m.c(C), [&](Value i) {
-      Value start = memref::LoadOp::create(b, loc, den, i);
-      Value dot;
-      if (M % 16 == 0) { // 16 lanes at a time, then across the lanes
-        auto vec = VectorType::get({16}, f32t);
-        Value sum = arith::ConstantOp::create(
-            b, loc, DenseElementsAttr::get(vec, 0.0f));
-        for (int64_t f = 0; f < M; f += 16)
-          sum = math::FmaOp::create(
-              b, loc,
-              vector::LoadOp::create(b, loc, vec, phiQ, ValueRange{i, m.c(f)}),
-              vector::LoadOp::create(b, loc, vec, z, ValueRange{m.c(f)}), sum);
-        dot = arith::AddFOp::create(
-            b, loc, start,
-            vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                        sum));
-      } else {
-        dot = loop(m.c(0), m.c(M), {start},
-                   [&](Value f, ValueRange sum) -> SmallVector<Value> {
-                     Value p = memref::LoadOp::create(b, loc, phiQ,
-                                                      ValueRange{i, f});
-                     Value zf = memref::LoadOp::create(b, loc, z, f);
-                     return {math::FmaOp::create(b, loc, p, zf, sum[0])};
-                   })[0];
-      }
-      memref::StoreOp::create(b, loc, dot, den, i);
-    });
-    Value phiQT = memref::TransposeOp::create(
-        b, loc, phiQ,
-        AffineMapAttr::get(AffineMap::getPermutationMap(
-            ArrayRef<unsigned>{1, 0}, b.getContext())));
-    TilePVOp::create(b, loc, phiQT, S, acc, onesC);
     // o = acc / (den + eps); no visible key and eps = 0 would be 0/0: 0.
     forRange(m.c(0), m.min(m.c(C), m.sub(Lq, qs)), [&](Value i) {
       Value d = arith::AddFOp::create(

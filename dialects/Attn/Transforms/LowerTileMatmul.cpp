@@ -149,15 +149,15 @@ void KernelBuilder::lowerPV(TilePVOp op) {
     for (int64_t c0 = 0; c0 < Dv; c0 += width * vectors) {
       int64_t nv = std::min(vectors, (Dv - c0 + width - 1) / width);
       auto inBounds = [&](int64_t c) { return c0 + (c + 1) * width <= Dv; };
-      // acc = alpha * acc, loaded once per group.
+      // acc (times alpha when given), loaded once per group.
       SmallVector<Value> init;
       for (int64_t r = 0; r < nq; ++r) {
-        Value a = splatElem(alpha, ValueRange{add(i0, r)});
-        for (int64_t c = 0; c < nv; ++c)
-          init.push_back(arith::MulFOp::create(
-              b, loc, a,
-              loadVec(acc, ValueRange{add(i0, r), idx(c0 + c * width)},
-                      inBounds(c))));
+        Value a = alpha ? splatElem(alpha, ValueRange{add(i0, r)}) : Value();
+        for (int64_t c = 0; c < nv; ++c) {
+          Value x = loadVec(acc, ValueRange{add(i0, r), idx(c0 + c * width)},
+                            inBounds(c));
+          init.push_back(a ? arith::MulFOp::create(b, loc, a, x) : x);
+        }
       }
       // acc[i0 + r, c0 + c W] += sum_j pt[j, i0 + r] * v[j, c0 + c W]
       auto red = scf::ForOp::create(

@@ -251,6 +251,16 @@ func.func @tile_pv_f32(%pt: memref<?x?xf32, strided<[64, 1]>>,
   return
 }
 
+// Without alpha: acc += pt^T v (linear attention's products).
+// CHECK-LABEL: func.func @tile_pv_no_alpha(
+// CHECK:         attn.tile_pv %{{.+}}, %{{.+}}, %{{.+}} : memref<16x64xf32>, memref<16x64xf32>, memref<64x64xf32>{{$}}
+func.func @tile_pv_no_alpha(%pt: memref<16x64xf32>, %v: memref<16x64xf32>,
+                            %acc: memref<64x64xf32>) {
+  attn.tile_pv %pt, %v, %acc
+      : memref<16x64xf32>, memref<16x64xf32>, memref<64x64xf32>
+  return
+}
+
 // f32 probabilities times a bf16 strided value view, Dv = 128.
 // CHECK-LABEL: func.func @tile_pv_bf16_strided(
 // CHECK-SAME:      %[[PT:[a-zA-Z0-9_]+]]: memref<64x32xf32>, %[[V:[a-zA-Z0-9_]+]]: memref<64x128xbf16, strided<[?, 1], offset: ?>>, %[[ACC:[a-zA-Z0-9_]+]]: memref<32x128xf32>, %[[ALPHA:[a-zA-Z0-9_]+]]: memref<32xf32>)
