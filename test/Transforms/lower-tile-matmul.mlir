@@ -137,6 +137,24 @@ func.func @qk_bf16(%qt: memref<64x32xbf16>,
   return
 }
 
+// A static 16 x 16 score tile (linear attention's chunk) is one vector
+// wide: the block takes 4 x 4 = 16 key rows of one vector each instead of
+// 4 x 4 vectors, so that 16 accumulators stay in flight.
+// CHECK-LABEL: func.func @qk_narrow(
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             %{{.+}}:16 = scf.for {{.*}} -> (vector<16xf32>,
+// CHECK-COUNT-1:       vector.transfer_read
+// CHECK-COUNT-16:      vector.fma
+// CHECK-NEXT:          scf.yield
+// CHECK-COUNT-16:    vector.transfer_write
+func.func @qk_narrow(%qt: memref<64x16xf32>, %k: memref<16x64xf32>,
+                     %st: memref<16x16xf32>) {
+  attn.tile_qk %qt, %k, %st {scale = 1.0 : f64}
+      : memref<64x16xf32>, memref<16x64xf32>, memref<16x16xf32>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // tile_pv
 //===----------------------------------------------------------------------===//

@@ -90,11 +90,17 @@ void KernelBuilder::lowerQK(TileQKOp op) {
                   f32Vec(), b.getF32FloatAttr(op.getScale().convertToDouble())));
   // A static score tile narrower than the span (a small chunk of linear
   // attention) takes only the vectors it has: the others would be masked
-  // loads and wasted FMAs.
+  // loads and wasted FMAs. It takes more key rows instead, so that as many
+  // accumulators stay in flight (4 x 1 of them left the FMA pipes half
+  // idle behind each FMA's latency).
   const int64_t stCols = op.getSt().getType().getDimSize(1);
-  if (!ShapedType::isDynamic(stCols))
-    vectors = std::max<int64_t>(
-        1, std::min(vectors, (stCols + width - 1) / width));
+  if (!ShapedType::isDynamic(stCols)) {
+    int64_t fit = std::max<int64_t>(1, (stCols + width - 1) / width);
+    if (fit < vectors) {
+      rows = rows * vectors / fit;
+      vectors = fit;
+    }
+  }
   const int64_t span = width * vectors;
   // qt reads stay inside its columns when they are a multiple of the span.
   const bool qtInBounds = !ShapedType::isDynamic(qtCols) && qtCols % span == 0;
