@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: lit (check-attn), the GoogleTest unit tests (ctest), the
-# random differential tester's quick mode (fixed seed), then lit and ctest
+# random differential tester's quick mode (fixed seed), the Python
+# package's pytest suite (a venv with PyTorch from PyPI), then lit and ctest
 # again on the sanitizer build (ASan + UBSan, asserts on; build-san/), and
 # each libFuzzer target for 20 s on its corpus (scripts/fuzz.sh, fixed
 # seed). Installs, configures and builds first as needed.
@@ -15,6 +16,18 @@ ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
 echo "== difftest (quick: 60 random specs vs the fp64 reference, fixed seed)"
 python3 "$(dirname "${BASH_SOURCE[0]}")/difftest.py" --cases 60 --seed 1 \
   --bin "$BUILD_DIR/bin" --out "$BUILD_DIR/difftest-failures"
+
+echo "== python package (PyTorch bridge): pytest in a fresh virtual environment"
+# PyPI's torch (its Linux wheel is the CUDA build, ~5 GB with its NVIDIA
+# libraries; about a minute to install here) and pytest, in a venv under
+# the build folder; the attn package itself is reinstalled every time.
+PY_VENV="$BUILD_DIR/python-venv"
+[ -x "$PY_VENV/bin/python" ] || python3 -m venv "$PY_VENV"
+"$PY_VENV/bin/python" -c "import torch, pytest" 2>/dev/null ||
+  "$PY_VENV/bin/pip" install -q torch pytest
+ATTN_LIBRARY="$BUILD_DIR/lib/libattn_c.so" \
+  "$PY_VENV/bin/pip" install -q --force-reinstall --no-deps "$ATTN_ROOT/python"
+(cd "$ATTN_ROOT/python/tests" && "$PY_VENV/bin/python" -m pytest -q -p no:cacheprovider)
 
 if [ "${ATTN_SKIP_SANITIZE:-0}" != 1 ]; then
   SAN_DIR="${ATTN_SAN_BUILD_DIR:-$ATTN_ROOT/build-san}"

@@ -1,0 +1,238 @@
+"""attn.attention and attn.linear_attention on torch tensors, as
+torch.library custom ops (with fake implementations, so torch.compile keeps
+them in its graph). A spec is built from the call (static heads and head
+dims, dynamic batch and lengths), compiled once per spec and device type,
+and run on the caller's tensors without copies."""
+import threading
+from typing import List, Optional, Tuple
+
+import torch
+
+from . import _kernel
+from . import _lib as L
+
+_ELEMENT = {torch.float32: L.F32, torch.float16: L.F16, torch.bfloat16: L.BF16}
+_LAYOUT = {"bhsd": 0, "bshd": 1}
+_CAUSAL = {"none": 0, "bottom_right": 1, "top_left": 2}
+_FEATURE_MAP = {"elu_plus_one": 0, "relu": 1, "favor_plus": 2, "softmax": 3}
+
+_cache = {}
+_cache_lock = threading.Lock()
+
+
+def _kernel_for(spec, device):
+    key = (type(spec).__name__, bytes(spec), torch.device(device).type)
+    with _cache_lock:
+        kernel = _cache.get(key)
+    if kernel is None:
+        kernel = _kernel.compile_spec(spec, device)
+        with _cache_lock:
+            kernel = _cache.setdefault(key, kernel)
+    return kernel
+
+
+def _choice(table, value, what):
+    if value not in table:
+        raise L.AttnError(f"attn: {what} {value!r} is not one of "
+                          + ", ".join(repr(k) for k in table))
+    return table[value]
+
+
+def _dims(q, k, v, layout):
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if t.dim() != 4:
+            raise L.AttnError(f"attn: {name} has {t.dim()} dims, not 4 "
+                              f"({layout.upper()})")
+    heads, length = (1, 2) if layout == "bhsd" else (2, 1)
+    d = L.Dims()
+    d.batch = d.q_len = d.kv_len = L.DYNAMIC
+    d.q_heads, d.kv_heads = q.shape[heads], k.shape[heads]
+    d.head_dim, d.value_dim = q.shape[3], v.shape[3]
+    return d, heads, length
+
+
+def _element(q):
+    if q.dtype not in _ELEMENT:
+        raise L.AttnError(f"attn: q has dtype {q.dtype}; attn takes float32, "
+                          "float16 and bfloat16")
+    return _ELEMENT[q.dtype]
+
+
+def _broadcast(t, full):
+    """Dims of a [B, H, Lq, Lk] operand that are 1 where the full size is
+    not (batch and heads: any 1)."""
+    return [int(t.dim() == 4 and t.shape[i] == 1 and (i < 2 or full[i] != 1))
+            for i in range(4)]
+
+
+def attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
+                   global_tokens, causal, window, scale, return_lse, layout):
+    """The AttentionSpec struct of a call and its kernel arguments in
+    order."""
+    spec = L.AttentionSpec()
+    spec.layout = _choice(_LAYOUT, layout, "layout")
+    spec.dims, heads, length = _dims(q, k, v, layout)
+    spec.element_type = _element(q)
+    spec.causal = _choice(_CAUSAL, causal, "causal")
+    if scale is not None:
+        spec.has_scale, spec.scale = 1, scale
+    if window is not None:
+        if len(window) != 2:
+            raise L.AttnError(f"attn: window {list(window)} is not "
+                              "(left, right)")
+        spec.has_window = 1
+        spec.window_left, spec.window_right = window
+    full = (q.shape[0], q.shape[heads], q.shape[length], k.shape[length])
+    args = [q, k, v]
+    if bias is not None:
+        spec.has_bias = 1
+        spec.bias_broadcast[:] = _broadcast(bias, full)
+        args.append(bias)
+    if mask is not None:
+        spec.has_mask = 1
+        spec.mask_broadcast[:] = _broadcast(mask, full)
+        args.append(mask)
+    if kv_lengths is not None:
+        spec.key_padding = 1
+        args.append(kv_lengths)
+    if (doc_q is None) != (doc_k is None):
+        raise L.AttnError("attn: documents need both doc_q and doc_k")
+    if doc_q is not None:
+        spec.documents = 1
+        args += [doc_q, doc_k]
+    if global_tokens is not None:
+        spec.global_tokens = 1
+        args.append(global_tokens)
+    spec.return_lse = int(return_lse)
+    return spec, args
+
+
+@torch.library.custom_op("attn::attention", mutates_args=())
+def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+               bias: Optional[torch.Tensor], mask: Optional[torch.Tensor],
+               kv_lengths: Optional[torch.Tensor],
+               doc_q: Optional[torch.Tensor], doc_k: Optional[torch.Tensor],
+               global_tokens: Optional[torch.Tensor], causal: str,
+               window: Optional[List[int]], scale: Optional[float],
+               return_lse: bool, layout: str
+               ) -> Tuple[torch.Tensor, torch.Tensor]:
+    spec, args = attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
+                                global_tokens, causal, window, scale,
+                                return_lse, layout)
+    results = _kernel_for(spec, q.device)(*args)
+    if return_lse:
+        return results
+    return results, q.new_empty((0,), dtype=torch.float32)
+
+
+@_attention.register_fake
+def _attention_fake(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
+                    global_tokens, causal, window, scale, return_lse, layout):
+    o = q.new_empty(q.shape[:3] + (v.shape[3],))
+    if layout == "bhsd":
+        lse_shape = q.shape[:3]
+    else:
+        lse_shape = (q.shape[0], q.shape[2], q.shape[1])
+    lse = q.new_empty(lse_shape if return_lse else (0,), dtype=torch.float32)
+    return o, lse
+
+
+def _no_backward(ctx, *grads):
+    raise NotImplementedError("attn: the backward pass is not implemented "
+                              "yet (forward only)")
+
+
+def _keep_nothing(ctx, inputs, output):
+    pass
+
+
+_attention.register_autograd(_no_backward, setup_context=_keep_nothing)
+
+
+def attention(q, k, v, *, causal=False, window=None, kv_lengths=None,
+              documents=None, global_tokens=None, mask=None, bias=None,
+              scale=None, return_lse=False, layout="bhsd"):
+    """Softmax attention, softmax(scale q k^T + bias, masked) v.
+
+    q [B, Hq, Lq, D], k [B, Hkv, Lk, D], v [B, Hkv, Lk, Dv] (layout "bhsd",
+    or [B, L, H, D] with "bshd"); Hq a multiple of Hkv (GQA/MQA). causal:
+    False, True or "bottom_right" (the last query sees the last key, as
+    FlashAttention), or "top_left" (as SDPA's is_causal). window: (left,
+    right) keys around the aligned diagonal. kv_lengths: int32 [B];
+    documents: (doc_q [B, Lq], doc_k [B, Lk]) int32; global_tokens: bool
+    [B, L] (with a window); mask: bool [B|1, H|1, Lq, Lk], True = keep;
+    bias: additive, same shape rules. Returns o [like q with Dv], and the
+    log-sum-exp [B, Hq, Lq] (float32) too with return_lse.
+    """
+    if causal is True:
+        causal = "bottom_right"
+    elif causal is False or causal is None:
+        causal = "none"
+    doc_q, doc_k = documents if documents is not None else (None, None)
+    o, lse = torch.ops.attn.attention(
+        q, k, v, bias, mask, kv_lengths, doc_q, doc_k, global_tokens, causal,
+        list(window) if window is not None else None,
+        float(scale) if scale is not None else None, bool(return_lse), layout)
+    return (o, lse) if return_lse else o
+
+
+def linear_attention_spec(q, k, v, projection, feature_map, causal, eps,
+                          kernel_eps, local_heads, local_window, layout):
+    """The LinearAttentionSpec struct of a call and its kernel arguments."""
+    spec = L.LinearAttentionSpec()
+    spec.layout = _choice(_LAYOUT, layout, "layout")
+    spec.dims, _, _ = _dims(q, k, v, layout)
+    spec.element_type = _element(q)
+    spec.feature_map = _choice(_FEATURE_MAP, feature_map, "feature_map")
+    spec.causal = int(causal)
+    args = [q, k, v]
+    if projection is not None:
+        if projection.dim() != 2:
+            raise L.AttnError(f"attn: the projection has {projection.dim()} "
+                              "dims, not 2 ([m, D])")
+        spec.num_random_features = projection.shape[0]
+        args.append(projection)
+    if eps is not None:
+        spec.has_eps, spec.eps = 1, eps
+    if kernel_eps is not None:
+        spec.has_kernel_eps, spec.kernel_eps = 1, kernel_eps
+    spec.local_heads, spec.local_window = local_heads, local_window
+    return spec, args
+
+
+@torch.library.custom_op("attn::linear_attention", mutates_args=())
+def _linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                      projection: Optional[torch.Tensor], feature_map: str,
+                      causal: bool, eps: Optional[float],
+                      kernel_eps: Optional[float], local_heads: int,
+                      local_window: int, layout: str) -> torch.Tensor:
+    spec, args = linear_attention_spec(q, k, v, projection, feature_map,
+                                       causal, eps, kernel_eps, local_heads,
+                                       local_window, layout)
+    return _kernel_for(spec, q.device)(*args)
+
+
+@_linear_attention.register_fake
+def _linear_attention_fake(q, k, v, projection, feature_map, causal, eps,
+                           kernel_eps, local_heads, local_window, layout):
+    return q.new_empty(q.shape[:3] + (v.shape[3],))
+
+
+_linear_attention.register_autograd(_no_backward, setup_context=_keep_nothing)
+
+
+def linear_attention(q, k, v, *, feature_map="elu_plus_one", projection=None,
+                     causal=False, eps=None, kernel_eps=None, local_heads=0,
+                     local_window=0, layout="bhsd"):
+    """Linear attention, phi(q) (sum phi(k)^T v) / (phi(q) sum phi(k) + eps).
+
+    feature_map: "elu_plus_one", "relu", "favor_plus" (Performer; needs
+    projection [m, D], e.g. orthogonal random features) or "softmax".
+    local_heads / local_window: Performer's mixed heads (the first
+    local_heads query heads use causal sliding-window softmax attention).
+    """
+    return torch.ops.attn.linear_attention(
+        q, k, v, projection, feature_map, bool(causal),
+        float(eps) if eps is not None else None,
+        float(kernel_eps) if kernel_eps is not None else None,
+        int(local_heads), int(local_window), layout)

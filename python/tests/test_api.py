@@ -1,0 +1,57 @@
+"""Errors, written specs, torch.compile and the Kernel object."""
+import pathlib
+
+import pytest
+import torch
+
+import attn
+from attn.reference import reference_linear_attention
+from conftest import close
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_bad_calls_raise_with_the_verifiers_message(rand):
+    q, k, v = rand(1, 4, 8, 64), rand(1, 4, 8, 64), rand(1, 4, 8, 64)
+    with pytest.raises(attn.AttnError, match=r"shape \[1, 4, 8, 32\]"):
+        attn.attention(q, k[..., :32], v)
+    with pytest.raises(attn.AttnError, match="dtype torch.float64"):
+        attn.attention(q.double(), k.double(), v.double())
+    with pytest.raises(attn.AttnError, match="causal 'diagonal'"):
+        attn.attention(q, k, v, causal="diagonal")
+    with pytest.raises(attn.AttnError, match="3 dims"):
+        attn.attention(q[0], k, v)
+    with pytest.raises(attn.AttnError, match="divisible|multiple|group"):
+        attn.attention(q, rand(1, 3, 8, 64), rand(1, 3, 8, 64))
+    with pytest.raises(attn.AttnError, match="window"):
+        attn.attention(q, k, v, global_tokens=torch.ones(1, 8, dtype=torch.bool))
+
+
+def test_backward_is_not_implemented_yet(rand):
+    q = rand(1, 2, 8, 16).requires_grad_()
+    o = attn.attention(q, rand(1, 2, 8, 16), rand(1, 2, 8, 16))
+    with pytest.raises(NotImplementedError, match="backward"):
+        o.sum().backward()
+
+
+def test_compile_a_written_spec_and_run_into_poisoned_results(rand):
+    kernel = attn.compile((EXAMPLES / "linear_elu.mlir").read_text())
+    q, k, v = rand(2, 8, 77, 64), rand(2, 8, 77, 64), rand(2, 8, 77, 64)
+    out = torch.full((2, 8, 77, 64), float("nan"))
+    kernel.run([q, k, v], [out])
+    close(out, reference_linear_attention(q, k, v, causal=True), torch.float32)
+    with pytest.raises(attn.AttnError, match="expected 3 arguments|3 arguments|argument"):
+        kernel(q, k)
+    with pytest.raises(attn.AttnError):
+        attn.compile("func.func @f() { return }")
+
+
+def test_torch_compile_keeps_the_op_in_one_graph(rand):
+    q, k, v = rand(2, 4, 40, 32), rand(2, 4, 40, 32), rand(2, 4, 40, 32)
+
+    def layer(q, k, v):
+        o = attn.attention(q * 2, k, v, causal=True)
+        return attn.linear_attention(o, k, v) + 1
+
+    compiled = torch.compile(layer, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(q, k, v), layer(q, k, v))
