@@ -170,6 +170,16 @@ int32_t attn_reference_linear_attention(const attn_linear_attention_spec *spec,
                                         int32_t num_args, double *out,
                                         int64_t out_capacity, char **error);
 
+/* attn_kernel_run with the tensors packed into one int64 array, for
+ * callers where building structs costs more than the call (ctypes): per
+ * tensor, arguments first, then results:
+ *   data, memory, dtype, rank, shape[rank], strides[rank]
+ * num_words bounds the reads. Returns 0 on success. */
+int32_t attn_kernel_run_packed(attn_kernel *kernel, const int64_t *words,
+                               int64_t num_words, int32_t num_args,
+                               int32_t num_results, void *stream,
+                               char **error);
+
 #ifdef __cplusplus
 }
 #endif

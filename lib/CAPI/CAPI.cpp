@@ -296,6 +296,41 @@ refTensors(const attn_ref_tensor *ts, int32_t n) {
   return out;
 }
 
+/// The tensors of attn_kernel_run_packed's word array.
+llvm::Expected<std::vector<attn::TensorRef>>
+unpack(const int64_t *words, int64_t numWords, int64_t count) {
+  if (count < 0 || numWords < 0 || (numWords > 0 && !words))
+    return llvm::createStringError("bad packed tensor array");
+  std::vector<attn::TensorRef> out(count);
+  int64_t at = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    auto bad = [&](const char *why) {
+      return llvm::createStringError("packed tensor %lld: %s", (long long)i,
+                                     why);
+    };
+    if (numWords - at < 4)
+      return bad("the array ends early");
+    int64_t memory = words[at + 1], dtype = words[at + 2],
+            rank = words[at + 3];
+    if (rank < 0 || rank > kMaxRank)
+      return bad("rank out of range [0, 16]");
+    if (numWords - at - 4 < 2 * rank)
+      return bad("the array ends early");
+    if (dtype < ATTN_F32 || dtype > ATTN_BOOL)
+      return bad("unknown dtype");
+    if (memory != ATTN_HOST && memory != ATTN_DEVICE)
+      return bad("memory is neither host (0) nor device (1)");
+    attn::TensorRef &t = out[i];
+    t.data = reinterpret_cast<void *>(static_cast<intptr_t>(words[at]));
+    t.memory = memory == ATTN_DEVICE ? attn::Memory::Device : attn::Memory::Host;
+    t.dtype = static_cast<attn::DType>(dtype);
+    t.shape.assign(words + at + 4, words + at + 4 + rank);
+    t.strides.assign(words + at + 4 + rank, words + at + 4 + 2 * rank);
+    at += 4 + 2 * rank;
+  }
+  return out;
+}
+
 /// Takes the next operand if `present`.
 std::optional<attn::RefTensor> next(std::vector<attn::RefTensor> &ops,
                                     size_t &at, bool present) {
@@ -435,6 +470,29 @@ int32_t attn_kernel_run(attn_kernel *k, const attn_tensor *args,
   if (failed(out.takeError(), error))
     return 1;
   return failed(k->kernel->run(*in, *out, stream), error) ? 1 : 0;
+}
+
+int32_t attn_kernel_run_packed(attn_kernel *k, const int64_t *words,
+                               int64_t numWords, int32_t numArgs,
+                               int32_t numResults, void *stream,
+                               char **error) {
+  if (!k) {
+    setError(error, "the kernel is a null pointer");
+    return 1;
+  }
+  if (numArgs < 0 || numResults < 0) {
+    setError(error, "negative tensor counts");
+    return 1;
+  }
+  auto all = unpack(words, numWords, int64_t(numArgs) + numResults);
+  if (failed(all.takeError(), error))
+    return 1;
+  llvm::ArrayRef<attn::TensorRef> tensors = *all;
+  return failed(k->kernel->run(tensors.take_front(numArgs),
+                               tensors.drop_front(numArgs), stream),
+                error)
+             ? 1
+             : 0;
 }
 
 int32_t attn_reference_attention(const attn_attention_spec *s,

@@ -130,6 +130,8 @@ _sig("attn_kernel_run", _c.c_int32, _c.c_void_p, _c.POINTER(Tensor),
      _c.c_int32, _c.POINTER(Tensor), _c.c_int32, _c.c_void_p,
      _c.POINTER(_c.c_void_p))
 
+_sig("attn_kernel_run_packed", _c.c_int32, _c.c_void_p, _c.c_void_p,
+     _c.c_int64, _c.c_int32, _c.c_int32, _c.c_void_p, _c.POINTER(_c.c_void_p))
 _sig("attn_reference_attention", _c.c_int32, _c.POINTER(AttentionSpec),
      _c.POINTER(RefTensor), _c.c_int32, _c.POINTER(_c.c_double), _c.c_int64,
      _c.POINTER(_c.c_double), _c.c_int64, _c.POINTER(_c.c_void_p))

@@ -107,8 +107,7 @@ def attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
     return spec, args
 
 
-@torch.library.custom_op("attn::attention", mutates_args=())
-def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+def _attention_impl(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                bias: Optional[torch.Tensor], mask: Optional[torch.Tensor],
                kv_lengths: Optional[torch.Tensor],
                doc_q: Optional[torch.Tensor], doc_k: Optional[torch.Tensor],
@@ -119,10 +118,17 @@ def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     spec, args = attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
                                 global_tokens, causal, window, scale,
                                 return_lse, layout)
-    results = _kernel_for(spec, q.device)(*args)
-    if return_lse:
-        return results
-    return results, q.new_empty((0,), dtype=torch.float32)
+    # The results' shapes are the fake implementation's; the kernel checks
+    # every operand before it runs.
+    o, lse = _attention_fake(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
+                             global_tokens, causal, window, scale, return_lse,
+                             layout)
+    _kernel_for(spec, q.device).run(args, [o, lse] if return_lse else [o])
+    return o, lse
+
+
+_attention = torch.library.custom_op("attn::attention",
+                                     mutates_args=())(_attention_impl)
 
 
 @_attention.register_fake
@@ -144,6 +150,16 @@ def _no_backward(ctx, *grads):
 
 def _keep_nothing(ctx, inputs, output):
     pass
+
+
+def _eager(*tensors):
+    """Whether a call may skip PyTorch's dispatcher (~15 us a call): not
+    while torch.compile traces, and not when autograd must record the op
+    (its backward is the one that says it is not implemented)."""
+    if torch.compiler.is_compiling():
+        return False
+    return not (torch.is_grad_enabled() and
+                any(t is not None and t.requires_grad for t in tensors))
 
 
 _attention.register_autograd(_no_backward, setup_context=_keep_nothing)
@@ -169,10 +185,11 @@ def attention(q, k, v, *, causal=False, window=None, kv_lengths=None,
     elif causal is False or causal is None:
         causal = "none"
     doc_q, doc_k = documents if documents is not None else (None, None)
-    o, lse = torch.ops.attn.attention(
-        q, k, v, bias, mask, kv_lengths, doc_q, doc_k, global_tokens, causal,
-        list(window) if window is not None else None,
-        float(scale) if scale is not None else None, bool(return_lse), layout)
+    op = _attention_impl if _eager(q, k, v, bias) else torch.ops.attn.attention
+    o, lse = op(q, k, v, bias, mask, kv_lengths, doc_q, doc_k, global_tokens,
+                causal, list(window) if window is not None else None,
+                float(scale) if scale is not None else None, bool(return_lse),
+                layout)
     return (o, lse) if return_lse else o
 
 
@@ -200,8 +217,7 @@ def linear_attention_spec(q, k, v, projection, feature_map, causal, eps,
     return spec, args
 
 
-@torch.library.custom_op("attn::linear_attention", mutates_args=())
-def _linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+def _linear_attention_impl(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                       projection: Optional[torch.Tensor], feature_map: str,
                       causal: bool, eps: Optional[float],
                       kernel_eps: Optional[float], local_heads: int,
@@ -209,7 +225,14 @@ def _linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     spec, args = linear_attention_spec(q, k, v, projection, feature_map,
                                        causal, eps, kernel_eps, local_heads,
                                        local_window, layout)
-    return _kernel_for(spec, q.device)(*args)
+    o = _linear_attention_fake(q, k, v, projection, feature_map, causal, eps,
+                               kernel_eps, local_heads, local_window, layout)
+    _kernel_for(spec, q.device).run(args, [o])
+    return o
+
+
+_linear_attention = torch.library.custom_op(
+    "attn::linear_attention", mutates_args=())(_linear_attention_impl)
 
 
 @_linear_attention.register_fake
@@ -231,7 +254,9 @@ def linear_attention(q, k, v, *, feature_map="elu_plus_one", projection=None,
     local_heads / local_window: Performer's mixed heads (the first
     local_heads query heads use causal sliding-window softmax attention).
     """
-    return torch.ops.attn.linear_attention(
+    op = (_linear_attention_impl if _eager(q, k, v, projection)
+          else torch.ops.attn.linear_attention)
+    return op(
         q, k, v, projection, feature_map, bool(causal),
         float(eps) if eps is not None else None,
         float(kernel_eps) if kernel_eps is not None else None,
