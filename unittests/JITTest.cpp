@@ -5,9 +5,13 @@
 
 #include "gtest/gtest.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <cmath>
+#include <cstdlib>
 
 using namespace attn;
 
@@ -49,6 +53,107 @@ TEST(JIT, SameSpecCompilesOnceAndServesEverySize) {
   serial.parallel = false;
   ASSERT_TRUE(static_cast<bool>(jit.compile(kCausalSpec, Target::CPU, serial)));
   EXPECT_EQ(jit.numCompilations(), 2); // options are part of the key
+}
+
+/// Sets ATTN_CACHE_DIR for a test, restores it after.
+struct CacheDirScope {
+  std::string old;
+  bool had;
+  explicit CacheDirScope(const std::string &dir) {
+    const char *o = std::getenv("ATTN_CACHE_DIR");
+    had = o != nullptr;
+    old = o ? o : "";
+    setenv("ATTN_CACHE_DIR", dir.c_str(), 1);
+  }
+  ~CacheDirScope() {
+    if (had)
+      setenv("ATTN_CACHE_DIR", old.c_str(), 1);
+    else
+      unsetenv("ATTN_CACHE_DIR");
+  }
+};
+
+/// The cache entries in `dir`.
+std::vector<std::string> entries(const std::string &dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec))
+    out.push_back(it->path());
+  return out;
+}
+
+/// Runs the causal spec at L = 70 and returns the output.
+std::vector<double> runCausal(Kernel &k) {
+  HostTensor q(DType::F32, {1, 2, 70, 32}), o(DType::F32, {1, 2, 70, 32});
+  for (int64_t e = 0; e < q.numElements(); ++e)
+    q.set(e, std::sin(0.37 * e));
+  o.poison();
+  EXPECT_EQ(errorOf(k.run({q.ref(), q.ref(), q.ref()}, {o.ref()})),
+            "<no error>");
+  std::vector<double> out;
+  for (int64_t e = 0; e < o.numElements(); ++e)
+    out.push_back(o.get(e));
+  return out;
+}
+
+TEST(JIT, DiskCacheServesTheNextProcess) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-cache-test", dir));
+  CacheDirScope scope{std::string(dir)};
+  std::vector<double> compiled;
+  {
+    JIT first; // a process that compiles and stores the kernel
+    auto k = first.compile(kCausalSpec, Target::CPU);
+    ASSERT_TRUE(static_cast<bool>(k)) << errorOf(k.takeError());
+    compiled = runCausal(**k);
+    EXPECT_EQ(first.numDiskCacheHits(), 0);
+  }
+  std::vector<std::string> stored = entries(std::string(dir));
+  ASSERT_EQ(stored.size(), 1u);
+  {
+    JIT second; // the next one loads it
+    auto k = second.compile(kCausalSpec, Target::CPU);
+    ASSERT_TRUE(static_cast<bool>(k)) << errorOf(k.takeError());
+    EXPECT_EQ(second.numDiskCacheHits(), 1);
+    EXPECT_EQ(runCausal(**k), compiled);
+    // Other options are another entry.
+    CompileOptions serial;
+    serial.parallel = false;
+    ASSERT_TRUE(static_cast<bool>(second.compile(kCausalSpec, Target::CPU,
+                                                 serial)));
+    EXPECT_EQ(second.numDiskCacheHits(), 1);
+    EXPECT_EQ(entries(std::string(dir)).size(), 2u);
+  }
+  {
+    // A torn entry is a miss: compiled again and replaced.
+    std::error_code ec;
+    llvm::raw_fd_ostream torn(stored[0], ec);
+    ASSERT_FALSE(ec);
+    torn << "not an object file";
+  }
+  {
+    JIT third;
+    auto k = third.compile(kCausalSpec, Target::CPU);
+    ASSERT_TRUE(static_cast<bool>(k)) << errorOf(k.takeError());
+    EXPECT_EQ(third.numDiskCacheHits(), 0);
+    EXPECT_EQ(runCausal(**k), compiled);
+  }
+  {
+    JIT fourth;
+    ASSERT_TRUE(static_cast<bool>(fourth.compile(kCausalSpec, Target::CPU)));
+    EXPECT_EQ(fourth.numDiskCacheHits(), 1);
+  }
+  llvm::sys::fs::remove_directories(dir);
+}
+
+TEST(JIT, DiskCacheCanBeTurnedOff) {
+  CacheDirScope scope("off");
+  JIT jit;
+  ASSERT_TRUE(static_cast<bool>(jit.compile(kCausalSpec, Target::CPU)));
+  JIT again;
+  ASSERT_TRUE(static_cast<bool>(again.compile(kCausalSpec, Target::CPU)));
+  EXPECT_EQ(again.numDiskCacheHits(), 0);
 }
 
 TEST(JIT, CPUTargetIsAnOptionThatMustRunHere) {

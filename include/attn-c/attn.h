@@ -112,6 +112,10 @@ attn_jit *attn_jit_create(void);
 void attn_jit_destroy(attn_jit *jit);
 /* How many compilations ran (cache misses). */
 int64_t attn_jit_num_compilations(const attn_jit *jit);
+/* How many of those loaded CPU code an earlier process left in the disk
+ * cache ($ATTN_CACHE_DIR, else $XDG_CACHE_HOME/attn or ~/.cache/attn;
+ * ATTN_CACHE_DIR=off disables it). */
+int64_t attn_jit_num_disk_cache_hits(const attn_jit *jit);
 
 /* target: "cpu" or "cuda"; cpu_name: an LLVM CPU for the cpu target
  * (NULL or "": the host). func_name: NULL or "" for the only function. */

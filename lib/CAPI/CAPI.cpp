@@ -367,6 +367,10 @@ int64_t attn_jit_num_compilations(const attn_jit *jit) {
   return jit ? jit->jit.numCompilations() : 0;
 }
 
+int64_t attn_jit_num_disk_cache_hits(const attn_jit *jit) {
+  return jit ? jit->jit.numDiskCacheHits() : 0;
+}
+
 attn_kernel *attn_jit_compile(attn_jit *jit, const char *mlirText,
                               const char *funcName, const char *targetName,
                               const char *cpuName, char **error) {

@@ -18,6 +18,7 @@
 
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/Passes.h"
+#include "DiskCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -35,7 +36,13 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h"
+#include "llvm/ExecutionEngine/SectionMemoryManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -46,6 +53,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <dlfcn.h>
+#include <unistd.h>
 #include <cstring>
 #include <optional>
 #include <mutex>
@@ -186,19 +194,23 @@ private:
 /// A CPU kernel: the lowered function in an ExecutionEngine.
 class CPUKernel final : public CheckedKernel {
 public:
+  /// Code held by `engine` (compiled here) or by `loaded` (an object from
+  /// the disk cache); `entry` lives in it.
   CPUKernel(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> spec,
             std::string name, std::vector<ArgType> args,
             std::vector<ArgType> results,
-            std::unique_ptr<ExecutionEngine> engine, void (*entry)(void **))
+            std::unique_ptr<ExecutionEngine> engine,
+            std::unique_ptr<llvm::orc::LLJIT> loaded, void (*entry)(void **))
       : CheckedKernel(std::move(ctx), std::move(spec), std::move(name),
                       std::move(args), std::move(results)),
-        engine(std::move(engine)), entry(entry) {}
+        engine(std::move(engine)), loaded(std::move(loaded)), entry(entry) {}
 
 private:
   llvm::Error launch(llvm::ArrayRef<TensorRef> given,
                      llvm::ArrayRef<TensorRef> outs, void *stream) override;
 
   std::unique_ptr<ExecutionEngine> engine;
+  std::unique_ptr<llvm::orc::LLJIT> loaded;
   /// The packed C-interface entry point, resolved (compiled) up front.
   void (*entry)(void **);
 };
@@ -992,12 +1004,106 @@ cpuFeatures(llvm::orc::JITTargetMachineBuilder &builder, llvm::StringRef cpu) {
 }
 #endif
 
-/// Lowers the spec with attn-cpu-pipeline and JIT-compiles it.
+#if ATTN_CPU_JIT
+/// The symbols compiled CPU kernels call into this process for: copies
+/// between strided buffers (e.g. the head slices of mixed heads) lower to a
+/// call of MLIR's runtime support library; the kernel's allocations come
+/// from the kernel heap (KernelHeap.h: large results and scratch reuse
+/// mapped pages across calls).
+llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner interner) {
+  llvm::orc::SymbolMap symbols;
+  auto bind = [&](const char *name, auto *fn) {
+    symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                               llvm::JITSymbolFlags::Exported};
+  };
+  bind("memrefCopy", &memrefCopy);
+  bind("_mlir_memref_to_llvm_alloc", &jit::kernelMalloc);
+  bind("_mlir_memref_to_llvm_free", &jit::kernelFree);
+  return symbols;
+}
+
+/// The packed entry point of a kernel in the object code (MLIR's
+/// ExecutionEngine names it `_mlir_` + the C-interface name).
+std::string packedEntryName(llvm::StringRef name) {
+  return "_mlir__mlir_ciface_" + name.str();
+}
+
+/// A kernel from an object file of the disk cache, linked as the
+/// ExecutionEngine links the ones it compiles (RuntimeDyld, this process's
+/// symbols, the runtime symbols above); null if it does not link.
+std::unique_ptr<llvm::orc::LLJIT>
+linkCachedObject(llvm::orc::JITTargetMachineBuilder tmBuilder,
+                 std::unique_ptr<llvm::MemoryBuffer> object,
+                 llvm::StringRef name, void (**entry)(void **)) {
+  auto jit =
+      llvm::orc::LLJITBuilder()
+          .setJITTargetMachineBuilder(std::move(tmBuilder))
+          .setObjectLinkingLayerCreator([](llvm::orc::ExecutionSession &es)
+                                            -> llvm::Expected<std::unique_ptr<
+                                                llvm::orc::ObjectLayer>> {
+            return std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(
+                es, [](const llvm::MemoryBuffer &) {
+                  return std::make_unique<llvm::SectionMemoryManager>();
+                });
+          })
+          .create();
+  if (!jit) {
+    llvm::consumeError(jit.takeError());
+    return nullptr;
+  }
+  llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!process) {
+    llvm::consumeError(process.takeError());
+    return nullptr;
+  }
+  main.addGenerator(std::move(*process));
+  llvm::orc::MangleAndInterner interner((*jit)->getExecutionSession(),
+                                        (*jit)->getDataLayout());
+  if (llvm::Error e = main.define(
+          llvm::orc::absoluteSymbols(runtimeSymbols(interner)))) {
+    llvm::consumeError(std::move(e));
+    return nullptr;
+  }
+  if (llvm::Error e = (*jit)->addObjectFile(std::move(object))) {
+    llvm::consumeError(std::move(e));
+    return nullptr;
+  }
+  auto addr = (*jit)->lookup(packedEntryName(name));
+  if (!addr) {
+    llvm::consumeError(addr.takeError());
+    return nullptr;
+  }
+  *entry = addr->toPtr<void (*)(void **)>();
+  return std::move(*jit);
+}
+
+/// The object code `engine` compiled (it was created with object dumping
+/// on), read back through the file it can write it to; empty on failure.
+std::string compiledObject(ExecutionEngine &engine) {
+  llvm::SmallString<128> path;
+  int fd = -1;
+  if (llvm::sys::fs::createTemporaryFile("attn-kernel", "o", fd, path))
+    return {};
+  ::close(fd);
+  llvm::scope_exit removeFile([&] { llvm::sys::fs::remove(path); });
+  engine.dumpToObjectFile(path);
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  return buffer ? (*buffer)->getBuffer().str() : std::string();
+}
+#endif // ATTN_CPU_JIT
+
+/// Lowers the spec with attn-cpu-pipeline and JIT-compiles it, or loads
+/// what an earlier process compiled for the same `cacheKey` from the disk
+/// cache (DiskCache.h).
 llvm::Expected<std::shared_ptr<Kernel>>
 compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
            OwningOpRef<ModuleOp> spec, const std::string &name,
            std::vector<ArgType> argTypes, std::vector<ArgType> resultTypes,
-           const CompileOptions &options) {
+           const CompileOptions &options, llvm::StringRef cacheKey,
+           bool &fromDisk) {
   // Lower to the LLVM dialect.
 #if ATTN_CPU_JIT
   auto fn = cast<func::FuncOp>(module->lookupSymbol(name));
@@ -1017,6 +1123,29 @@ compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   auto features = cpuFeatures(*tmBuilder, options.cpu);
   if (!features)
     return features.takeError();
+  if (options.parallel)
+    if (llvm::Error e = loadOpenMPRuntime())
+      return std::move(e);
+
+  // The disk cache's key adds what the code was generated for.
+  std::optional<std::string> cacheDir = jit::diskCacheDir();
+  std::string diskKey = (cacheKey + "|" + tmBuilder->getTargetTriple().str() +
+                         "|" + tmBuilder->getCPU() + "|" +
+                         tmBuilder->getFeatures().getString() + "|" +
+                         *features)
+                            .str();
+  if (cacheDir)
+    if (auto object = jit::diskCacheLoad(*cacheDir, diskKey)) {
+      void (*entry)(void **) = nullptr;
+      if (auto linked =
+              linkCachedObject(*tmBuilder, std::move(object), name, &entry)) {
+        fromDisk = true;
+        return std::make_shared<CPUKernel>(
+            std::move(ctx), std::move(spec), name, std::move(argTypes),
+            std::move(resultTypes), nullptr, std::move(linked), entry);
+      }
+      // An entry that does not link is compiled again and replaced.
+    }
 
   DiagnosticCapture diags(ctx.get());
   PassManager pm(ctx.get());
@@ -1047,36 +1176,25 @@ compileCPU(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
   engineOptions.enableGDBNotificationListener = false;
   engineOptions.enablePerfNotificationListener =
       std::getenv("ATTN_JIT_PERF") != nullptr;
-  if (options.parallel)
-    if (llvm::Error e = loadOpenMPRuntime())
-      return std::move(e);
+  engineOptions.enableObjectDump = cacheDir.has_value();
   auto engine =
       ExecutionEngine::create(*module, engineOptions, std::move(*engineTM));
   if (!engine)
     return engine.takeError();
-  // Copies between strided buffers (e.g. the head slices of mixed heads)
-  // lower to a call of MLIR's runtime support library; the kernel's
-  // allocations come from the kernel heap (KernelHeap.h: large results and
-  // scratch reuse mapped pages across calls).
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    auto bind = [&](const char *name, auto *fn) {
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
-                                 llvm::JITSymbolFlags::Exported};
-    };
-    bind("memrefCopy", &memrefCopy);
-    bind("_mlir_memref_to_llvm_alloc", &jit::kernelMalloc);
-    bind("_mlir_memref_to_llvm_free", &jit::kernelFree);
-    return symbols;
-  });
+  (*engine)->registerSymbols(runtimeSymbols);
   auto entry = (*engine)->lookupPacked("_mlir_ciface_" + name);
   if (!entry)
     return entry.takeError();
+  if (cacheDir) {
+    std::string object = compiledObject(**engine);
+    if (!object.empty())
+      jit::diskCacheStore(*cacheDir, diskKey, object);
+  }
 
   return std::make_shared<CPUKernel>(std::move(ctx), std::move(spec), name,
                                      std::move(argTypes),
                                      std::move(resultTypes),
-                                     std::move(*engine), *entry);
+                                     std::move(*engine), nullptr, *entry);
 #else
   return fail("target cpu is not built into this static bundle (its "
               "ExecutionEngine needs libMLIR.so); use the normal build");
@@ -1090,6 +1208,7 @@ struct JIT::Impl {
   std::mutex mutex;
   llvm::StringMap<std::shared_ptr<Kernel>> cache;
   int64_t compilations = 0;
+  int64_t diskHits = 0;
 };
 
 JIT::JIT() : impl(std::make_unique<Impl>()) {
@@ -1107,6 +1226,11 @@ JIT::~JIT() = default;
 int64_t JIT::numCompilations() const {
   std::lock_guard<std::mutex> lock(impl->mutex);
   return impl->compilations;
+}
+
+int64_t JIT::numDiskCacheHits() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->diskHits;
 }
 
 namespace {
@@ -1234,6 +1358,7 @@ JIT::compile(llvm::StringRef mlirText, Target target,
       typesOf(fn.getResultTypes(), {{"output"}, {"lse"}});
   OwningOpRef<ModuleOp> specCopy = module->clone();
 
+  bool fromDisk = false;
   auto kernel =
       target == Target::CUDA
           ? compileCUDA(std::move(ctx), std::move(module), std::move(specCopy),
@@ -1241,11 +1366,12 @@ JIT::compile(llvm::StringRef mlirText, Target target,
                         options)
           : compileCPU(std::move(ctx), std::move(module), std::move(specCopy),
                        name, std::move(argTypes), std::move(resultTypes),
-                       options);
+                       options, key, fromDisk);
   if (!kernel)
     return kernel.takeError();
   std::lock_guard<std::mutex> lock(impl->mutex);
   ++impl->compilations;
+  impl->diskHits += fromDisk;
   impl->cache[key] = *kernel;
   return *kernel;
 }

@@ -8,7 +8,7 @@ it once (per spec and device type) with attn's MLIR pipelines and run it on
 the tensors in place; attn.compile takes a spec written in the attn dialect.
 Forward only: backward raises NotImplementedError.
 """
-from ._kernel import Kernel, num_compilations
+from ._kernel import Kernel, num_compilations, num_disk_cache_hits
 from ._kernel import compile_text as _compile_text
 from ._lib import AttnError
 from .ops import attention, linear_attention
@@ -23,4 +23,4 @@ def compile(spec_text, device="cpu", func_name=None, cpu=None):
 
 
 __all__ = ["AttnError", "Kernel", "attention", "compile", "linear_attention",
-           "num_compilations"]
+           "num_compilations", "num_disk_cache_hits"]

@@ -45,6 +45,12 @@ def num_compilations():
     return L.lib.attn_jit_num_compilations(jit())
 
 
+def num_disk_cache_hits():
+    """How many of those an earlier process had compiled (the CPU target's
+    disk cache: $ATTN_CACHE_DIR, else ~/.cache/attn; "off" disables it)."""
+    return L.lib.attn_jit_num_disk_cache_hits(jit())
+
+
 class _Described:
     """attn_tensor structs for some tensors, with the arrays they point to
     kept alive."""

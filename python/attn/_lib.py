@@ -107,6 +107,7 @@ _sig("attn_string_free", None, _c.c_void_p)
 _sig("attn_jit_create", _c.c_void_p)
 _sig("attn_jit_destroy", None, _c.c_void_p)
 _sig("attn_jit_num_compilations", _c.c_int64, _c.c_void_p)
+_sig("attn_jit_num_disk_cache_hits", _c.c_int64, _c.c_void_p)
 _sig("attn_jit_compile", _c.c_void_p, _c.c_void_p, _c.c_char_p, _c.c_char_p,
      _c.c_char_p, _c.c_char_p, _c.POINTER(_c.c_void_p))
 _sig("attn_jit_compile_attention", _c.c_void_p, _c.c_void_p,

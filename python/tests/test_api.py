@@ -55,3 +55,46 @@ def test_torch_compile_keeps_the_op_in_one_graph(rand):
 
     compiled = torch.compile(layer, fullgraph=True, backend="aot_eager")
     torch.testing.assert_close(compiled(q, k, v), layer(q, k, v))
+
+
+def _in_new_process(code, cache_dir):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, ATTN_CACHE_DIR=str(cache_dir))
+    return subprocess.Popen([sys.executable, "-c", code], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+_SECOND_PROCESS = """
+import time, torch, attn
+q = torch.randn(1, 3, 50, 48)
+t = time.perf_counter()
+o = attn.attention(q, q, q, causal=True, scale=0.31)
+ms = (time.perf_counter() - t) * 1e3
+ref = attn.reference.reference_attention(q, q, q, causal=True, scale=0.31)
+assert (o.double() - ref).abs().max() < 1e-4
+print(attn.num_compilations(), attn.num_disk_cache_hits(), ms)
+"""
+
+
+def test_disk_cache_serves_a_second_process(tmp_path):
+    import attn.reference  # noqa: F401 (the subprocess imports it too)
+    # Two processes compiling the same spec at once: both work, and one
+    # entry is left whole.
+    runs = [_in_new_process(_SECOND_PROCESS.replace("import time",
+                                                    "import attn.reference, time"),
+                            tmp_path) for _ in range(2)]
+    for p in runs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    assert len(list(tmp_path.glob("*.o"))) == 1
+    # The next process loads it instead of compiling.
+    p = _in_new_process(_SECOND_PROCESS.replace("import time",
+                                                "import attn.reference, time"),
+                        tmp_path)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    compiled, hits, ms = out.split()
+    assert (int(compiled), int(hits)) == (1, 1)
