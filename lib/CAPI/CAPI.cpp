@@ -99,10 +99,11 @@ attn::Broadcast broadcast(const uint8_t (&dims)[4]) {
   return b;
 }
 
-llvm::Expected<attn::AttentionSpec> toSpec(const attn_attention_spec *s) {
+/// The fields both spec structs have: dims, element type, layout.
+template <typename Spec, typename CSpec>
+llvm::Error fillCommon(Spec &spec, const CSpec *s) {
   if (!s)
     return llvm::createStringError("the spec is a null pointer");
-  attn::AttentionSpec spec;
   spec.dims = dims(s->dims);
   auto elem = elementType(s->element_type);
   if (!elem)
@@ -112,6 +113,13 @@ llvm::Expected<attn::AttentionSpec> toSpec(const attn_attention_spec *s) {
   if (!lay)
     return lay.takeError();
   spec.layout = *lay;
+  return llvm::Error::success();
+}
+
+llvm::Expected<attn::AttentionSpec> toSpec(const attn_attention_spec *s) {
+  attn::AttentionSpec spec;
+  if (llvm::Error e = fillCommon(spec, s))
+    return std::move(e);
   switch (s->causal) {
   case ATTN_CAUSAL_NONE:
     spec.causal = attn::Causal::None;
@@ -144,18 +152,9 @@ llvm::Expected<attn::AttentionSpec> toSpec(const attn_attention_spec *s) {
 
 llvm::Expected<attn::LinearAttentionSpec>
 toSpec(const attn_linear_attention_spec *s) {
-  if (!s)
-    return llvm::createStringError("the spec is a null pointer");
   attn::LinearAttentionSpec spec;
-  spec.dims = dims(s->dims);
-  auto elem = elementType(s->element_type);
-  if (!elem)
-    return elem.takeError();
-  spec.elementType = *elem;
-  auto lay = layout(s->layout);
-  if (!lay)
-    return lay.takeError();
-  spec.layout = *lay;
+  if (llvm::Error e = fillCommon(spec, s))
+    return std::move(e);
   switch (s->feature_map) {
   case ATTN_ELU_PLUS_ONE:
     spec.featureMap = attn::FeatureMap::EluPlusOne;
