@@ -23,8 +23,8 @@ echo "== python package (PyTorch bridge): pytest in a fresh virtual environment"
 # the build folder; the attn package itself is reinstalled every time.
 PY_VENV="$BUILD_DIR/python-venv"
 [ -x "$PY_VENV/bin/python" ] || python3 -m venv "$PY_VENV"
-"$PY_VENV/bin/python" -c "import torch, pytest" 2>/dev/null ||
-  "$PY_VENV/bin/pip" install -q torch pytest
+"$PY_VENV/bin/python" -c "import torch, numpy, pytest" 2>/dev/null ||
+  "$PY_VENV/bin/pip" install -q torch numpy pytest
 ATTN_LIBRARY="$BUILD_DIR/lib/libattn_c.so" \
   "$PY_VENV/bin/pip" install -q --force-reinstall --no-deps "$ATTN_ROOT/python"
 (cd "$ATTN_ROOT/python/tests" && "$PY_VENV/bin/python" -m pytest -q -p no:cacheprovider)
