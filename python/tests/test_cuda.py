@@ -1,0 +1,58 @@
+"""The same calls on CUDA tensors (skipped without a GPU): the kernels take
+device pointers and run on the current stream."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+import attn
+from attn.reference import reference_attention, reference_linear_attention
+from conftest import close
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
+                                reason="no CUDA device")
+
+
+def cuda(*tensors):
+    return [t.cuda() for t in tensors]
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention(rand, dtype, causal):
+    q, k, v = (rand(2, 8, 1000, 128, dtype=dtype), rand(2, 2, 1000, 128, dtype=dtype),
+               rand(2, 2, 1000, 128, dtype=dtype))
+    out = attn.attention(*cuda(q, k, v), causal=causal)
+    assert out.is_cuda
+    close(out.cpu(), reference_attention(q, k, v, causal=causal), dtype)
+
+
+def test_window_mask_and_lse(rand):
+    q, k, v = (rand(1, 4, 333, 64, dtype=torch.bfloat16) for _ in range(3))
+    o, lse = attn.attention(*cuda(q, k, v), window=(63, 0), return_lse=True)
+    ref, ref_lse = reference_attention(q, k, v, window=(63, 0), return_lse=True)
+    close(o.cpu(), ref, torch.bfloat16)
+    assert (lse.cpu().double() - ref_lse).abs().max() < 1e-2
+
+
+def test_linear_attention(rand):
+    q, k, v = (rand(2, 4, 4097, 64, dtype=torch.bfloat16) for _ in range(3))
+    for causal in (False, True):
+        out = attn.linear_attention(*cuda(q, k, v), causal=causal)
+        close(out.cpu(), reference_linear_attention(q, k, v, causal=causal),
+              torch.bfloat16)
+
+
+def test_runs_on_the_current_stream(rand):
+    q, k, v = cuda(*(rand(2, 8, 512, 64, dtype=torch.bfloat16) for _ in range(3)))
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        out = attn.attention(q, k, v, causal=True)
+    stream.synchronize()
+    ref = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert (out - ref).abs().max().item() < 2e-2
+
+
+def test_mixed_devices_are_an_error(rand):
+    q = rand(1, 2, 8, 64)
+    with pytest.raises(attn.AttnError, match="different devices"):
+        attn.attention(q.cuda(), q, q)
