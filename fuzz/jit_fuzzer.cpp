@@ -463,6 +463,9 @@ Operand makeOperand(FuzzedDataProvider &in, const ArgType &decl,
 } // namespace
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
+  // Every input compiles in this process: kernels on disk would only fill
+  // the cache folder (and skip the compile paths on the next run).
+  setenv("ATTN_CACHE_DIR", "off", /*overwrite=*/1);
   jit = new JIT();
   verbose = std::getenv("ATTN_FUZZ_JIT_VERBOSE") != nullptr;
   if (const char *skip = std::getenv("ATTN_FUZZ_JIT_SKIP")) {
