@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds a self-contained bundle for a GPU host without LLVM/MLIR: attn-run
-# and the unit tests, statically linked against MLIR/LLVM (they need only
+# Builds a self-contained bundle for a GPU host without LLVM/MLIR: attn-run,
+# the unit tests and libattn_c.so (for python/attn), statically linked against MLIR/LLVM (they need only
 # libc, libstdc++, libz, libzstd and, at run time, libcuda.so.1), stripped,
 # in bundle/ (git-ignored). scripts/gpu-run.sh runs them there.
 set -euo pipefail
@@ -19,12 +19,14 @@ if [ ! -f "$static/build.ninja" ]; then
     -DLLVM_USE_LINKER=lld -DATTN_LINK_MLIR_DYLIB=OFF \
     $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-ninja -C "$static" -j "$(nproc)" attn-run attn-unittests
+ninja -C "$static" -j "$(nproc)" attn-run attn-unittests AttnCAPI
 # Stripped and xz-compressed (about 40 MB for both) so that the bundle
 # travels within a 64 MB working-tree limit; gpu-run.sh unpacks it.
 rm -rf "$root/bundle"
 mkdir -p "$root/bundle"
-for t in bin/attn-run unittests/attn-unittests; do
+# libattn_c.so is the Python package's library (CUDA target only):
+# ATTN_LIBRARY=<unpacked>/libattn_c.so python -m pytest python/tests.
+for t in bin/attn-run unittests/attn-unittests lib/libattn_c.so; do
   name=$(basename "$t")
   strip -o "$static/$name.stripped" "$static/$t"
   xz -T0 -6 -c "$static/$name.stripped" > "$root/bundle/$name.xz"
