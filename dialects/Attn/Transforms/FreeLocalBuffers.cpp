@@ -62,16 +62,17 @@ bool staysLocal(Value buf) {
       if (auto store = dyn_cast<memref::StoreOp>(user);
           store && store.getValueToStore() == v)
         return false; // the buffer itself is stored somewhere
-      // Returned, yielded out of a region, passed to a call, freed already
-      // or turned into a pointer: it may live on.
+      // Its address taken for anything but a test: it may live on.
       if (auto addr = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(user)) {
         if (!onlyTested(addr.getResult()))
           return false;
         continue;
       }
+      // Returned, yielded out of a region, passed to a call or freed
+      // already: it may live on.
       if (user->hasTrait<OpTrait::ReturnLike>() ||
           isa<RegionBranchTerminatorOpInterface, CallOpInterface,
-              memref::DeallocOp, memref::ExtractAlignedPointerAsIndexOp>(user))
+              memref::DeallocOp>(user))
         return false;
       auto effects = dyn_cast<MemoryEffectOpInterface>(user);
       if (!effects)

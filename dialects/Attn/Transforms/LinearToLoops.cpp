@@ -12,9 +12,9 @@
 // attn.tile_pv, lowered by attn-lower-tile-matmul), so the state is read and
 // updated once per chunk instead of once per key; a causal chunk's two
 // output products are one stacked tile_pv, [phi(Q_c) | tril(scores)]
-// [S ; V_c]. Rows of Q, K and V are prefetched two chunks ahead. phi (FeatureMapMath) is
-// computed per row into chunk scratch (16 lanes at a time for elementwise
-// maps); FAVOR+'s key stabilizer and the softmax map's key statistics take
+// [S ; V_c]. Rows of Q, K and V are prefetched two chunks ahead. phi
+// (FeatureMapMath) is computed per row into chunk scratch (16 lanes at a
+// time for elementwise maps); FAVOR+'s key stabilizer and the softmax map's key statistics take
 // one extra pass over the keys first. Scratch is on the heap, per
 // (batch, head).
 //
