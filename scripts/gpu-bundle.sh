@@ -19,14 +19,20 @@ if [ ! -f "$static/build.ninja" ]; then
     -DLLVM_USE_LINKER=lld -DATTN_LINK_MLIR_DYLIB=OFF \
     $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-ninja -C "$static" -j "$(nproc)" attn-run attn-unittests AttnCAPI
+# ATTN_BUNDLE_PYTHON=1 adds libattn_c.so (python/attn's library, CUDA
+# target only; ~20 MB compressed, which with the two binaries comes close
+# to the 64 MB a device call can carry).
+targets=(bin/attn-run unittests/attn-unittests)
+[ "${ATTN_BUNDLE_PYTHON:-0}" = 1 ] && targets+=(lib/libattn_c.so)
+ninja -C "$static" -j "$(nproc)" attn-run attn-unittests \
+  $([ "${ATTN_BUNDLE_PYTHON:-0}" = 1 ] && echo AttnCAPI)
 # Stripped and xz-compressed (about 40 MB for both) so that the bundle
 # travels within a 64 MB working-tree limit; gpu-run.sh unpacks it.
 rm -rf "$root/bundle"
 mkdir -p "$root/bundle"
-# libattn_c.so is the Python package's library (CUDA target only):
-# ATTN_LIBRARY=<unpacked>/libattn_c.so python -m pytest python/tests.
-for t in bin/attn-run unittests/attn-unittests lib/libattn_c.so; do
+# On the GPU host: ATTN_LIBRARY=<unpacked>/libattn_c.so python -m pytest
+# python/tests (PYTHONPATH=python).
+for t in "${targets[@]}"; do
   name=$(basename "$t")
   strip -o "$static/$name.stripped" "$static/$t"
   xz -T0 -6 -c "$static/$name.stripped" > "$root/bundle/$name.xz"
