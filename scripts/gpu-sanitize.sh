@@ -11,9 +11,13 @@
 #   ATTN_SANITIZE_CASES=REGEX ...              # only the cases it matches
 #   ATTN_SANITIZE_JOBS=N ...                   # parallel runs (default 8)
 #
-# All three tools over every case take more than one 10-minute device
-# call on an H200 (~50 of the 81 runs in 540 s): run memcheck and synccheck
-# in one call, racecheck (the slowest) in another.
+# Cases of the sm_90a softmax kernel (bf16/f16 softmax attention) run one
+# at a time: with other sanitized processes on the GPU they die with
+# "unspecified launch failure" (0 errors reported) under every tool, and run
+# clean alone (compute-sanitizer 2025.3.1, H200, 2026-11-28). synccheck
+# fails to run them even alone (same failure, 0 errors; memcheck and
+# racecheck pass alone): those runs are reported as "tool cannot run", not
+# as clean, and do not fail the script. The other cases run in parallel.
 #
 # The kernels and the cases that reach them (sizes are small, since the
 # tools slow kernels down 10-100x, but each crosses several tiles):
@@ -85,13 +89,16 @@ cases=(
   "favor_noncausal_bf16|$bs/favor_noncausal_bf16_d64.mlir|--batch 1 --heads 2 --kv-heads 2 --q-len 700 --kv-len 1000"
   "linear_relu_proj_bf16|$ex/linear_relu.mlir|$small"
   "relu_proj_noncausal_f16|$gen/relu_proj_noncausal_f16.mlir|$small"
-  "bshd_favor_f16|$ex/bshd_layout.mlir|$small"
+  "bshd_softmax_f16|$ex/bshd_layout.mlir|$small"
   "softmax_map_noncausal_f16|$ex/linear_softmax.mlir|--batch 1 --heads 2 --kv-heads 2 --q-len 500 --kv-len 1000"
   "softmax_map_causal_bf16|$gen/softmax_map_causal_bf16.mlir|$small"
   "linear_elu_f32_exact|$ex/linear_elu.mlir|$small"
   "performer_favor_f32_exact|$ex/performer_favor.mlir|$small"
   "performer_mixed_heads_f32|$ex/performer_mixed_heads.mlir|$small"
 )
+
+# Cases that reach the sm_90a softmax kernel (see above).
+hopper='^(mha_lse|llama|mistral|longformer|key_padding|documents|alibi|cross_attention|decode_kv_cache|split_kv|mla|full_bf16|bshd_softmax)'
 
 # One run: TOOL NAME SPEC SIZES -> a summary row. The tools slow the device
 # code only; compiling (most of a small case's time) runs beside the others.
@@ -109,11 +116,28 @@ run_one() {
     racecheck) echo "$summary" | grep -q "0 hazards" || ok=NO ;;
     *) echo "$summary" | grep -q " 0 errors" || ok=NO ;;
   esac
-  [ $ok = yes ] || cp "$log" "$out/"
+  if [ $ok = NO ] && [ "$tool" = synccheck ] && [[ "$name" =~ $hopper ]] &&
+     echo "$summary" | grep -q " 0 errors" &&
+     grep -q "unspecified launch failure" "$log"; then
+    ok="tool cannot run"
+  fi
+  [ "$ok" = yes ] || cp "$log" "$out/"
   echo "| $name | $tool | ${summary:-no summary} | exit $rc | $ok |"
 }
 export -f run_one
-export b out logs
+export b out logs hopper
+
+# Every case once without a tool first, all at once, into a disk cache of
+# this run's own: the runs under the tools then load their kernels instead
+# of compiling them (the tools serialize the GPU; compiling needs only CPUs).
+export ATTN_CACHE_DIR="$logs/kernel-cache"
+rm -rf "$ATTN_CACHE_DIR"
+for c in "${cases[@]}"; do
+  IFS='|' read -r name spec sizes <<<"$c"
+  [[ "$name" =~ ${ATTN_SANITIZE_CASES:-.} ]] || continue
+  printf '%s\0%s\0' "$spec" "$sizes"
+done | xargs -0 -n 2 -P 16 bash -c \
+  '"$b/attn-run" "$1" --target cuda $2 >/dev/null 2>&1' _
 
 {
   echo "# compute-sanitizer, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -124,16 +148,25 @@ export b out logs
   echo "| case | tool | summary | attn-run | clean |"
   echo "|---|---|---|---|---|"
 } > "$out/summary.md"
-for tool in "${tools[@]}"; do
-  for c in "${cases[@]}"; do
-    IFS='|' read -r name spec sizes <<<"$c"
-    [[ "$name" =~ ${ATTN_SANITIZE_CASES:-.} ]] || continue
-    printf '%s\0%s\0%s\0%s\0' "$tool" "$name" "$spec" "$sizes"
+# RUNS (serial|parallel): the selected runs of that kind, NUL-separated.
+runs() {
+  for tool in "${tools[@]}"; do
+    for c in "${cases[@]}"; do
+      IFS='|' read -r name spec sizes <<<"$c"
+      [[ "$name" =~ ${ATTN_SANITIZE_CASES:-.} ]] || continue
+      if [[ "$name" =~ $hopper ]]; then kind=serial; else kind=parallel; fi
+      [ "$kind" = "$1" ] || continue
+      printf '%s\0%s\0%s\0%s\0' "$tool" "$name" "$spec" "$sizes"
+    done
   done
-done | xargs -0 -n 4 -P "${ATTN_SANITIZE_JOBS:-8}" bash -c 'run_one "$@"' _ \
+}
+runs parallel | xargs -0 -n 4 -P "${ATTN_SANITIZE_JOBS:-8}" \
+  bash -c 'run_one "$@"' _ | tee -a "$out/summary.md"
+runs serial | xargs -0 -n 4 -P 1 bash -c 'run_one "$@"' _ \
   | tee -a "$out/summary.md"
 if grep -q "| NO |" "$out/summary.md"; then
   echo "== compute-sanitizer: NOT clean (logs in $out)" >&2
   exit 1
 fi
-echo "== compute-sanitizer: clean ($(grep -c '| yes |' "$out/summary.md") runs)"
+echo "== compute-sanitizer: clean ($(grep -c '| yes |' "$out/summary.md") runs;" \
+  "$(grep -c '| tool cannot run |' "$out/summary.md") the tool could not run)"

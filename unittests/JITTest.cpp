@@ -1,5 +1,6 @@
 //===- JITTest.cpp - the C++ JIT API: caching, buffers, errors ------------===//
 
+#include "attn/CUDADriver.h"
 #include "attn/HostTensor.h"
 #include "attn/JIT.h"
 
@@ -97,14 +98,17 @@ std::vector<double> runCausal(Kernel &k) {
   return out;
 }
 
-TEST(JIT, DiskCacheServesTheNextProcess) {
+/// Four "processes" (JIT instances) compiling the causal spec for `target`
+/// with a fresh cache folder: the second loads what the first stored, a
+/// torn entry is a miss that is replaced.
+void checkDiskCacheServesTheNextProcess(Target target) {
   llvm::SmallString<128> dir;
   ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-cache-test", dir));
   CacheDirScope scope{std::string(dir)};
   std::vector<double> compiled;
   {
     JIT first; // a process that compiles and stores the kernel
-    auto k = first.compile(kCausalSpec, Target::CPU);
+    auto k = first.compile(kCausalSpec, target);
     ASSERT_TRUE(static_cast<bool>(k)) << errorOf(k.takeError());
     compiled = runCausal(**k);
     EXPECT_EQ(first.numDiskCacheHits(), 0);
@@ -113,14 +117,14 @@ TEST(JIT, DiskCacheServesTheNextProcess) {
   ASSERT_EQ(stored.size(), 1u);
   {
     JIT second; // the next one loads it
-    auto k = second.compile(kCausalSpec, Target::CPU);
+    auto k = second.compile(kCausalSpec, target);
     ASSERT_TRUE(static_cast<bool>(k)) << errorOf(k.takeError());
     EXPECT_EQ(second.numDiskCacheHits(), 1);
     EXPECT_EQ(runCausal(**k), compiled);
     // Other options are another entry.
     CompileOptions serial;
     serial.parallel = false;
-    ASSERT_TRUE(static_cast<bool>(second.compile(kCausalSpec, Target::CPU,
+    ASSERT_TRUE(static_cast<bool>(second.compile(kCausalSpec, target,
                                                  serial)));
     EXPECT_EQ(second.numDiskCacheHits(), 1);
     EXPECT_EQ(entries(std::string(dir)).size(), 2u);
@@ -134,17 +138,28 @@ TEST(JIT, DiskCacheServesTheNextProcess) {
   }
   {
     JIT third;
-    auto k = third.compile(kCausalSpec, Target::CPU);
+    auto k = third.compile(kCausalSpec, target);
     ASSERT_TRUE(static_cast<bool>(k)) << errorOf(k.takeError());
     EXPECT_EQ(third.numDiskCacheHits(), 0);
     EXPECT_EQ(runCausal(**k), compiled);
   }
   {
     JIT fourth;
-    ASSERT_TRUE(static_cast<bool>(fourth.compile(kCausalSpec, Target::CPU)));
+    ASSERT_TRUE(static_cast<bool>(fourth.compile(kCausalSpec, target)));
     EXPECT_EQ(fourth.numDiskCacheHits(), 1);
   }
   llvm::sys::fs::remove_directories(dir);
+}
+
+TEST(JIT, DiskCacheServesTheNextProcess) {
+  checkDiskCacheServesTheNextProcess(Target::CPU);
+}
+
+// The CUDA entry is the lowered module (host launches and PTX).
+TEST(CUDAJIT, DiskCacheServesTheNextProcess) {
+  if (auto chip = cuda::deviceChip(); !chip)
+    GTEST_SKIP() << llvm::toString(chip.takeError());
+  checkDiskCacheServesTheNextProcess(Target::CUDA);
 }
 
 TEST(JIT, DiskCacheCanBeTurnedOff) {

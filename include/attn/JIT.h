@@ -5,8 +5,9 @@
 // verify, a shape, dtype or stride the kernel cannot take, a null pointer, a
 // target that is not available -- comes back as an llvm::Error. Kernels are
 // cached by (function text with its static/dynamic dims, target, options):
-// a kernel with dynamic B, H and L serves every size. CPU kernels are also
-// kept on disk for the next process (lib/JIT/DiskCache.h).
+// a kernel with dynamic B, H and L serves every size. Compiled kernels are
+// also kept on disk for the next process (lib/JIT/DiskCache.h): CPU object
+// code, and for CUDA the lowered module (host launches and PTX).
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,9 +94,8 @@ public:
 
   /// How many compilations ran (misses of the in-memory cache).
   int64_t numCompilations() const;
-  /// How many of those loaded code an earlier process compiled (the CPU
-  /// target's disk cache: $ATTN_CACHE_DIR, else ~/.cache/attn; "off"
-  /// disables it).
+  /// How many of those loaded code an earlier process compiled (the disk
+  /// cache: $ATTN_CACHE_DIR, else ~/.cache/attn; "off" disables it).
   int64_t numDiskCacheHits() const;
 
 private:

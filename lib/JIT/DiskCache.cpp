@@ -28,7 +28,7 @@ std::string entryPath(llvm::StringRef dir, llvm::StringRef key) {
   std::string name =
       llvm::toHex(sha256((key + "|" + compilerIdentity()).str()),
                   /*LowerCase=*/true) +
-      ".o";
+      ".kernel";
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, name);
   return std::string(path);

@@ -1,9 +1,11 @@
-//===- DiskCache.h - compiled CPU kernels kept on disk ----------*- C++ -*-===//
+//===- DiskCache.h - compiled kernels kept on disk --------------*- C++ -*-===//
 //
-// A second process compiling the same spec loads its object file instead of
-// running the pipelines and LLVM again. Entries are named by the SHA-256 of
-// their key (the spec function's text, the compile options, the target CPU
-// and its features, and the identity of the compiler that made them), hold
+// A second process compiling the same spec loads what the first one made
+// instead of running the pipelines and LLVM again: a CPU kernel's object
+// file, a CUDA kernel's lowered module (its host launches and PTX). Entries
+// are named by the SHA-256 of their key (the spec function's text, the
+// compile options, the target CPU and its features or the GPU's chip, and
+// the identity of the compiler that made them), hold
 // the SHA-256 of their object in front of it (a torn or foreign file is a
 // miss, never a crash), and are written to a temporary file and renamed into
 // place, so that processes compiling the same spec at once never see half an
@@ -28,11 +30,11 @@ namespace attn::jit {
 /// identity is unknown (entries could not be told apart across builds).
 std::optional<std::string> diskCacheDir();
 
-/// The object stored under `key`, or null (absent, unreadable, torn).
+/// The bytes stored under `key`, or null (absent, unreadable, torn).
 std::unique_ptr<llvm::MemoryBuffer> diskCacheLoad(llvm::StringRef dir,
                                                   llvm::StringRef key);
 
-/// Stores `object` under `key`; silently does nothing if it cannot.
+/// Stores `object` (any bytes) under `key`; silently does nothing if it cannot.
 void diskCacheStore(llvm::StringRef dir, llvm::StringRef key,
                     llvm::StringRef object);
 

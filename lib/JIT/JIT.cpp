@@ -31,6 +31,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -596,8 +597,28 @@ private:
     /// is several parameters of one word, a tensor map one of 16 words).
     std::vector<size_t> starts;
   };
-  /// Evaluates the launch plan for these buffers (once per run: the timed
-  /// loop only launches).
+  /// The launch plan evaluated for one list of argument shapes (index
+  /// arithmetic over the host function's IR, tens of microseconds): the
+  /// grids, each parameter's view shape, the scratch layout. Memoized per
+  /// shape list, so a call with known shapes only fills in addresses.
+  struct Evaluated {
+    struct Launch {
+      unsigned grid[3] = {0, 0, 0};
+      bool empty = false;
+      std::vector<std::vector<int64_t>> shapes;
+      std::vector<size_t> scratchOffsets;
+    };
+    std::vector<Launch> launches;
+    size_t scratchBytes = 0;
+  };
+  llvm::Expected<std::shared_ptr<const Evaluated>>
+  evaluated(llvm::ArrayRef<Bound> args) const;
+  mutable std::mutex evaluatedMutex;
+  mutable std::map<std::vector<std::vector<int64_t>>,
+                   std::shared_ptr<const Evaluated>>
+      evaluatedPlans;
+  /// Binds the launches to these buffers (once per run: the timed loop
+  /// only launches).
   llvm::Expected<std::vector<Ready>> bindLaunches(llvm::ArrayRef<Bound> args,
                                                   llvm::ArrayRef<Bound> outs) const;
   static llvm::Error appendTensorMap(Ready &r, const jit::ParamSource &p,
@@ -708,19 +729,23 @@ CUDAKernel::prepare(llvm::ArrayRef<TensorRef> given,
   return c;
 }
 
-llvm::Expected<std::vector<CUDAKernel::Ready>>
-CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
-                         llvm::ArrayRef<Bound> outs) const {
+llvm::Expected<std::shared_ptr<const CUDAKernel::Evaluated>>
+CUDAKernel::evaluated(llvm::ArrayRef<Bound> args) const {
   std::vector<std::vector<int64_t>> shapes;
   for (const Bound &b : args)
     shapes.push_back(b.shape);
+  std::lock_guard<std::mutex> lock(evaluatedMutex);
+  auto it = evaluatedPlans.find(shapes);
+  if (it != evaluatedPlans.end())
+    return it->second;
   auto multiprocessors = cuda::multiprocessorCount();
   if (!multiprocessors)
     return multiprocessors.takeError();
+  auto plan = std::make_shared<Evaluated>();
+  Evaluated &e = *plan;
   // Scratch buffers: one region of the kernel's pool each, 256-byte
   // aligned, sized for these shapes.
   llvm::DenseMap<void *, size_t> scratch;
-  size_t scratchBytes = 0;
   for (const Step &step : steps)
     for (const jit::ParamSource &p : step.plan.params) {
       if (!p.isScratch || scratch.count(p.value.getAsOpaquePointer()))
@@ -734,47 +759,76 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
       for (int64_t d : *shape)
         if (d < 0 || llvm::MulOverflow(bytes, d, bytes))
           return fail("cuda: a scratch buffer's size overflows");
-      scratch[p.value.getAsOpaquePointer()] = scratchBytes;
-      scratchBytes += (static_cast<size_t>(bytes) + 255) / 256 * 256;
+      scratch[p.value.getAsOpaquePointer()] = e.scratchBytes;
+      e.scratchBytes += (static_cast<size_t>(bytes) + 255) / 256 * 256;
     }
-  char *scratchPool = nullptr;
-  if (scratchBytes) {
-    auto pool = growScratch(scratchBytes);
-    if (!pool)
-      return pool.takeError();
-    scratchPool = *pool;
-  }
-  std::vector<Ready> ready;
   for (const Step &step : steps) {
-    Ready r{step.fn,
-            {0, 0, 0},
-            static_cast<unsigned>(step.plan.blockThreads),
-            static_cast<unsigned>(step.plan.sharedBytes),
-            {},
-            {}};
-    bool empty = false;
+    Evaluated::Launch l;
     for (int i = 0; i < 3; ++i) {
       auto g = jit::evaluate(step.plan.grid[i], shapes, *multiprocessors);
       if (!g)
         return g.takeError();
       if (*g < 0 || *g > std::numeric_limits<int32_t>::max())
         return fail("cuda: grid size " + llvm::Twine(*g) + " out of range");
-      r.grid[i] = static_cast<unsigned>(*g);
-      empty |= *g == 0;
+      l.grid[i] = static_cast<unsigned>(*g);
+      l.empty |= *g == 0;
     }
-    if (empty)
-      continue; // nothing to compute
     for (const jit::ParamSource &p : step.plan.params) {
+      if (l.empty)
+        break; // never launched: its views need not be evaluable
       auto shape = jit::shapeOf(p.value, shapes, *multiprocessors);
       if (!shape)
         return shape.takeError();
+      l.shapes.push_back(std::move(*shape));
+      size_t offset = 0;
       if (p.isScratch) {
         auto at = scratch.find(p.value.getAsOpaquePointer());
         if (at == scratch.end())
           return fail("cuda: a scratch buffer was not sized");
+        offset = at->second;
+      }
+      l.scratchOffsets.push_back(offset);
+    }
+    e.launches.push_back(std::move(l));
+  }
+  // A bound on the memory of a kernel called with ever new sizes (callers
+  // hold their plan by shared_ptr).
+  if (evaluatedPlans.size() >= 1024)
+    evaluatedPlans.clear();
+  evaluatedPlans.emplace(std::move(shapes), plan);
+  return plan;
+}
+
+llvm::Expected<std::vector<CUDAKernel::Ready>>
+CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
+                         llvm::ArrayRef<Bound> outs) const {
+  auto plan = evaluated(args);
+  if (!plan)
+    return plan.takeError();
+  const Evaluated &e = **plan;
+  char *scratchPool = nullptr;
+  if (e.scratchBytes) {
+    auto pool = growScratch(e.scratchBytes);
+    if (!pool)
+      return pool.takeError();
+    scratchPool = *pool;
+  }
+  std::vector<Ready> ready;
+  for (auto [step, l] : llvm::zip(steps, e.launches)) {
+    if (l.empty)
+      continue; // nothing to compute
+    Ready r{step.fn,
+            {l.grid[0], l.grid[1], l.grid[2]},
+            static_cast<unsigned>(step.plan.blockThreads),
+            static_cast<unsigned>(step.plan.sharedBytes),
+            {},
+            {}};
+    for (auto [i, p] : llvm::enumerate(step.plan.params)) {
+      llvm::ArrayRef<int64_t> shape = l.shapes[i];
+      if (p.isScratch) {
         size_t first = r.words.size();
-        appendDescriptor(r.words, scratchPool + at->second, *shape,
-                         TensorRef::contiguousStrides(*shape));
+        appendDescriptor(r.words, scratchPool + l.scratchOffsets[i], shape,
+                         TensorRef::contiguousStrides(shape));
         for (size_t w = first; w < r.words.size(); ++w)
           r.starts.push_back(w);
         continue;
@@ -794,12 +848,12 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
                     " needs device buffers and row strides aligned to " +
                     llvm::Twine(align) + " bytes");
       if (p.tensorMapRows) {
-        if (llvm::Error e = appendTensorMap(r, p, data, *shape, base))
+        if (llvm::Error e = appendTensorMap(r, p, data, shape, base))
           return std::move(e);
         continue;
       }
       size_t first = r.words.size();
-      appendDescriptor(r.words, data, *shape, base.strides);
+      appendDescriptor(r.words, data, shape, base.strides);
       for (size_t w = first; w < r.words.size(); ++w)
         r.starts.push_back(w);
     }
@@ -927,23 +981,53 @@ llvm::Expected<double> CUDAKernel::timeLaunches(llvm::ArrayRef<TensorRef> given,
   return times[times.size() / 2];
 }
 
+/// Lowers the spec with attn-gpu-pipeline for this device's chip, or reads
+/// what an earlier process lowered for the same `cacheKey` and chip from the
+/// disk cache (DiskCache.h): the lowered module as text, i.e. the host
+/// function the launch plan is read from and the gpu.binary holding the
+/// PTX. The driver keeps its own cache of the PTX's machine code
+/// (~/.nv/ComputeCache), so a hit skips both our compiler and ptxas.
 llvm::Expected<std::shared_ptr<Kernel>>
 compileCUDA(std::unique_ptr<MLIRContext> ctx, OwningOpRef<ModuleOp> module,
             OwningOpRef<ModuleOp> spec, std::string name,
             std::vector<ArgType> argTypes, std::vector<ArgType> resultTypes,
-            const CompileOptions &options) {
+            const CompileOptions &options, llvm::StringRef cacheKey,
+            bool &fromDisk) {
   auto chip = cuda::deviceChip();
   if (!chip)
     return chip.takeError();
 
-  DiagnosticCapture diags(ctx.get());
-  PassManager pm(ctx.get());
-  if (llvm::Error e = buildGPUPipeline(
-          pm, options.gpu, *chip, "isa",
-          GPUPipelineOptions().libdevice.getValue()))
-    return std::move(e);
-  if (failed(pm.run(*module)))
-    return fail("lowering '" + name + "' for cuda failed: " + diags.text);
+  std::optional<std::string> cacheDir = jit::diskCacheDir();
+  std::string diskKey = (cacheKey + "|" + *chip).str();
+  if (cacheDir)
+    if (auto text = jit::diskCacheLoad(*cacheDir, diskKey)) {
+      DiagnosticCapture quiet(ctx.get()); // a bad entry is only a miss
+      OwningOpRef<ModuleOp> cached =
+          parseSourceString<ModuleOp>(text->getBuffer(), ctx.get());
+      if (cached && llvm::isa_and_nonnull<func::FuncOp>(
+                        cached->lookupSymbol(name))) {
+        module = std::move(cached);
+        fromDisk = true;
+      }
+      // An entry that does not parse is lowered again and replaced.
+    }
+
+  if (!fromDisk) {
+    DiagnosticCapture diags(ctx.get());
+    PassManager pm(ctx.get());
+    if (llvm::Error e = buildGPUPipeline(
+            pm, options.gpu, *chip, "isa",
+            GPUPipelineOptions().libdevice.getValue()))
+      return std::move(e);
+    if (failed(pm.run(*module)))
+      return fail("lowering '" + name + "' for cuda failed: " + diags.text);
+    if (cacheDir) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      module->print(os);
+      jit::diskCacheStore(*cacheDir, diskKey, text);
+    }
+  }
 
   std::string ptx;
   module->walk([&](gpu::BinaryOp binary) {
@@ -1366,7 +1450,7 @@ JIT::compile(llvm::StringRef mlirText, Target target,
       target == Target::CUDA
           ? compileCUDA(std::move(ctx), std::move(module), std::move(specCopy),
                         name, std::move(argTypes), std::move(resultTypes),
-                        options)
+                        options, key, fromDisk)
           : compileCPU(std::move(ctx), std::move(module), std::move(specCopy),
                        name, std::move(argTypes), std::move(resultTypes),
                        options, key, fromDisk);

@@ -25,6 +25,7 @@ struct Api {
   CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
   CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
   CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuCtxGetCurrent)(CUcontext *);
   CUresult (*cuCtxSynchronize)();
   CUresult (*cuModuleLoadData)(Module *, const void *);
   CUresult (*cuModuleGetFunction)(Function *, Module, const char *);
@@ -50,6 +51,7 @@ struct Api {
                                      const unsigned *, const unsigned *, int,
                                      int, int, int);
   CUdevice device = 0;
+  CUcontext context = nullptr; ///< the device's primary context
   std::string error; ///< why the driver is unusable, empty when usable
 };
 
@@ -84,6 +86,7 @@ Api &api() {
     bind(a.cuDeviceGetAttribute, {"cuDeviceGetAttribute"});
     bind(a.cuDevicePrimaryCtxRetain, {"cuDevicePrimaryCtxRetain"});
     bind(a.cuCtxSetCurrent, {"cuCtxSetCurrent"});
+    bind(a.cuCtxGetCurrent, {"cuCtxGetCurrent"});
     bind(a.cuCtxSynchronize, {"cuCtxSynchronize"});
     bind(a.cuModuleLoadData, {"cuModuleLoadData"});
     bind(a.cuModuleGetFunction, {"cuModuleGetFunction"});
@@ -107,10 +110,9 @@ Api &api() {
             dlsym(lib, "cuTensorMapEncodeTiled"));
     if (!ok)
       return;
-    CUcontext ctx = nullptr;
     if (a.cuInit(0) != 0 || a.cuDeviceGet(&a.device, 0) != 0 ||
-        a.cuDevicePrimaryCtxRetain(&ctx, a.device) != 0 ||
-        a.cuCtxSetCurrent(ctx) != 0)
+        a.cuDevicePrimaryCtxRetain(&a.context, a.device) != 0 ||
+        a.cuCtxSetCurrent(a.context) != 0)
       a.error = "no usable CUDA device (cuInit/cuDeviceGet/context failed)";
   });
   return a;
@@ -132,13 +134,13 @@ llvm::Error ensureContext() {
   Api &a = api();
   if (!a.error.empty())
     return fail(a.error);
-  // The primary context is current on the thread that created it; make it
-  // current on this one too.
-  CUcontext ctx = nullptr;
-  if (llvm::Error e =
-          check(a.cuDevicePrimaryCtxRetain(&ctx, a.device), "context"))
-    return e;
-  return check(a.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+  // The primary context (retained once, for the process) is current on
+  // the thread that created it; make it current on this one too. Called
+  // before every launch: the common case is one query, no driver lock.
+  CUcontext current = nullptr;
+  if (a.cuCtxGetCurrent(&current) == 0 && current == a.context)
+    return llvm::Error::success();
+  return check(a.cuCtxSetCurrent(a.context), "cuCtxSetCurrent");
 }
 
 llvm::Expected<std::string> deviceChip() {

@@ -46,8 +46,8 @@ def num_compilations():
 
 
 def num_disk_cache_hits():
-    """How many of those an earlier process had compiled (the CPU target's
-    disk cache: $ATTN_CACHE_DIR, else ~/.cache/attn; "off" disables it)."""
+    """How many of those an earlier process had compiled (the disk cache:
+    $ATTN_CACHE_DIR, else ~/.cache/attn; "off" disables it)."""
     return L.lib.attn_jit_num_disk_cache_hits(jit())
 
 
@@ -130,19 +130,20 @@ class Kernel:
         device = self._device(list(args) + list(results))
         # One packed int64 array (attn_kernel_run_packed): a ctypes struct
         # per tensor cost ~2.5 us each.
-        words = array.array("q")
+        packed = []
         for i, t in enumerate(list(args) + list(results)):
             if not isinstance(t, torch.Tensor) or t.dtype not in TO_ATTN:
                 what = ("argument %d" % i if i < len(args)
                         else "result %d" % (i - len(args)))
                 raise L.AttnError(f"attn: {what} is not a tensor of a dtype "
                                   f"attn kernels take ({_describe_type(t)})")
-            words.extend((t.data_ptr(), t.is_cuda, TO_ATTN[t.dtype], t.dim()))
-            words.extend(t.shape)
-            words.extend(t.stride())
+            packed += (t.data_ptr(), t.is_cuda, TO_ATTN[t.dtype], t.dim())
+            packed += t.shape
+            packed += t.stride()
+        words = array.array("q", packed)
         stream = None
         if device.type == "cuda":
-            stream = torch.cuda.current_stream(device).cuda_stream
+            stream = _current_stream(device.index)
         address, count = words.buffer_info()
         error = ctypes.c_void_p()
         L.check_status(L.lib.attn_kernel_run_packed(
@@ -167,7 +168,21 @@ class Kernel:
         if device.type != want:
             raise L.AttnError(f"attn: a kernel compiled for {self.target} "
                               f"got tensors on {device}")
+        if device.type == "cuda" and device.index not in (0, None):
+            # libattn_c loads kernels into the first GPU's primary context.
+            raise L.AttnError(f"attn: tensors on {device}; attn kernels run "
+                              "on cuda:0 only for now")
         return device
+
+
+def _current_stream(index):
+    """The raw cudaStream_t of PyTorch's current stream on GPU `index`
+    (the private binding is ~10x quicker than torch.cuda.current_stream,
+    which builds a Stream object)."""
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+    if raw is not None:
+        return raw(index or 0)
+    return torch.cuda.current_stream(index).cuda_stream
 
 
 def _describe_type(t):

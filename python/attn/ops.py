@@ -127,6 +127,22 @@ def _attention_impl(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     return o, lse
 
 
+def _attention_eager(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
+                     global_tokens, causal, window, scale, return_lse, layout):
+    """_attention_impl outside the dispatcher: no placeholder LSE tensor
+    when none is asked for (an allocation is a few us on a GPU)."""
+    if return_lse:
+        return _attention_impl(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
+                               global_tokens, causal, window, scale, True,
+                               layout)
+    spec, args = attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
+                                global_tokens, causal, window, scale, False,
+                                layout)
+    o = q.new_empty(q.shape[:3] + (v.shape[3],))
+    _kernel_for(spec, q.device).run(args, [o])
+    return o, None
+
+
 _attention = torch.library.custom_op("attn::attention",
                                      mutates_args=())(_attention_impl)
 
@@ -185,7 +201,7 @@ def attention(q, k, v, *, causal=False, window=None, kv_lengths=None,
     elif causal is False or causal is None:
         causal = "none"
     doc_q, doc_k = documents if documents is not None else (None, None)
-    op = _attention_impl if _eager(q, k, v, bias) else torch.ops.attn.attention
+    op = _attention_eager if _eager(q, k, v, bias) else torch.ops.attn.attention
     o, lse = op(q, k, v, bias, mask, kv_lengths, doc_q, doc_k, global_tokens,
                 causal, list(window) if window is not None else None,
                 float(scale) if scale is not None else None, bool(return_lse),

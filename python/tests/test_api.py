@@ -89,7 +89,7 @@ def test_disk_cache_serves_a_second_process(tmp_path):
     for p in runs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
-    assert len(list(tmp_path.glob("*.o"))) == 1
+    assert len(list(tmp_path.glob("*.kernel"))) == 1
     # The next process loads it instead of compiling.
     p = _in_new_process(_SECOND_PROCESS.replace("import time",
                                                 "import attn.reference, time"),

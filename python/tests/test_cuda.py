@@ -56,3 +56,27 @@ def test_mixed_devices_are_an_error(rand):
     q = rand(1, 2, 8, 64)
     with pytest.raises(attn.AttnError, match="different devices"):
         attn.attention(q.cuda(), q, q)
+
+
+_NEW_PROCESS = """
+import torch, attn
+q = torch.randn(1, 3, 50, 64, device="cuda", dtype=torch.bfloat16)
+o = attn.attention(q, q, q, causal=True)
+ref = torch.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+assert (o - ref).abs().max().item() < 2e-2
+print(attn.num_compilations(), attn.num_disk_cache_hits())
+"""
+
+
+def test_disk_cache_serves_a_second_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, ATTN_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", _NEW_PROCESS], env=env,
+                           capture_output=True, text=True, timeout=300)
+            for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    assert [r.stdout.split() for r in runs] == [["1", "0"], ["1", "1"]]
+    assert len(list(tmp_path.glob("*.kernel"))) == 1
