@@ -8,6 +8,10 @@ import attn
 from attn.reference import reference_linear_attention
 from conftest import close
 
+# CPU tensors throughout: skipped where libattn_c has only the CUDA target.
+pytestmark = pytest.mark.skipif("not __import__('conftest').cpu_target_built()",
+                                reason="libattn_c without the CPU target")
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 

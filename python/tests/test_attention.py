@@ -1,17 +1,19 @@
-"""attn.attention on CPU tensors against the fp64 reference and SDPA."""
+"""attn.attention against the fp64 reference and SDPA, on the CPU and the
+GPU (the `device` fixture)."""
 import pytest
 import torch
 import torch.nn.functional as F
 
 import attn
 from attn.reference import reference_attention
-from conftest import close
+from conftest import close, on
 
 AWKWARD = [(1, 1), (63, 65), (65, 63), (100, 257), (4, 300)]
 
 
-def check(q, k, v, **kw):
-    out = attn.attention(q, k, v, **kw)
+def check(q, k, v, device, **kw):
+    out = on("cpu", attn.attention(*on(device, (q, k, v)),
+                                   **{n: on(device, a) for n, a in kw.items()}))
     ref = reference_attention(q, k, v, **kw)
     if kw.get("return_lse"):
         close(out[0], ref[0], q.dtype)
@@ -26,69 +28,70 @@ def check(q, k, v, **kw):
 
 @pytest.mark.parametrize("lq,lk", AWKWARD)
 @pytest.mark.parametrize("causal", [False, "bottom_right", "top_left"])
-def test_plain_and_causal(rand, lq, lk, causal):
+def test_plain_and_causal(rand, device, lq, lk, causal):
     q, k, v = rand(2, 3, lq, 64), rand(2, 3, lk, 64), rand(2, 3, lk, 64)
-    check(q, k, v, causal=causal)
+    check(q, k, v, device, causal=causal)
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_half_precision_gqa_lse(rand, dtype):
+def test_half_precision_gqa_lse(rand, device, dtype):
     q, k, v = (rand(2, 8, 65, 64, dtype=dtype), rand(2, 2, 63, 64, dtype=dtype),
                rand(2, 2, 63, 64, dtype=dtype))
-    check(q, k, v, causal=True, return_lse=True)
+    check(q, k, v, device, causal=True, return_lse=True)
 
 
-def test_window_bshd_and_scale(rand):
+def test_window_bshd_and_scale(rand, device):
     q, k, v = rand(2, 100, 4, 32), rand(2, 100, 2, 32), rand(2, 100, 2, 48)
-    check(q, k, v, window=(7, 0), layout="bshd", scale=0.3)
+    check(q, k, v, device, window=(7, 0), layout="bshd", scale=0.3)
 
 
-def test_key_padding_documents_global_tokens(rand):
+def test_key_padding_documents_global_tokens(rand, device):
     B, H, L = 3, 2, 70
     q, k, v = rand(B, H, L, 64), rand(B, H, L, 64), rand(B, H, L, 64)
-    check(q, k, v, kv_lengths=torch.tensor([70, 1, 33], dtype=torch.int32))
+    check(q, k, v, device, kv_lengths=torch.tensor([70, 1, 33], dtype=torch.int32))
     docs = torch.sort(torch.randint(0, 4, (B, L), dtype=torch.int32))[0]
-    check(q, k, v, documents=(docs, docs), causal=True)
+    check(q, k, v, device, documents=(docs, docs), causal=True)
     glob = torch.zeros(B, L, dtype=torch.bool)
     glob[:, 0] = True
     glob[1, 37] = True
-    check(q, k, v, window=(4, 4), global_tokens=glob)
+    check(q, k, v, device, window=(4, 4), global_tokens=glob)
 
 
-def test_mask_with_fully_masked_rows_and_bias(rand):
+def test_mask_with_fully_masked_rows_and_bias(rand, device):
     q, k, v = rand(2, 4, 33, 64), rand(2, 4, 47, 64), rand(2, 4, 47, 64)
     mask = torch.rand(2, 1, 33, 47) > 0.5
     mask[:, :, 5] = False  # a row with no key: zeros, LSE -inf
-    out = check(q, k, v, mask=mask, return_lse=True)
+    out = check(q, k, v, device, mask=mask, return_lse=True)
     assert (out[0][:, :, 5] == 0).all()
-    check(q, k, v, bias=rand(1, 4, 33, 47))
+    check(q, k, v, device, bias=rand(1, 4, 33, 47))
 
 
-def test_against_sdpa(rand):
+def test_against_sdpa(rand, device):
     q, k, v = rand(2, 8, 129, 64), rand(2, 2, 129, 64), rand(2, 2, 129, 64)
     ref = F.scaled_dot_product_attention(q, k, v, is_causal=True,
                                          enable_gqa=True)
-    out = attn.attention(q, k, v, causal="top_left")
+    out = attn.attention(*on(device, (q, k, v)), causal="top_left").cpu()
     assert (out - ref).abs().max() < 1e-4
     mask = torch.rand(2, 8, 129, 129) > 0.3
     mask[..., 0] = True
     ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=0.2,
                                          enable_gqa=True)
-    assert (attn.attention(q, k, v, mask=mask, scale=0.2) - ref).abs().max() < 1e-4
+    out = attn.attention(*on(device, (q, k, v)), mask=mask.to(device), scale=0.2)
+    assert (out.cpu() - ref).abs().max() < 1e-4
 
 
-def test_strided_inputs_no_copies(rand):
+def test_strided_inputs_no_copies(rand, device):
     # q, k, v as views of one packed [B, L, 3, H, D] buffer (nanoGPT's c_attn).
     qkv = rand(2, 50, 3, 4, 64)
     q, k, v = qkv.unbind(2)  # [B, L, H, D] views with outer strides
-    check(q, k, v, layout="bshd", causal=True)
+    check(q, k, v, device, layout="bshd", causal=True)
 
 
-def test_kernels_are_cached_per_spec(rand):
+def test_kernels_are_cached_per_spec(rand, device):
     q, k, v = rand(1, 2, 10, 16), rand(1, 2, 10, 16), rand(1, 2, 10, 16)
-    attn.attention(q, k, v)
+    attn.attention(*on(device, (q, k, v)))
     before = attn.num_compilations()
     for L in (1, 7, 300):  # dynamic batch and lengths: the same kernel
         q, k, v = rand(3, 2, L, 16), rand(3, 2, L, 16), rand(3, 2, L, 16)
-        check(q, k, v)
+        check(q, k, v, device)
     assert attn.num_compilations() == before

@@ -5,6 +5,10 @@ import pathlib
 
 import pytest
 
+# CPU tensors throughout: skipped where libattn_c has only the CUDA target.
+pytestmark = pytest.mark.skipif("not __import__('conftest').cpu_target_built()",
+                                reason="libattn_c without the CPU target")
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 
