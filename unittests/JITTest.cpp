@@ -162,6 +162,52 @@ TEST(CUDAJIT, DiskCacheServesTheNextProcess) {
   checkDiskCacheServesTheNextProcess(Target::CUDA);
 }
 
+/// Sets an environment variable for a test, restores it after.
+struct EnvScope {
+  std::string name, old;
+  bool had;
+  EnvScope(const char *n, const char *value) : name(n) {
+    const char *o = std::getenv(n);
+    had = o != nullptr;
+    old = o ? o : "";
+    setenv(n, value, 1);
+  }
+  ~EnvScope() {
+    if (had)
+      setenv(name.c_str(), old.c_str(), 1);
+    else
+      unsetenv(name.c_str());
+  }
+};
+
+TEST(JIT, DiskCacheKeepsItsSizeBound) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-cache-test", dir));
+  CacheDirScope scope{std::string(dir)};
+  EnvScope bound("ATTN_CACHE_MAX_MB", "0"); // room for the newest entry only
+  CompileOptions serial;
+  serial.parallel = false;
+  {
+    JIT first;
+    ASSERT_TRUE(static_cast<bool>(first.compile(kCausalSpec, Target::CPU)));
+  }
+  {
+    JIT second; // another entry: the first one goes
+    ASSERT_TRUE(
+        static_cast<bool>(second.compile(kCausalSpec, Target::CPU, serial)));
+  }
+  EXPECT_EQ(entries(std::string(dir)).size(), 1u);
+  {
+    JIT third;
+    ASSERT_TRUE(
+        static_cast<bool>(third.compile(kCausalSpec, Target::CPU, serial)));
+    EXPECT_EQ(third.numDiskCacheHits(), 1); // the newest stayed
+    ASSERT_TRUE(static_cast<bool>(third.compile(kCausalSpec, Target::CPU)));
+    EXPECT_EQ(third.numDiskCacheHits(), 1); // the oldest did not
+  }
+  llvm::sys::fs::remove_directories(dir);
+}
+
 TEST(JIT, DiskCacheCanBeTurnedOff) {
   CacheDirScope scope("off");
   JIT jit;

@@ -1,4 +1,4 @@
-//===- DiskCache.cpp - compiled CPU kernels kept on disk ------------------===//
+//===- DiskCache.cpp - compiled kernels kept on disk ----------------------===//
 
 #include "DiskCache.h"
 
@@ -12,8 +12,10 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <vector>
 
 namespace attn::jit {
 namespace {
@@ -32,6 +34,58 @@ std::string entryPath(llvm::StringRef dir, llvm::StringRef key) {
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, name);
   return std::string(path);
+}
+
+/// The cache's size bound in bytes: $ATTN_CACHE_MAX_MB (whole MiB, >= 0),
+/// 1 GiB by default or when the variable is not a number.
+uint64_t maxCacheBytes() {
+  uint64_t mb = 1024;
+  if (const char *env = std::getenv("ATTN_CACHE_MAX_MB")) {
+    llvm::StringRef text(env);
+    uint64_t value;
+    if (!text.trim().getAsInteger(10, value) && value < (uint64_t(1) << 40))
+      mb = value;
+  }
+  return mb << 20;
+}
+
+/// Removes the least recently written entries of `dir` until the entries
+/// fit the size bound, always keeping `keep` (the entry just written).
+/// Entries another process removes first are skipped: eviction, like every
+/// cache write, may fail without harm.
+void evict(llvm::StringRef dir, llvm::StringRef keep) {
+  struct Entry {
+    std::string path;
+    uint64_t size;
+    llvm::sys::TimePoint<> written;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    if (llvm::sys::path::extension(it->path()) != ".kernel")
+      continue;
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(it->path(), status))
+      continue;
+    entries.push_back(
+        {it->path(), status.getSize(), status.getLastModificationTime()});
+    total += status.getSize();
+  }
+  const uint64_t bound = maxCacheBytes();
+  if (total <= bound)
+    return;
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry &a, const Entry &b) { return a.written < b.written; });
+  for (const Entry &e : entries) {
+    if (total <= bound)
+      break;
+    if (e.path == keep)
+      continue;
+    if (!llvm::sys::fs::remove(e.path))
+      total -= e.size;
+  }
 }
 
 } // namespace
@@ -111,8 +165,11 @@ void diskCacheStore(llvm::StringRef dir, llvm::StringRef key,
     }
   }
   // rename() replaces atomically: readers see the old entry or the new one.
-  if (llvm::sys::fs::rename(temp, path))
+  if (llvm::sys::fs::rename(temp, path)) {
     llvm::sys::fs::remove(temp);
+    return;
+  }
+  evict(dir, path);
 }
 
 } // namespace attn::jit

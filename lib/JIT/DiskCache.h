@@ -34,7 +34,10 @@ std::optional<std::string> diskCacheDir();
 std::unique_ptr<llvm::MemoryBuffer> diskCacheLoad(llvm::StringRef dir,
                                                   llvm::StringRef key);
 
-/// Stores `object` (any bytes) under `key`; silently does nothing if it cannot.
+/// Stores `object` (any bytes) under `key`, then removes the least recently
+/// written entries while the folder's entries exceed $ATTN_CACHE_MAX_MB
+/// (1 GiB by default; the new entry always stays); silently does nothing
+/// where it cannot.
 void diskCacheStore(llvm::StringRef dir, llvm::StringRef key,
                     llvm::StringRef object);
 

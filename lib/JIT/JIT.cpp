@@ -305,6 +305,8 @@ CheckedKernel::checkShapes(llvm::ArrayRef<TensorRef> given) {
       resultShapes.push_back({o.begin(), o.end()});
     }
   });
+  if (verified.size() >= 1024) // a bound for kernels fed ever new sizes
+    verified.clear();
   verified[key] = resultShapes;
   return resultShapes;
 }
