@@ -101,18 +101,19 @@ TEST_F(LaunchPlan, MixedHeadsAreLaunchesOnHeadSlices) {
   // The rest: linear attention on q heads [2, 8) and kv heads [1, 4),
   // written at head 2 of the result; 16-byte row loads. 16 chunks of 64
   // queries; 6 heads x 3 batches = 18 blocks leave most of 132 SMs (two
-  // blocks each) idle: 4 segments (at least 4 chunks each). With 7 SMs,
-  // one segment: no state or scan launch (grid 0).
+  // blocks each) idle: 4 segments (at least 4 chunks each), 2 units of
+  // 2 chunks each in the state launch. With 7 SMs, one segment: no state
+  // or scan launch (grid 0).
   const ::attn::jit::LaunchStep &states = steps[1], &scan = steps[2],
                                 &output = steps[3];
-  EXPECT_EQ(grid(states, 132), (std::vector<int64_t>{4, 3, B}));
+  EXPECT_EQ(grid(states, 132), (std::vector<int64_t>{8, 3, B}));
   EXPECT_EQ(grid(scan, 132), (std::vector<int64_t>{(64 * 65 + 255) / 256, 3, B}));
   EXPECT_EQ(grid(output, 132), (std::vector<int64_t>{4, 6, B}));
   EXPECT_EQ(grid(states, 7)[0], 0);
   EXPECT_EQ(grid(scan, 7)[0], 0);
   EXPECT_EQ(grid(output, 7), (std::vector<int64_t>{1, 6, B}));
   // The state entries are one scratch buffer of the three launches, sized
-  // [B, Hkv, segments, D, Dv + 1] at launch.
+  // [B, Hkv, segments, units, D, Dv + 1] at launch.
   ASSERT_EQ(states.params.size(), 4u);
   ASSERT_EQ(scan.params.size(), 1u);
   ASSERT_EQ(output.params.size(), 5u);
@@ -123,7 +124,7 @@ TEST_F(LaunchPlan, MixedHeadsAreLaunchesOnHeadSlices) {
   }
   auto entries = ::attn::jit::shapeOf(states.params[3].value, shapes, 132);
   ASSERT_TRUE(static_cast<bool>(entries)) << llvm::toString(entries.takeError());
-  EXPECT_EQ(*entries, (std::vector<int64_t>{B, 3, 4, 64, 65}));
+  EXPECT_EQ(*entries, (std::vector<int64_t>{B, 3, 4, 2, 64, 65}));
   for (unsigned i : {0u, 1u, 2u, 4u})
     EXPECT_EQ(output.params[i].alignment, 16);
   EXPECT_EQ(output.params[0].offsets, (std::vector<int64_t>{0, 2, 0, 0}));

@@ -19,6 +19,7 @@ struct GPUKernelOptions {
   int64_t blockKV = 32;         ///< first softmax kernel: keys per tile
   int64_t linearChunk = 64;     ///< tensor-core linear: queries/keys per chunk
   int64_t linearValueTile = 64; ///< tensor-core linear: value columns per CTA
+  bool linearPrefetch = true;   ///< tensor-core linear: cp.async of chunk c+1
   int64_t hopperStages = 0;     ///< sm_90a softmax: K/V ring slots (0: max)
 };
 

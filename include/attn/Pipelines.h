@@ -88,6 +88,11 @@ struct GPUPipelineOptions
       *this, "linear-value-tile",
       llvm::cl::desc("linear attention: value columns per thread block"),
       llvm::cl::init(GPUKernelOptions().linearValueTile)};
+  Option<bool> linearPrefetch{
+      *this, "linear-prefetch",
+      llvm::cl::desc("linear attention: load the next chunk with cp.async "
+                     "while this one computes"),
+      llvm::cl::init(GPUKernelOptions().linearPrefetch)};
   Option<int64_t> hopperStages{
       *this, "hopper-stages",
       llvm::cl::desc("sm_90a softmax kernel: K/V ring slots (0: as many as "

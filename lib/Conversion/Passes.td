@@ -53,6 +53,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
            "linear attention: queries and keys per chunk (16 per warp)">,
     Option<"linearValueTile", "linear-value-tile", "int64_t", "64",
            "linear attention: value columns per thread block">,
+    Option<"linearPrefetch", "linear-prefetch", "bool", "true",
+           "linear attention: load the next chunk (cp.async) while this one "
+           "computes, where the buffers fit two blocks per SM">,
     Option<"tensorCores", "tensor-cores", "bool", "true",
            "use mma.sync (sm_80+) where the kernel supports it">,
     Option<"hopper", "hopper", "bool", "false",

@@ -1431,7 +1431,8 @@ JIT::compile(llvm::StringRef mlirText, Target target,
        << "|"
        << options.parallel << "|" << options.gpu.blockQ << "|"
        << options.gpu.blockKV << "|" << options.gpu.linearChunk << "|"
-       << options.gpu.linearValueTile << "|" << options.gpu.hopperStages;
+       << options.gpu.linearValueTile << "|" << options.gpu.linearPrefetch << "|"
+       << options.gpu.hopperStages;
   }
   {
     std::lock_guard<std::mutex> lock(impl->mutex);

@@ -36,6 +36,7 @@ GPUKernelOptions GPUPipelineOptions::kernelOptions() const {
   k.blockKV = blockKV;
   k.linearChunk = linearChunk;
   k.linearValueTile = linearValueTile;
+  k.linearPrefetch = linearPrefetch;
   k.hopperStages = hopperStages;
   return k;
 }
@@ -85,6 +86,7 @@ llvm::Error buildGPUPipeline(mlir::OpPassManager &pm,
   toGPU.blockKV = k.blockKV;
   toGPU.linearChunk = k.linearChunk;
   toGPU.linearValueTile = k.linearValueTile;
+  toGPU.linearPrefetch = k.linearPrefetch;
   toGPU.tensorCores = sm >= 80;
   toGPU.hopper = chip == "sm_90a";
   toGPU.hopperStages = k.hopperStages;

@@ -6,8 +6,9 @@
 // elu+1 in bf16 runs as a chunk-parallel scan on tensor cores, in three
 // launches over segments of the sequence whose count is chosen at launch
 // from B, H and the SM count: the state kernel (phi(K)^T V and z per
-// segment, into a runtime-provided f32 scratch buffer [B, Hkv, segments,
-// D, Dv + 1]), an in-place scan over the segments, and the output kernel
+// unit of a segment, into a runtime-provided f32 scratch buffer [B, Hkv,
+// segments, units, D, Dv + 1]), an in-place scan over the units, and the
+// output kernel
 // (grid (segments x Dv / 64, Hq, B), 8 warps at chunk 128). phi(K) [128
 // keys x (64 + 4) words], V^T with a ones row for z [(64 + 8) x (64 + 4)
 // words], the bf16 state [64 x 68 words] and z carved from 72320 bytes of
@@ -16,18 +17,20 @@
 // Each buffer is read and written in 16-byte rows: the runtime checks it.
 // CHECK-COUNT-4: memref.assume_alignment %{{.+}}, 16 :
 // CHECK:         %[[SMS:.+]] = attn.multiprocessor_count : index
-// CHECK:         %[[STATE:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[NSEG:.+]]) : memref<?x?x?x128x129xf32>
-// CHECK:         %[[NB:.+]] = arith.muli %[[NSEG]], %c2
 // One segment (B x H fills the GPU) has no state and scan launches: their
-// grids are multiplied by min(segments - 1, 1).
-// CHECK:         %[[MINUS1:.+]] = arith.subi %[[NSEG]], %c1
+// grids are multiplied by min(segments - 1, 1). The state launch has a
+// block per unit (units per segment chosen at launch too).
+// CHECK:         %[[MINUS1:.+]] = arith.subi %[[NSEG:.+]], %c1
 // CHECK:         %[[MANY:.+]] = arith.minsi %[[MINUS1]], %c1
-// CHECK:         %[[SB:.+]] = arith.muli %[[NB]], %[[MANY]]
+// CHECK:         %[[STATE:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[NSEG]], %[[UNITS:.+]]) : memref<?x?x?x?x128x129xf32>
+// CHECK:         %[[NB:.+]] = arith.muli %[[NSEG]], %c2
+// CHECK:         %[[UB:.+]] = arith.muli %[[NB]], %[[UNITS]]
+// CHECK:         %[[SB:.+]] = arith.muli %[[UB]], %[[MANY]]
 // CHECK:         %[[SHARED:.+]] = arith.constant 72320 : i32
-// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0_states blocks in (%[[SB]], %{{.+}}, %{{.+}}) threads in (%{{.+}}, %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SHARED]] args({{.*}}, %[[STATE]] : memref<?x?x?x128x129xf32>)
+// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0_states blocks in (%[[SB]], %{{.+}}, %{{.+}}) threads in (%{{.+}}, %{{.+}}, %{{.+}}) dynamic_shared_memory_size %[[SHARED]] args({{.*}}, %[[STATE]] : memref<?x?x?x?x128x129xf32>)
 // CHECK:         %[[SCANB:.+]] = arith.muli %[[MANY]], %c65
-// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0_scan blocks in (%[[SCANB]], %{{.+}}, %{{.+}}) threads in (%c256{{.*}}) args(%[[STATE]] : memref<?x?x?x128x129xf32>)
-// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB]], %{{.+}}, %{{.+}}) {{.*}} dynamic_shared_memory_size %{{.+}} args({{.*}}, %[[STATE]] : memref<?x?x?x128x129xf32>, %{{.+}} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>)
+// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0_scan blocks in (%[[SCANB]], %{{.+}}, %{{.+}}) threads in (%c256{{.*}}) args(%[[STATE]] : memref<?x?x?x?x128x129xf32>)
+// CHECK:         gpu.launch_func  @attn_kernels::@elu_causal_linear_0 blocks in (%[[NB]], %{{.+}}, %{{.+}}) {{.*}} dynamic_shared_memory_size %{{.+}} args({{.*}}, %[[STATE]] : memref<?x?x?x?x128x129xf32>, %{{.+}} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>)
 // CHECK:         gpu.dealloc  %[[STATE]]
 // The state kernel: the segment's key chunks into phi(K)^T V, then stored.
 // CHECK:       gpu.func @elu_causal_linear_0_states(
@@ -41,7 +44,7 @@
 // CHECK:           vector.load %{{.+}} {alignment = 16 : i64} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<8xbf16>
 // CHECK:           math.exp2
 // CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// CHECK:         memref.store %{{.+}} : memref<?x?x?x128x129xf32>
+// CHECK:         memref.store %{{.+}} : memref<?x?x?x?x128x129xf32>
 // CHECK:         gpu.return
 // The scan: entry s becomes the sum of entries 0..s.
 // CHECK:       gpu.func @elu_causal_linear_0_scan(
@@ -57,7 +60,7 @@
 // CHECK:           scf.for
 // CHECK:             nvvm.mma.sync
 // CHECK:         } else {
-// CHECK:           memref.load %{{.+}} : memref<?x?x?x128x129xf32>
+// CHECK:           memref.load %{{.+}} : memref<?x?x?x?x128x129xf32>
 // CHECK:         scf.for
 // CHECK:           gpu.barrier
 // CHECK:           vector.load %{{.+}} {alignment = 4 : i64} : {{.*}}, vector<2xbf16>
@@ -119,7 +122,9 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 
 // FAVOR+ in bf16 (m = 44 features, padded to 48): three feature kernels
 // first - the key maxima of c k P^T per block (each loops over 128-key
-// tiles; as many blocks as are resident, 2 per SM, spread over B x H),
+// tiles; as many blocks as are resident, here 4 per SM - as many as their
+// shared memory allows, at most 4, which the kernels ask ptxas for with
+// nvvm.minctasm - spread over B x H),
 // phi(K) stabilized by their max, phi(Q) stabilized per row - into bf16
 // scratch [B, H, L, 48] that the chunked scan reads as its Q and K (D = 48).
 // x P^T runs on mma.sync with P split in a high and a low bf16 part (two
@@ -129,7 +134,7 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // CHECK:         %[[PHIQ:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
 // CHECK:         %[[SMS:.+]] = attn.multiprocessor_count
 // CHECK:         %[[TILES:.+]] = arith.ceildivui %{{.+}}, %c128
-// CHECK:         arith.muli %[[SMS]], %c2
+// CHECK:         arith.muli %[[SMS]], %c4
 // CHECK:         %[[PER:.+]] = arith.ceildivui %[[TILES]], %{{.+}}
 // CHECK:         %[[MPER:.+]] = arith.maxsi %[[PER]], %c1
 // CHECK:         %[[KBLK:.+]] = arith.ceildivui %[[TILES]], %[[MPER]]
@@ -137,11 +142,11 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_max blocks in (%[[KBLK]], {{.*}} threads in (%c256{{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>)
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_features blocks in (%[[KBLK]], {{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>, %[[PHIK]] : memref<?x?x?x48xbf16>)
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_query_features {{.*}} args({{.*}}, %[[PHIQ]] : memref<?x?x?x48xbf16>)
-// CHECK:         gpu.alloc  ({{.+}}) : memref<?x?x?x48x33xf32>
+// CHECK:         gpu.alloc  ({{.+}}) : memref<?x?x?x?x48x33xf32>
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0 {{.*}} args(%[[PHIQ]] : memref<?x?x?x48xbf16>, %[[PHIK]] : memref<?x?x?x48xbf16>,
 // CHECK-COUNT-4: gpu.dealloc
 // CHECK:       gpu.func @favor_causal_linear_0_key_max(
-// CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>
+// CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>, nvvm.minctasm = 4 : i32
 // CHECK:         %[[STEP:.+]] = gpu.grid_dim  x
 // CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[STEP]]
 // CHECK:         scf.for

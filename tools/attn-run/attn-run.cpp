@@ -85,6 +85,11 @@ static cl::opt<int64_t> linearValueTile(
     "linear-value-tile",
     cl::desc("cuda linear attention: value columns per thread block"),
     cl::init(GPUKernelOptions().linearValueTile));
+static cl::opt<bool> linearPrefetch(
+    "linear-prefetch",
+    cl::desc("cuda linear attention: load the next chunk with cp.async "
+             "while this one computes"),
+    cl::init(GPUKernelOptions().linearPrefetch));
 static cl::opt<int64_t> hopperStages(
     "hopper-stages",
     cl::desc("cuda on sm_90a: K/V ring slots of the TMA + wgmma softmax "
@@ -116,7 +121,7 @@ int main(int argc, char **argv) {
            std::addressof(outputs), &targetName, &funcName, &check,
            &bench, &seed, &inputScale, &batch, &heads, &kvHeads, &qLen,
            &kvLen, &repeats, &blockQ, &blockKV, &cpuName, &linearChunk,
-           &linearValueTile, &hopperStages, &serial, &checkBudget})
+           &linearValueTile, &linearPrefetch, &hopperStages, &serial, &checkBudget})
     o->addCategory(category);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "run an attn spec on .npy inputs\n");
@@ -135,6 +140,7 @@ int main(int argc, char **argv) {
   options.cpu = cpuName;
   options.gpu.linearChunk = linearChunk;
   options.gpu.linearValueTile = linearValueTile;
+  options.gpu.linearPrefetch = linearPrefetch;
   options.gpu.hopperStages = hopperStages;
   // --block-q / --block-kv tile the GPU's first softmax kernel too.
   if (blockQ.getNumOccurrences())

@@ -693,7 +693,7 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
                           : KernelBuilder{op, blockQ, blockKV}.run(kernels, i)))
         return signalPassFailure();
     }
-    ChunkedLinearOptions chunked{linearChunk, linearValueTile};
+    ChunkedLinearOptions chunked{linearChunk, linearValueTile, linearPrefetch};
     for (auto [i, op] : llvm::enumerate(linearOps)) {
       bool onTensorCores =
           tensorCores && chunkedLinearUnsupported(op, chunked).empty();

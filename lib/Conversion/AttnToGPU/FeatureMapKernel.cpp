@@ -37,6 +37,7 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace mlir;
@@ -454,5 +455,14 @@ gpu::GPUFuncOp mlir::attn::buildFeatureKernel(LinearAttentionOp op,
   FeatureBuilder fb(op, body, mode);
   fb.build(fn);
   sharedBytes = fb.sharedBytes();
+  fn->setAttr("nvvm.minctasm", kb.getI32IntegerAttr(featureBlocksPerSM(op)));
   return fn;
+}
+
+int64_t mlir::attn::featureBlocksPerSM(LinearAttentionOp op) {
+  // An SM has 228 KB of shared memory, 1 KB of it reserved per block.
+  OpBuilder b(op.getContext());
+  FeatureBuilder fb(op, b, FeatureKernelMode::Queries);
+  int64_t fit = 228 * 1024 / (fb.sharedBytes() + 1024);
+  return std::clamp<int64_t>(fit, 1, kFeatureBlocksPerSM);
 }

@@ -106,6 +106,7 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
 struct ChunkedLinearOptions {
   int64_t chunk;      // keys and queries per chunk; 16 per warp
   int64_t valueTile;  // value columns per thread block
+  bool prefetch;      // cp.async of the next chunk where it fits
 };
 
 /// What a feature-map kernel (FeatureMapKernel.cpp) computes, and its
@@ -118,12 +119,17 @@ enum class FeatureKernelMode { KeyMax, Keys, Queries };
 /// Rows (16 per warp) and threads of a feature-map kernel block.
 constexpr int64_t kFeatureThreads = 256;
 constexpr int64_t kFeatureRowsPerBlock = kFeatureThreads / 32 * 16;
-/// Feature-map blocks resident per SM (~80-128 registers a thread, up to
-/// 70 KB of shared memory): the host launches this many per SM.
-constexpr int64_t kFeatureBlocksPerSM = 2;
+/// At most this many feature-map blocks per SM (the register cap that
+/// buys them: 64 a thread).
+constexpr int64_t kFeatureBlocksPerSM = 4;
 
 /// m features rounded up to the 16 of an mma k step.
 int64_t paddedFeatureCount(int64_t m);
+
+/// Feature-map blocks of `op` resident per SM: as many as their shared
+/// memory allows, up to kFeatureBlocksPerSM. The kernels ask ptxas for
+/// that many (registers capped to fit); the host launches that many.
+int64_t featureBlocksPerSM(LinearAttentionOp op);
 
 /// Adds the feature-map kernel `name` of `op` (a projected map, f16/bf16)
 /// at `kb`, with parameters typed as `params`; grid (any, H, B) of

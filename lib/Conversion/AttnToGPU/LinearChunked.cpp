@@ -9,14 +9,19 @@
 // (FeatureMapKernel.cpp) into bf16 scratch that stands in for Q and K.
 //
 // The sequence is cut into segments of whole chunks, chosen at launch
-// (enough to fill the GPU's block slots when B x H does not), and runs in
-// three launches over scratch state entries [B, Hkv, segments, D, Dv + 1]:
-//   states: block (segment, value tile, KV head, batch) sums phi(K)^T V and
-//           z = sum phi(k) over its segment's keys into its entry;
-//   scan:   entry s becomes the sum of entries 0..s;
+// (enough to fill the GPU's block slots when B x H does not), each cut
+// into P units, and runs in three launches over scratch state entries
+// [B, Hkv, segments, P, D, Dv + 1] (entry u = (u / P, u % P)):
+//   states: block (unit, value tile, KV head, batch) sums phi(K)^T V and
+//           z = sum phi(k) over its unit's keys into its entry;
+//   scan:   entry u becomes the sum of entries 0..u;
 //   output: block (segment, value tile, head, batch) starts from the keys
 //           before its segment (causal; all keys non-causal) and runs the
 //           segment's query chunks.
+// Units exist for the state launch's balance: causal, only the keys before
+// the last segment are summed, so with one unit per segment the state
+// launch of two segments is a chain as long as the output's on half the
+// blocks.
 // With one segment, the first two launches are skipped (grid 0) and the
 // output block sums those keys itself.
 //
@@ -32,8 +37,16 @@
 //
 // phi(K_c) and V_c are staged in shared memory as packed bf16 pairs (i32
 // words, rows padded by 16 bytes so fragment loads hit distinct banks);
-// phi(Q_c) goes straight from global memory into the A fragments. Keys and
-// rows out of range are zero, so they add nothing to S, z or O.
+// phi(Q_c) goes into the A fragments. Keys and rows out of range are zero,
+// so they add nothing to S, z or O.
+//
+// Prefetch (where the raw buffers fit two blocks per SM): the raw K, V (and
+// Q) rows of chunk c + 1 are copied into shared memory with cp.async while
+// chunk c computes, and staging reads them from there. Without it, every
+// chunk step waited on its global loads twice (K/V staging, then Q): with
+// two blocks of four warps per SM (250 registers a thread) nothing else
+// hid that latency (ncu, H200: the top stalls sat on the bf16 unpacking of
+// loaded rows).
 //
 // With the fragment layouts of MmaSyncBuilder.h, a C tile pair is the A
 // operand of the next product without shuffles.
@@ -51,6 +64,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -94,7 +108,16 @@ public:
         qkLayout(features ? Layout::bhsd : layout), mapped(features != 0),
         D(features ? features : op.getDims().headDim),
         Dv(op.getDims().valueDim), C(o.chunk), W(o.chunk / 16),
-        NV(valueTileFor(Dv, o.valueTile, valueTileCap(D, W))) {}
+        NV(valueTileFor(Dv, o.valueTile, valueTileCap(D, W))) {
+    Builder b(op.getContext());
+    qkElem = features ? b.getBF16Type() : op.getQuery().getType().getElementType();
+    vElem = op.getValue().getType().getElementType();
+    // Raw rows are copied 16 bytes (8 elements) at a time; the buffers must
+    // leave room for two blocks per SM (the kernel's occupancy anyway).
+    prefetch = o.prefetch && qkElem.getIntOrFloatBitWidth() == 16 &&
+               vElem.getIntOrFloatBitWidth() == 16;
+    prefetch = prefetch && sharedBytes() <= kPrefetchSharedBytes;
+  }
 
   int64_t valueTile() const { return NV; }
   int64_t threads() const { return 32 * W; }
@@ -103,21 +126,45 @@ public:
   /// Shared memory, carved from the dynamic allocation (above 48 KB at the
   /// default tiles, which static shared memory cannot hold). Rows are
   /// padded by 4 words (16 bytes) so fragment loads spread over the banks.
+  /// Raw rows (prefetch) are padded by 8 elements (16 bytes) likewise: a
+  /// quad's fragment reads of 8 rows then start in distinct banks.
+  enum class Elem { i32, f32, qk, v };
   struct SharedArray {
     SmallVector<int64_t, 2> shape;
-    bool isF32;
+    Elem elem;
   };
   SmallVector<SharedArray> sharedArrays() const {
-    return {{{C, D / 2 + 4}, false},      // phi(K), bf16 pairs along d
-            {{NV + 8, C / 2 + 4}, false}, // V^T and the ones row for z
-            {{NV, D / 2 + 4}, false},     // S^T in bf16
-            {{D}, true}};                 // z
+    SmallVector<SharedArray> arrays{
+        {{C, D / 2 + 4}, Elem::i32},      // phi(K), bf16 pairs along d
+        {{NV + 8, C / 2 + 4}, Elem::i32}, // V^T and the ones row for z
+        {{NV, D / 2 + 4}, Elem::i32},     // S^T in bf16
+        {{D}, Elem::f32}};                // z
+    if (prefetch)
+      arrays.append({{{C, D + 8}, Elem::qk},   // K rows of the next chunk
+                     {{C, NV + 8}, Elem::v},   // V rows (this value tile)
+                     {{C, D + 8}, Elem::qk}}); // Q rows (output kernel)
+    return arrays;
+  }
+  Type elemType(Elem e) const {
+    Builder b(qkElem.getContext());
+    switch (e) {
+    case Elem::i32:
+      return b.getI32Type();
+    case Elem::f32:
+      return b.getF32Type();
+    case Elem::qk:
+      return qkElem;
+    case Elem::v:
+      return vElem;
+    }
+    llvm_unreachable("shared array element");
   }
   int64_t sharedBytes() const {
     int64_t bytes = 0;
     for (const SharedArray &a : sharedArrays())
-      bytes += 4 * std::accumulate(a.shape.begin(), a.shape.end(), int64_t(1),
-                                   std::multiplies<int64_t>());
+      bytes += elemType(a.elem).getIntOrFloatBitWidth() / 8 *
+               std::accumulate(a.shape.begin(), a.shape.end(), int64_t(1),
+                               std::multiplies<int64_t>());
     return bytes;
   }
   /// The state kernel (q, k, v, state): block (segment, value tile) of
@@ -150,24 +197,34 @@ private:
 
   Value phi(Value x);
   void setUp(gpu::GPUFuncOp fn, bool output);
-  Value boundary(Value seg);
+  Value keyBoundary(Value chunk);
+  Value unitStart(Value u);
   SmallVector<Value> sumKeys(Value lo, Value hiKey);
   SmallVector<Value> loadState(Value entry);
   void storeState(ValueRange S, Value entry);
+  void issueChunk(Value when, Value ks, Value keyEnd, Value qs);
+  void waitChunk();
   void stageChunk(Value ks, Value keyEnd);
+  SmallVector<Value> queryWords(Value qs, bool fromQr);
   SmallVector<Value> updateState(ValueRange S);
   void writeState(ValueRange S);
-  void outputChunk(Value qs, bool intra);
+  void outputChunk(Value qs, ArrayRef<Value> words, bool intra);
+
+  /// Two blocks per SM (227 KB) with the raw buffers.
+  static constexpr int64_t kPrefetchSharedBytes = 113 * 1024;
 
   LinearAttentionOp op;
   Layout layout, qkLayout; ///< of V and O, of Q and K (or their features)
   bool mapped;             ///< Q and K hold phi already
   const int64_t D, Dv, C, W, NV;
+  Type qkElem, vElem; ///< stored element types of Q/K (or phi) and V
+  bool prefetch = false;
 
   // Kernel values, set by setUp().
-  Value q, k, v, state, out, bi, hi, kvh, col0, vt, seg, nSeg, cps, Lq, Lk,
+  Value q, k, v, state, out, bi, hi, kvh, col0, vt, seg, nSeg, P, cps, cpu,
+      Lq, Lk,
       off, tid, warp, gq, tq, halfShift;
-  Value KsW, VtW, StW, zS;
+  Value KsW, VtW, StW, zS, Kr, Vr, Qr; ///< Kr, Vr, Qr: prefetch only
   int64_t mtPerWarp = 0;
 };
 
@@ -182,6 +239,66 @@ Value ChunkedBuilder::phi(Value x) {
       g, loc, k, [&](Value y) { return expViaExp2(g, loc, y); }, x);
 }
 
+/// When `when` holds: cp.async of the raw rows of the chunk at keys ks
+/// (K, and V's columns of this value tile) and, with `qs`, queries qs
+/// into Kr, Vr and Qr, as one group. Rows are clamped into range (keys
+/// to [0, keyEnd), queries to [0, Lq)), as staging reads them; no key is
+/// read when keyEnd = 0.
+void ChunkedBuilder::issueChunk(Value when, Value ks, Value keyEnd, Value qs) {
+  auto ifOp = scf::IfOp::create(g, loc, when, false);
+  OpBuilder::InsertionGuard guard(g);
+  g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  auto copy8 = [&](Value src, ValueRange from, Value dst, ValueRange to) {
+    nvgpu::DeviceAsyncCopyOp::create(
+        g, loc, nvgpu::DeviceAsyncTokenType::get(g.getContext()), dst, to,
+        src, from, g.getIndexAttr(8), Value(), g.getUnitAttr());
+  };
+  auto keys = scf::IfOp::create(g, loc, m.lt(m.c(0), keyEnd), false);
+  {
+    OpBuilder::InsertionGuard inner(g);
+    g.setInsertionPoint(keys.thenBlock()->getTerminator());
+    Value last = m.sub(keyEnd, m.c(1));
+    auto keyAt = [&](Value j) {
+      return m.min(m.max(m.add(ks, j), m.c(0)), last);
+    };
+    forThreads(C * D / 8, [&](Value e) {
+      Value j = m.div(e, m.c(D / 8));
+      Value d = m.mul(g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 8)),
+                      m.c(8));
+      copy8(k, storedIndex(qkLayout, bi, kvh, keyAt(j), d), Kr, {j, d});
+    });
+    forThreads(C * NV / 8, [&](Value e) {
+      Value j = m.div(e, m.c(NV / 8));
+      Value d = m.mul(g.createOrFold<arith::RemUIOp>(loc, e, m.c(NV / 8)),
+                      m.c(8));
+      copy8(v, storedIndex(layout, bi, kvh, keyAt(j), m.add(col0, d)), Vr,
+            {j, d});
+    });
+  }
+  if (qs) {
+    Value last = m.sub(Lq, m.c(1));
+    forThreads(C * D / 8, [&](Value e) {
+      Value j = m.div(e, m.c(D / 8));
+      Value d = m.mul(g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 8)),
+                      m.c(8));
+      Value r = m.min(m.add(qs, j), last);
+      copy8(q, storedIndex(qkLayout, bi, hi, r, d), Qr, {j, d});
+    });
+  }
+  // The group holds every copy this thread issued since the last one
+  // (cp.async.commit_group); copies inside loops leave no token to list.
+  nvgpu::DeviceAsyncCreateGroupOp::create(
+      g, loc, nvgpu::DeviceAsyncTokenType::get(g.getContext()), ValueRange{});
+}
+
+/// Waits for this thread's copies (then a barrier makes everyone's
+/// visible). The wait op takes a token: an empty group's.
+void ChunkedBuilder::waitChunk() {
+  Value none = nvgpu::DeviceAsyncCreateGroupOp::create(
+      g, loc, nvgpu::DeviceAsyncTokenType::get(g.getContext()), ValueRange{});
+  nvgpu::DeviceAsyncWaitOp::create(g, loc, none, g.getI32IntegerAttr(0));
+}
+
 /// phi(K) rows [ks, ks + C) into KsW[j][d / 2] and V's columns into
 /// VtW[col][j / 2]; keys outside [0, keyEnd) are zero. Straight-line code
 /// with clamped, unguarded 16-byte loads, so that a thread's loads are all
@@ -189,15 +306,22 @@ Value ChunkedBuilder::phi(Value x) {
 void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
   auto stage = [&](bool load) {
     Value last = m.sub(keyEnd, m.c(1));
-    /// 8 elements of row `key` from column d (f32), 0 for keys out of range.
-    auto read8 = [&](Value buf, Value key, Value d, bool isKey) {
+    /// 8 elements of key j of the chunk from column d of K (or of this
+    /// value tile of V), as f32; 0 for keys out of range. Prefetched rows
+    /// are those of the clamped keys too.
+    auto read8 = [&](Value j, Value d, bool isKey) {
       SmallVector<Value> x(8, f32(0.0f));
       if (!load)
         return x;
+      Value key = m.add(ks, j);
       Value ok = m.andI(m.le(m.c(0), key), m.lt(key, keyEnd));
       Value at = m.min(m.max(key, m.c(0)), last);
-      x = loadVector(buf,
-                     storedIndex(isKey ? qkLayout : layout, bi, kvh, at, d), 8);
+      if (prefetch)
+        x = loadVector(isKey ? Kr : Vr, ValueRange{j, d}, 8);
+      else if (isKey)
+        x = loadVector(k, storedIndex(qkLayout, bi, kvh, at, d), 8);
+      else
+        x = loadVector(v, storedIndex(layout, bi, kvh, at, m.add(col0, d)), 8);
       for (Value &e : x)
         e = arith::SelectOp::create(g, loc, ok, isKey ? phi(e) : e, f32(0.0f));
       return x;
@@ -205,8 +329,7 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
     forThreads(C * D / 8, [&](Value e) { // 8 elements of one key
       Value j = m.div(e, m.c(D / 8));
       Value seg = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 8));
-      SmallVector<Value> x =
-          read8(k, m.add(ks, j), m.mul(seg, m.c(8)), /*isKey=*/true);
+      SmallVector<Value> x = read8(j, m.mul(seg, m.c(8)), /*isKey=*/true);
       for (int64_t i = 0; i < 4; ++i)
         memref::StoreOp::create(g, loc, pack(x[2 * i], x[2 * i + 1]), KsW,
                                 ValueRange{j, m.add(m.mul(seg, m.c(4)),
@@ -215,10 +338,10 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
     forThreads(C / 2 * NV / 8, [&](Value e) { // 8 columns of two keys
       Value jp = m.div(e, m.c(NV / 8));
       Value seg = g.createOrFold<arith::RemUIOp>(loc, e, m.c(NV / 8));
-      Value key = m.add(ks, m.mul(jp, m.c(2)));
-      Value d = m.add(col0, m.mul(seg, m.c(8)));
-      SmallVector<Value> x0 = read8(v, key, d, false),
-                         x1 = read8(v, m.add(key, m.c(1)), d, false);
+      Value j = m.mul(jp, m.c(2));
+      Value d = m.mul(seg, m.c(8));
+      SmallVector<Value> x0 = read8(j, d, false),
+                         x1 = read8(m.add(j, m.c(1)), d, false);
       for (int64_t i = 0; i < 8; ++i)
         memref::StoreOp::create(g, loc, pack(x0[i], x1[i]), VtW,
                                 ValueRange{m.add(m.mul(seg, m.c(8)), m.c(i)),
@@ -326,32 +449,43 @@ void ChunkedBuilder::writeState(ValueRange S) {
   }
 }
 
-/// O rows [qs + 16w, +16) of this warp: phi(Q) S (+ the masked intra-chunk
-/// product when `intra`), divided by phi(Q) z (+ masked row sums) + eps.
-void ChunkedBuilder::outputChunk(Value qs, bool intra) {
-  const int64_t KT = D / 16, NT = NV / 8;
-  Value r0 = m.add(m.add(qs, m.mul(warp, m.c(16))), gq);
-  Value r1 = m.add(r0, m.c(8));
-  Value ok0 = m.lt(r0, Lq), ok1 = m.lt(r1, Lq);
-
-  // A fragments of phi(Q): per row, words (d = 16kk + 2t, +8) for each kk.
-  // Rows past Lq read row Lq - 1 (Lq > 0 inside the loop) and count as 0.
-  auto rowWords = [&](Value r, Value ok) {
+/// The A fragments of phi(Q) for this warp's rows 16w + g and + 8 of the
+/// chunk at qs: per row, words (d = 16kk + 2t, +8) for each kk, the first
+/// row's 2 D / 16 words then the second's, from Q or (`fromQr`) the
+/// prefetched rows. Rows past Lq read row Lq - 1 (Lq > 0 inside the loop)
+/// and count as 0.
+SmallVector<Value> ChunkedBuilder::queryWords(Value qs, bool fromQr) {
+  const int64_t KT = D / 16;
+  SmallVector<Value> w;
+  for (int64_t half = 0; half < 2; ++half) {
+    Value j = m.add(m.add(m.mul(warp, m.c(16)), gq), m.c(8 * half));
+    Value r = m.add(qs, j);
+    Value ok = m.lt(r, Lq);
     Value at = m.min(r, m.sub(Lq, m.c(1)));
-    SmallVector<Value> w;
     for (int64_t kk = 0; kk < KT; ++kk)
       for (int64_t h = 0; h < 2; ++h) {
         Value d = m.add(m.c(16 * kk + 8 * h), m.mul(tq, m.c(2)));
         SmallVector<Value> x =
-            loadVector(q, storedIndex(qkLayout, bi, hi, at, d), 2);
+            fromQr ? loadVector(Qr, ValueRange{j, d}, 2)
+                     : loadVector(q, storedIndex(qkLayout, bi, hi, at, d), 2);
         auto phiOr0 = [&](Value e) -> Value {
           return arith::SelectOp::create(g, loc, ok, phi(e), f32(0.0f));
         };
         w.push_back(pack(phiOr0(x[0]), phiOr0(x[1])));
       }
-    return w;
-  };
-  SmallVector<Value> q0 = rowWords(r0, ok0), q1 = rowWords(r1, ok1);
+  }
+  return w;
+}
+
+/// O rows [qs + 16w, +16) of this warp: phi(Q) S (+ the masked intra-chunk
+/// product when `intra`), divided by phi(Q) z (+ masked row sums) + eps.
+/// `words`: queryWords(qs).
+void ChunkedBuilder::outputChunk(Value qs, ArrayRef<Value> words, bool intra) {
+  const int64_t KT = D / 16, NT = NV / 8;
+  Value r0 = m.add(m.add(qs, m.mul(warp, m.c(16))), gq);
+  Value r1 = m.add(r0, m.c(8));
+  Value ok0 = m.lt(r0, Lq), ok1 = m.lt(r1, Lq);
+  ArrayRef<Value> q0 = words.take_front(2 * KT), q1 = words.drop_front(2 * KT);
   auto aFrag = [&](int64_t kk) {
     return SmallVector<Value>{q0[2 * kk], q1[2 * kk], q0[2 * kk + 1],
                               q1[2 * kk + 1]};
@@ -456,16 +590,24 @@ void ChunkedBuilder::outputChunk(Value qs, bool intra) {
     auto ifOp = scf::IfOp::create(g, loc, ok, false);
     OpBuilder::InsertionGuard guard(g);
     g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    for (int64_t nt = 0; nt < NT; ++nt)
+    // Columns col and col + 1 as one store (O's rows are 16-byte aligned
+    // and col is even).
+    auto pairType = VectorType::get({2}, outElem);
+    for (int64_t nt = 0; nt < NT; ++nt) {
+      Value col = m.add(m.add(col0, m.c(8 * nt)), m.mul(tq, m.c(2)));
+      Value pair = arith::ConstantOp::create(
+          g, loc, pairType, g.getZeroAttr(pairType));
       for (int64_t e = 0; e < 2; ++e) {
-        Value col =
-            m.add(m.add(col0, m.c(8 * nt + e)), m.mul(tq, m.c(2)));
         Value x = arith::MulFOp::create(g, loc, acc[nt][first + e], inv);
         if (outElem != g.getF32Type())
           x = arith::TruncFOp::create(g, loc, outElem, x);
-        memref::StoreOp::create(g, loc, x, out,
-                                storedIndex(layout, bi, hi, r, col));
+        pair = vector::InsertOp::create(g, loc, x, pair, e);
       }
+      vector::StoreOp::create(
+          g, loc, pair, out, storedIndex(layout, bi, hi, r, col),
+          /*nontemporal=*/false,
+          llvm::MaybeAlign(2 * outElem.getIntOrFloatBitWidth() / 8));
+    }
   };
   store(r0, ok0, den0, 0);
   store(r1, ok1, den1, 2);
@@ -490,16 +632,21 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   SmallVector<Value> arrays;
   int64_t offset = 0; // every size is a multiple of 16 bytes
   for (const SharedArray &a : sharedArrays()) {
-    Type elem = a.isF32 ? Type(g.getF32Type()) : Type(g.getI32Type());
+    Type elem = elemType(a.elem);
     auto type = MemRefType::get(a.shape, elem, AffineMap(), wg);
     arrays.push_back(memref::ViewOp::create(g, loc, type, dynamic,
                                             m.c(offset), ValueRange{}));
-    offset += 4 * type.getNumElements();
+    offset += elem.getIntOrFloatBitWidth() / 8 * type.getNumElements();
   }
   KsW = arrays[0];
   VtW = arrays[1];
   StW = arrays[2];
   zS = arrays[3];
+  if (prefetch) {
+    Kr = arrays[4];
+    Vr = arrays[5];
+    Qr = arrays[6];
+  }
   mtPerWarp = (D / 16 + W - 1) / W;
 
   Value bx = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
@@ -526,10 +673,13 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   hi = by;
   kvh = output ? m.div(by, m.div(Hq, Hkv)) : by;
   off = m.sub(Lk, Lq);
-  // Query segments of `cps` chunks: the host sized the state buffer's dim
-  // 2 by the segment count it chose for the grid.
+  // Query segments of `cps` chunks, units of `cpu`: the host sized the
+  // state buffer's dims 2 and 3 by the counts it chose for the grids. `seg`
+  // is the block's unit in the state kernel.
   nSeg = m.dim(state, 2);
+  P = m.dim(state, 3);
   cps = m.ceilDiv(m.ceilDiv(Lq, m.c(C)), nSeg);
+  cpu = m.ceilDiv(cps, P);
 
   // Rows NV.. of VtW: a column of ones (0x3F80 is bf16 1.0) and zeros, so
   // that the state's extra column tile accumulates z = sum_j phi(k_j) on the
@@ -544,10 +694,17 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   });
 }
 
-/// Causal: keys [0, boundary(s)) come before the first query chunk of
-/// segment s (queries see keys shifted by off = Lk - Lq).
-Value ChunkedBuilder::boundary(Value s) {
-  return m.min(m.max(m.add(m.mul(m.mul(s, cps), m.c(C)), off), m.c(0)), Lk);
+/// Causal: keys [0, keyBoundary(c)) come before query chunk c (queries see
+/// keys shifted by off = Lk - Lq).
+Value ChunkedBuilder::keyBoundary(Value chunk) {
+  return m.min(m.max(m.add(m.mul(chunk, m.c(C)), off), m.c(0)), Lk);
+}
+
+/// The first query chunk of unit u (of segment u / P); unitStart(s P) is
+/// segment s's first chunk.
+Value ChunkedBuilder::unitStart(Value u) {
+  Value p = g.createOrFold<arith::RemUIOp>(loc, u, P);
+  return m.add(m.mul(m.div(u, P), cps), m.min(m.mul(p, cpu), cps));
 }
 
 /// Runs `body` for this warp's 16-row tiles i of S that exist (mt < D/16).
@@ -570,6 +727,7 @@ static void forOwnTiles(IndexMath &m, Value warp, int64_t W, int64_t D,
 /// entry `entry` of (bi, kvh): element e of tile nt of this warp's 16-row
 /// tile mt is (d = 16 mt + g + 8 (e / 2), col = 8 nt + 2 t + e % 2).
 SmallVector<Value> ChunkedBuilder::loadState(Value entry) {
+  Value es = m.div(entry, P), ep = g.createOrFold<arith::RemUIOp>(loc, entry, P);
   const int64_t NT = NV / 8, per = (NT + 1) * 4;
   SmallVector<Value> S(mtPerWarp * per, f32(0.0f));
   for (int64_t i = 0; i < mtPerWarp; ++i) {
@@ -581,10 +739,11 @@ SmallVector<Value> ChunkedBuilder::loadState(Value entry) {
         Value col = m.add(m.c(8 * nt + e % 2), m.mul(tq, m.c(2)));
         if (nt < NT) {
           S[i * per + nt * 4 + e] = memref::LoadOp::create(
-              g, loc, state, ValueRange{bi, kvh, entry, d, m.add(col0, col)});
+              g, loc, state,
+              ValueRange{bi, kvh, es, ep, d, m.add(col0, col)});
         } else if (e % 2 == 0) { // z: column 0 of the last tile (t = 0)
           Value z = memref::LoadOp::create(
-              g, loc, state, ValueRange{bi, kvh, entry, d, m.c(Dv)});
+              g, loc, state, ValueRange{bi, kvh, es, ep, d, m.c(Dv)});
           S[i * per + nt * 4 + e] =
               arith::SelectOp::create(g, loc, m.eq(tq, m.c(0)), z, f32(0.0f));
         }
@@ -595,6 +754,7 @@ SmallVector<Value> ChunkedBuilder::loadState(Value entry) {
 
 /// The inverse of loadState; z is written by value tile 0 only.
 void ChunkedBuilder::storeState(ValueRange S, Value entry) {
+  Value es = m.div(entry, P), ep = g.createOrFold<arith::RemUIOp>(loc, entry, P);
   const int64_t NT = NV / 8, per = (NT + 1) * 4;
   forOwnTiles(m, warp, W, D, mtPerWarp, [&](int64_t i, Value mt) {
     for (int64_t nt = 0; nt < NT; ++nt)
@@ -603,7 +763,7 @@ void ChunkedBuilder::storeState(ValueRange S, Value entry) {
         Value col = m.add(m.c(8 * nt + e % 2), m.mul(tq, m.c(2)));
         memref::StoreOp::create(
             g, loc, S[i * per + nt * 4 + e], state,
-            ValueRange{bi, kvh, entry, d, m.add(col0, col)});
+            ValueRange{bi, kvh, es, ep, d, m.add(col0, col)});
       }
     auto ifOp = scf::IfOp::create(
         g, loc, m.andI(m.eq(tq, m.c(0)), m.eq(vt, m.c(0))), false);
@@ -612,7 +772,7 @@ void ChunkedBuilder::storeState(ValueRange S, Value entry) {
     for (int64_t e : {0, 2}) {
       Value d = m.add(m.add(m.mul(mt, m.c(16)), gq), m.c(8 * (e / 2)));
       memref::StoreOp::create(g, loc, S[i * per + NT * 4 + e], state,
-                              ValueRange{bi, kvh, entry, d, m.c(Dv)});
+                              ValueRange{bi, kvh, es, ep, d, m.c(Dv)});
     }
   });
 }
@@ -620,30 +780,48 @@ void ChunkedBuilder::storeState(ValueRange S, Value entry) {
 /// phi(K)^T V and z over keys [lo, hi), from zero.
 SmallVector<Value> ChunkedBuilder::sumKeys(Value lo, Value hiKey) {
   SmallVector<Value> S(mtPerWarp * (NV / 8 + 1) * 4, f32(0.0f));
+  if (!prefetch)
+    return m.loop(lo, hiKey, m.c(C), S,
+                  [&](Value ks, ValueRange s) -> SmallVector<Value> {
+                    barrier();
+                    stageChunk(ks, hiKey);
+                    barrier();
+                    return updateState(s);
+                  });
+  issueChunk(m.lt(lo, hiKey), lo, hiKey, Value());
   return m.loop(lo, hiKey, m.c(C), S,
                 [&](Value ks, ValueRange s) -> SmallVector<Value> {
+                  waitChunk();
                   barrier();
                   stageChunk(ks, hiKey);
-                  barrier();
+                  barrier(); // Kr and Vr are free again
+                  Value next = m.add(ks, m.c(C));
+                  issueChunk(m.lt(next, hiKey), next, hiKey, Value());
                   return updateState(s);
                 });
 }
 
 void ChunkedBuilder::buildStates(gpu::GPUFuncOp fn) {
   setUp(fn, /*output=*/false);
-  // Entry s holds the keys [lo, hi) that the scan adds up in order:
-  //   causal:     [boundary(s - 1), boundary(s)), from 0 for s = 0, so that
-  //               the inclusive prefix up to s is [0, boundary(s));
-  //   non-causal: segment s of the keys, cps chunks each.
+  // Entry u (this block's `seg`) holds the keys [lo, hi) that the scan adds
+  // up in order:
+  //   causal:     [keyBoundary(unitStart(u - 1)), keyBoundary(unitStart(u))),
+  //               from 0 for u = 0, so that the inclusive prefix up to u is
+  //               [0, keyBoundary(unitStart(u))); the output reads entries
+  //               s P only, so units past (segments - 1) P sum nothing;
+  //   non-causal: unit u of the keys.
   Value lo, hiKey;
   if (op.getCausal()) {
     lo = arith::SelectOp::create(g, loc, m.eq(seg, m.c(0)), m.c(0),
-                                 boundary(m.sub(seg, m.c(1))));
-    hiKey = boundary(seg);
+                                 keyBoundary(unitStart(m.sub(seg, m.c(1)))));
+    Value needed = m.le(seg, m.mul(m.sub(nSeg, m.c(1)), P));
+    hiKey = arith::SelectOp::create(g, loc, needed,
+                                    keyBoundary(unitStart(seg)), lo);
   } else {
-    Value keysPerSeg = m.mul(m.ceilDiv(m.ceilDiv(Lk, m.c(C)), nSeg), m.c(C));
-    lo = m.min(m.mul(seg, keysPerSeg), Lk);
-    hiKey = m.min(m.add(lo, keysPerSeg), Lk);
+    Value keysPerUnit =
+        m.mul(m.ceilDiv(m.ceilDiv(Lk, m.c(C)), m.mul(nSeg, P)), m.c(C));
+    lo = m.min(m.mul(seg, keysPerUnit), Lk);
+    hiKey = m.min(m.add(lo, keysPerUnit), Lk);
   }
   storeState(sumKeys(lo, hiKey), seg);
   gpu::ReturnOp::create(g, loc);
@@ -652,14 +830,17 @@ void ChunkedBuilder::buildStates(gpu::GPUFuncOp fn) {
 void ChunkedBuilder::buildOutput(gpu::GPUFuncOp fn) {
   setUp(fn, /*output=*/true);
   const bool causal = op.getCausal();
-  // After the scan, entry s holds the keys before segment s (causal) and
+  // After the scan, entry s P holds the keys before segment s (causal) and
   // the last entry all keys (non-causal). With one segment the host skips
   // the state and scan launches: the block sums those keys itself.
   SmallVector<Type> types(mtPerWarp * (NV / 8 + 1) * 4, g.getF32Type());
   SmallVector<Value> S = ifElse(
       m.eq(nSeg, m.c(1)), types,
-      [&] { return sumKeys(m.c(0), causal ? boundary(m.c(0)) : Lk); },
-      [&] { return loadState(causal ? seg : m.sub(nSeg, m.c(1))); });
+      [&] { return sumKeys(m.c(0), causal ? keyBoundary(m.c(0)) : Lk); },
+      [&] {
+        return loadState(causal ? m.mul(seg, P)
+                                : m.sub(m.mul(nSeg, P), m.c(1)));
+      });
   barrier();
   writeState(S);
   barrier();
@@ -667,16 +848,34 @@ void ChunkedBuilder::buildOutput(gpu::GPUFuncOp fn) {
   Value last = m.min(m.add(first, m.mul(cps, m.c(C))), Lq);
   if (!causal) {
     m.loop(first, last, m.c(C), {}, [&](Value qs, ValueRange) {
-      outputChunk(qs, /*intra=*/false);
+      outputChunk(qs, queryWords(qs, /*fromQr=*/false), /*intra=*/false);
       return SmallVector<Value>{};
     });
-  } else {
+  } else if (!prefetch) {
     m.loop(first, last, m.c(C), S,
            [&](Value qs, ValueRange s) -> SmallVector<Value> {
              barrier();
              stageChunk(m.add(qs, off), Lk);
              barrier();
-             outputChunk(qs, /*intra=*/true);
+             outputChunk(qs, queryWords(qs, /*fromQr=*/false), /*intra=*/true);
+             SmallVector<Value> next = updateState(s);
+             barrier(); // every warp has read S and z of the previous chunk
+             writeState(next);
+             return next;
+           });
+  } else {
+    // Chunk c + 1's rows are copied while chunk c computes.
+    issueChunk(m.lt(first, last), m.add(first, off), Lk, first);
+    m.loop(first, last, m.c(C), S,
+           [&](Value qs, ValueRange s) -> SmallVector<Value> {
+             waitChunk();
+             barrier();
+             stageChunk(m.add(qs, off), Lk);
+             SmallVector<Value> words = queryWords(qs, /*fromQr=*/true);
+             barrier(); // Kr, Vr and Qr are free again
+             Value nextQs = m.add(qs, m.c(C));
+             issueChunk(m.lt(nextQs, last), m.add(nextQs, off), Lk, nextQs);
+             outputChunk(qs, words, /*intra=*/true);
              SmallVector<Value> next = updateState(s);
              barrier(); // every warp has read S and z of the previous chunk
              writeState(next);
@@ -692,7 +891,7 @@ void buildStateScan(OpBuilder &g, Location loc, gpu::GPUFuncOp fn,
                     int64_t elements) {
   IndexMath m{g, loc};
   Value state = fn.getBody().front().getArgument(0);
-  const int64_t cols = cast<MemRefType>(state.getType()).getDimSize(4);
+  const int64_t cols = cast<MemRefType>(state.getType()).getDimSize(5);
   Value bx = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
   Value h = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
   Value b = gpu::BlockIdOp::create(g, loc, gpu::Dimension::z);
@@ -702,9 +901,12 @@ void buildStateScan(OpBuilder &g, Location loc, gpu::GPUFuncOp fn,
   g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
   Value d = m.div(e, m.c(cols));
   Value col = g.createOrFold<arith::RemUIOp>(loc, e, m.c(cols));
-  m.loop(m.c(0), m.dim(state, 2), m.c(1), {m.f32(0.0f)},
-         [&](Value s, ValueRange run) -> SmallVector<Value> {
-           SmallVector<Value> at{b, h, s, d, col};
+  Value P = m.dim(state, 3);
+  m.loop(m.c(0), m.mul(m.dim(state, 2), P), m.c(1), {m.f32(0.0f)},
+         [&](Value u, ValueRange run) -> SmallVector<Value> {
+           SmallVector<Value> at{b, h, m.div(u, P),
+                                 g.createOrFold<arith::RemUIOp>(loc, u, P), d,
+                                 col};
            Value x = arith::AddFOp::create(
                g, loc, run[0], memref::LoadOp::create(g, loc, state, at));
            memref::StoreOp::create(g, loc, x, state, at);
@@ -789,7 +991,7 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
     Value SMs = MultiprocessorCountOp::create(b, loc, b.getIndexType());
     auto featureBlocks = [&](Value L, Value heads) {
       Value tiles = m.ceilDiv(L, m.c(kFeatureRowsPerBlock));
-      Value fit = m.div(m.mul(m.c(kFeatureBlocksPerSM), SMs),
+      Value fit = m.div(m.mul(m.c(featureBlocksPerSM(op)), SMs),
                         m.max(m.mul(heads, ops.batch), m.c(1)));
       Value perBlock =
           m.ceilDiv(tiles, m.max(m.min(tiles, fit), m.c(1)));
@@ -885,21 +1087,35 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
     chunks = m.max(chunks, m.ceilDiv(Lk, m.c(C)));
   chunks = m.max(chunks, m.c(1));
   Value blocks = m.mul(m.mul(m.c(NVT), ops.heads), ops.batch);
-  Value fill = m.div(
-      m.mul(m.c(blocksPerSM),
-            MultiprocessorCountOp::create(b, loc, b.getIndexType())),
-      m.max(blocks, m.c(1)));
+  Value slots = m.mul(m.c(blocksPerSM),
+                      MultiprocessorCountOp::create(b, loc, b.getIndexType()));
+  Value fill = m.div(slots, m.max(blocks, m.c(1)));
   Value nSeg = m.max(m.min(fill, m.ceilDiv(chunks, m.c(kMinChunks))), m.c(1));
   nSeg = m.ceilDiv(chunks, m.ceilDiv(chunks, nSeg)); // no empty segment
+  Value segsBut1 = m.sub(nSeg, m.c(1));
+  // No state or scan launch (grid 0) for a single segment.
+  Value many = m.min(segsBut1, m.c(1));
+  // Units per segment for the state launch: as many as fill the slots with
+  // the blocks that sum keys (causal: those of all segments but the last),
+  // at least 2 chunks each; 1 without a state launch.
+  Value summing = m.mul(m.mul(m.c(NVT), Hkv), ops.batch);
+  if (op.getCausal())
+    summing = m.mul(summing, m.max(segsBut1, m.c(1)));
+  else
+    summing = m.mul(summing, nSeg);
+  Value units = m.min(m.div(slots, m.max(summing, m.c(1))),
+                      m.div(m.ceilDiv(chunks, nSeg), m.c(2)));
+  // (units - 1) many + 1: the launch plan evaluates sizes made of integer
+  // arithmetic only.
+  units = m.add(m.mul(m.sub(m.max(units, m.c(1)), m.c(1)), many), m.c(1));
 
-  // The state entries [B, Hkv, segments, D, Dv + 1] (column Dv: z; D:
-  // the features), f32, scratch that the runtime provides.
+  // The state entries [B, Hkv, segments, units, D, Dv + 1] (column Dv: z;
+  // D: the features), f32, scratch that the runtime provides.
   const int64_t D = features ? features : dims.headDim;
-  auto stateType = MemRefType::get(
-      {ShapedType::kDynamic, ShapedType::kDynamic, ShapedType::kDynamic, D,
-       Dv + 1},
-      b.getF32Type());
-  Value state = alloc(stateType, {ops.batch, Hkv, nSeg});
+  auto dyn = ShapedType::kDynamic;
+  auto stateType =
+      MemRefType::get({dyn, dyn, dyn, dyn, D, Dv + 1}, b.getF32Type());
+  Value state = alloc(stateType, {ops.batch, Hkv, nSeg, units});
 
   auto kernel = [&](StringRef suffix, ValueRange params, int64_t threads) {
     auto fn = gpu::GPUFuncOp::create(
@@ -912,14 +1128,12 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
     return fn;
   };
   Value segBlocks = m.mul(nSeg, m.c(NVT));
-  // No state or scan launch (grid 0) for a single segment.
-  Value many = m.min(m.sub(nSeg, m.c(1)), m.c(1));
 
   SmallVector<Value> stateParams{q, k, v, state};
   auto states = kernel("_states", stateParams, cb.threads());
   cb.buildStates(states);
-  launch(states, m.mul(segBlocks, many), Hkv, cb.threads(), cb.sharedBytes(),
-         stateParams);
+  launch(states, m.mul(m.mul(segBlocks, units), many), Hkv, cb.threads(),
+         cb.sharedBytes(), stateParams);
 
   const int64_t elements = D * (Dv + 1);
   auto scan = kernel("_scan", ValueRange{state}, 256);
