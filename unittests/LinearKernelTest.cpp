@@ -280,9 +280,10 @@ LINEAR_VARIANT(HalfPrecisionProjectedMaps) {
   LinearAttentionSpec small =
       linearSpec(FeatureMap::FavorPlus, true, 32, 16, ElementType::BF16);
   checkLinear(t, small, {{65, 65}, {1000, 1000}});
-  // B x H = 280 (x 4 heads) past 2 blocks per SM on 132 SMs: each feature
-  // block loops over all 3 row tiles of its (head, batch), and the key-max
-  // partials are one per block, not per tile.
+  // B x H = 280 (x 4 heads), fewer than 2 feature blocks per SM (up to 4)
+  // on 132 SMs for each (head, batch): each feature block loops over all 3
+  // row tiles of its (head, batch), and the key-max partials are one per
+  // block, not per tile.
   for (bool causal : {false, true})
     checkLinear(t,
                 linearSpec(FeatureMap::FavorPlus, causal, 32, 16,

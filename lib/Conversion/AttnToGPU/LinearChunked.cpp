@@ -1,12 +1,13 @@
 //===- LinearChunked.cpp - linear attention as a chunked scan on tensor cores//
 //
-// attn.linear_attention with f16/bf16 inputs and any feature map but the
-// softmax map, on tensor cores: mma.sync m16n8k16 with bf16 operands and f32
+// attn.linear_attention with f16/bf16 inputs and any feature map, on tensor
+// cores: mma.sync m16n8k16 with bf16 operands and f32
 // accumulation (bf16 also for f16 inputs: the state sums up to L products
 // and would overflow f16's range). Elementwise maps (elu+1, relu without a
 // projection) are applied as Q and K are loaded; projected maps (FAVOR+,
 // relu with a projection) are computed first by the feature kernels
-// (FeatureMapKernel.cpp) into bf16 scratch that stands in for Q and K.
+// (FeatureMapKernel.cpp) into bf16 scratch that stands in for Q and K; the
+// softmax map likewise (SoftmaxMapKernel.cpp).
 //
 // The sequence is cut into segments of whole chunks, chosen at launch
 // (enough to fill the GPU's block slots when B x H does not), each cut
