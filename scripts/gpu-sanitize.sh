@@ -136,7 +136,7 @@ for c in "${cases[@]}"; do
   IFS='|' read -r name spec sizes <<<"$c"
   [[ "$name" =~ ${ATTN_SANITIZE_CASES:-.} ]] || continue
   printf '%s\0%s\0' "$spec" "$sizes"
-done | xargs -0 -n 2 -P 16 bash -c \
+done | xargs -0 -r -n 2 -P 16 bash -c \
   '"$b/attn-run" "$1" --target cuda $2 >/dev/null 2>&1' _
 
 {
@@ -148,7 +148,9 @@ done | xargs -0 -n 2 -P 16 bash -c \
   echo "| case | tool | summary | attn-run | clean |"
   echo "|---|---|---|---|---|"
 } > "$out/summary.md"
-# RUNS (serial|parallel): the selected runs of that kind, NUL-separated.
+# RUNS (serial|parallel): the selected runs of that kind, NUL-separated
+# (xargs -r: a filter that leaves a kind empty runs nothing of it, rather
+# than one empty run reported as not clean).
 runs() {
   for tool in "${tools[@]}"; do
     for c in "${cases[@]}"; do
@@ -160,9 +162,9 @@ runs() {
     done
   done
 }
-runs parallel | xargs -0 -n 4 -P "${ATTN_SANITIZE_JOBS:-8}" \
+runs parallel | xargs -0 -r -n 4 -P "${ATTN_SANITIZE_JOBS:-8}" \
   bash -c 'run_one "$@"' _ | tee -a "$out/summary.md"
-runs serial | xargs -0 -n 4 -P 1 bash -c 'run_one "$@"' _ \
+runs serial | xargs -0 -r -n 4 -P 1 bash -c 'run_one "$@"' _ \
   | tee -a "$out/summary.md"
 if grep -q "| NO |" "$out/summary.md"; then
   echo "== compute-sanitizer: NOT clean (logs in $out)" >&2
