@@ -21,6 +21,8 @@ struct GPUKernelOptions {
   int64_t linearValueTile = 64; ///< tensor-core linear: value columns per CTA
   bool linearPrefetch = true;   ///< tensor-core linear: cp.async of chunk c+1
   int64_t hopperStages = 0;     ///< sm_90a softmax: K/V ring slots (0: max)
+  bool hopperSetMaxNReg = true; ///< sm_90a softmax: move registers to the
+                                ///< consumers (off: for tools that cannot)
 };
 
 } // namespace attn

@@ -98,6 +98,13 @@ struct GPUPipelineOptions
       llvm::cl::desc("sm_90a softmax kernel: K/V ring slots (0: as many as "
                      "fit in shared memory)"),
       llvm::cl::init(GPUKernelOptions().hopperStages)};
+  Option<bool> hopperSetMaxNReg{
+      *this, "hopper-setmaxnreg",
+      llvm::cl::desc("sm_90a softmax kernel: hand the producer's registers "
+                     "to the consumers (setmaxnreg); off only for tools "
+                     "that cannot follow it (compute-sanitizer synccheck): "
+                     "the consumers then spill"),
+      llvm::cl::init(GPUKernelOptions().hopperSetMaxNReg)};
   Option<std::string> chip{
       *this, "chip",
       llvm::cl::desc("sm_80, sm_90, sm_90a (TMA + wgmma softmax kernel), ..."),

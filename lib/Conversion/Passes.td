@@ -63,6 +63,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
            "the sm_90a kernel (TMA ring, wgmma, warp specialization)">,
     Option<"hopperStages", "hopper-stages", "int64_t", "0",
            "K/V ring slots of the sm_90a kernel (0: as many as fit, up to 4)">,
+    Option<"hopperSetMaxNReg", "hopper-setmaxnreg", "bool", "true",
+           "sm_90a kernel: the producer warpgroup hands registers to the "
+           "consumers (off only for tools that cannot follow setmaxnreg)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

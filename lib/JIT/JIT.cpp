@@ -1432,7 +1432,7 @@ JIT::compile(llvm::StringRef mlirText, Target target,
        << options.parallel << "|" << options.gpu.blockQ << "|"
        << options.gpu.blockKV << "|" << options.gpu.linearChunk << "|"
        << options.gpu.linearValueTile << "|" << options.gpu.linearPrefetch << "|"
-       << options.gpu.hopperStages;
+       << options.gpu.hopperStages << "|" << options.gpu.hopperSetMaxNReg;
   }
   {
     std::lock_guard<std::mutex> lock(impl->mutex);

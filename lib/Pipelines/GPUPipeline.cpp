@@ -38,6 +38,7 @@ GPUKernelOptions GPUPipelineOptions::kernelOptions() const {
   k.linearValueTile = linearValueTile;
   k.linearPrefetch = linearPrefetch;
   k.hopperStages = hopperStages;
+  k.hopperSetMaxNReg = hopperSetMaxNReg;
   return k;
 }
 
@@ -90,6 +91,7 @@ llvm::Error buildGPUPipeline(mlir::OpPassManager &pm,
   toGPU.tensorCores = sm >= 80;
   toGPU.hopper = chip == "sm_90a";
   toGPU.hopperStages = k.hopperStages;
+  toGPU.hopperSetMaxNReg = k.hopperSetMaxNReg;
   pm.addPass(createAttnToGPU(toGPU));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -1,9 +1,14 @@
 // chip=sm_90a: softmax attention in bf16 takes the TMA + wgmma kernel; the
 // PTX shows tensor maps as 128-byte __grid_constant__ parameters, 4-D TMA
 // loads completing on mbarriers, setmaxnreg and both wgmma forms. With
-// format=bin ptxas accepts it for sm_90a.
+// format=bin ptxas accepts it for sm_90a. hopper-setmaxnreg=false (for
+// compute-sanitizer synccheck) leaves setmaxnreg out.
 // REQUIRES: libdevice
 // RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_90a" | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_90a hopper-setmaxnreg=false" | FileCheck %s --check-prefix=NOREG
+// NOREG: gpu.binary @attn_kernels
+// NOREG-NOT: setmaxnreg
+// NOREG-SAME: wgmma.mma_async
 // RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_90a" | FileCheck %s --check-prefix=EXP
 // RUN: attn-opt %s --attn-gpu-pipeline="chip=sm_90a" | FileCheck %s --check-prefix=TMA
 // CHECK: gpu.binary @attn_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80"

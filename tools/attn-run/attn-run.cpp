@@ -90,6 +90,11 @@ static cl::opt<bool> linearPrefetch(
     cl::desc("cuda linear attention: load the next chunk with cp.async "
              "while this one computes"),
     cl::init(GPUKernelOptions().linearPrefetch));
+static cl::opt<bool> hopperSetMaxNReg(
+    "hopper-setmaxnreg",
+    cl::desc("cuda on sm_90a: hand the producer warpgroup's registers to "
+             "the consumers (off only for compute-sanitizer synccheck)"),
+    cl::init(GPUKernelOptions().hopperSetMaxNReg));
 static cl::opt<int64_t> hopperStages(
     "hopper-stages",
     cl::desc("cuda on sm_90a: K/V ring slots of the TMA + wgmma softmax "
@@ -121,7 +126,7 @@ int main(int argc, char **argv) {
            std::addressof(outputs), &targetName, &funcName, &check,
            &bench, &seed, &inputScale, &batch, &heads, &kvHeads, &qLen,
            &kvLen, &repeats, &blockQ, &blockKV, &cpuName, &linearChunk,
-           &linearValueTile, &linearPrefetch, &hopperStages, &serial, &checkBudget})
+           &linearValueTile, &linearPrefetch, &hopperStages, &hopperSetMaxNReg, &serial, &checkBudget})
     o->addCategory(category);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "run an attn spec on .npy inputs\n");
@@ -142,6 +147,7 @@ int main(int argc, char **argv) {
   options.gpu.linearValueTile = linearValueTile;
   options.gpu.linearPrefetch = linearPrefetch;
   options.gpu.hopperStages = hopperStages;
+  options.gpu.hopperSetMaxNReg = hopperSetMaxNReg;
   // --block-q / --block-kv tile the GPU's first softmax kernel too.
   if (blockQ.getNumOccurrences())
     options.gpu.blockQ = blockQ;

@@ -689,7 +689,8 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
                            "tensor-core kernel: "
                         << why;
       if (failed(onHopper ? buildHopperAttentionKernel(op, kernels, i,
-                                                       hopperStages)
+                                                       hopperStages,
+                                                       hopperSetMaxNReg)
                           : KernelBuilder{op, blockQ, blockKV}.run(kernels, i)))
         return signalPassFailure();
     }

@@ -79,6 +79,7 @@ int64_t roundUp64(int64_t x) { return (x + 63) / 64 * 64; }
 /// zero-fills the columns past D), keys per block and K/V ring depth.
 struct HopperTiling {
   int64_t D, Dv, Dp, Dvp, blockN, stages;
+  bool setMaxNReg = true; ///< off: every thread keeps 168 (consumers spill)
   int64_t sharedBytes() const {
     return 1024 /*alignment slack*/ + kBlockM * Dp * 2 +
            stages * blockN * (Dp + Dvp) * 2;
@@ -423,10 +424,11 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(roles.thenBlock());
-    NVVM::SetMaxRegisterOp::create(
-        b, loc, b.getI32IntegerAttr(kProducerRegisters),
-        NVVM::SetMaxRegisterActionAttr::get(
-            ctx, NVVM::SetMaxRegisterAction::decrease));
+    if (tiling.setMaxNReg)
+      NVVM::SetMaxRegisterOp::create(
+          b, loc, b.getI32IntegerAttr(kProducerRegisters),
+          NVVM::SetMaxRegisterActionAttr::get(
+              ctx, NVVM::SetMaxRegisterAction::decrease));
     Value firstWarp = m.lt(tid, m.c(kConsumerThreads + 32));
     Value elected = NVVM::ElectSyncOp::create(b, loc, b.getI1Type(), Value());
     auto lead = scf::IfOp::create(b, loc, m.andI(firstWarp, elected),
@@ -478,10 +480,11 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
 
   // Consumer warpgroups: 64 query rows each.
   b.setInsertionPointToStart(roles.elseBlock());
-  NVVM::SetMaxRegisterOp::create(
-      b, loc, b.getI32IntegerAttr(kConsumerRegisters),
-      NVVM::SetMaxRegisterActionAttr::get(ctx,
-                                          NVVM::SetMaxRegisterAction::increase));
+  if (tiling.setMaxNReg)
+    NVVM::SetMaxRegisterOp::create(
+        b, loc, b.getI32IntegerAttr(kConsumerRegisters),
+        NVVM::SetMaxRegisterActionAttr::get(
+            ctx, NVVM::SetMaxRegisterAction::increase));
   Value wgIdx = m.div(tid, m.c(128));
   Value lane = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
   Value warp = b.createOrFold<arith::RemUIOp>(loc, m.div(tid, m.c(32)),
@@ -735,7 +738,7 @@ std::string hopperAttentionUnsupported(AttentionOp op) {
 
 LogicalResult buildHopperAttentionKernel(AttentionOp op,
                                          gpu::GPUModuleOp kernels, int index,
-                                         int64_t stages) {
+                                         int64_t stages, bool setMaxNReg) {
   Location loc = op.getLoc();
   const AttentionDims dims = op.getDims();
   if (stages < 0 || stages > 16)
@@ -743,7 +746,7 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
                                "as fit), got "
                             << stages;
   HopperTiling t{dims.headDim, dims.valueDim, roundUp64(dims.headDim),
-                 roundUp64(dims.valueDim), 128, stages};
+                 roundUp64(dims.valueDim), 128, stages, setMaxNReg};
   // 128-key blocks, unless O's accumulator (Dv / 2 registers per thread)
   // or shared memory leaves no room: then 64 (S and P take half).
   t.stages = 2;

@@ -98,9 +98,10 @@ std::string hopperAttentionUnsupported(AttentionOp op);
 /// `<func>_attention_<index>`; `stages` K/V ring slots (0: the most that
 /// fit in shared memory). Persistent: min(tiles, SMs) CTAs of 384 threads,
 /// each looping over (128-row query block, head, batch) tiles.
+/// `setMaxNReg`: the producer warpgroup hands registers to the consumers.
 LogicalResult buildHopperAttentionKernel(AttentionOp op,
                                          gpu::GPUModuleOp kernels, int index,
-                                         int64_t stages);
+                                         int64_t stages, bool setMaxNReg);
 
 /// Tiling of the tensor-core linear-attention kernel.
 struct ChunkedLinearOptions {
