@@ -17,7 +17,10 @@
 # clean alone (compute-sanitizer 2025.3.1, H200, 2026-11-28). synccheck
 # fails to run them even alone (same failure, 0 errors; memcheck and
 # racecheck pass alone): those runs are reported as "tool cannot run", not
-# as clean, and do not fail the script. The other cases run in parallel.
+# as clean, and do not fail the script. Since 2026-11-29 synccheck runs
+# them with --hopper-setmaxnreg=false (not yet tried on a GPU: the rows
+# say whether that is what the tool trips on). The other cases run in
+# parallel.
 #
 # The kernels and the cases that reach them (sizes are small, since the
 # tools slow kernels down 10-100x, but each crosses several tiles):
@@ -104,10 +107,18 @@ hopper='^(mha_lse|llama|mistral|longformer|key_padding|documents|alibi|cross_att
 # code only; compiling (most of a small case's time) runs beside the others.
 run_one() {
   local tool=$1 name=$2 spec=$3 sizes=$4 log="$logs/$2.$1.log" extra=()
+  local runner_extra=()
   [ "$tool" = racecheck ] && extra=(--racecheck-report hazard)
+  # synccheck could not run the sm_90a kernel (see above); setmaxnreg, which
+  # moves registers between warpgroups under the tool's instrumentation, is
+  # the suspect: those runs use the kernel built without it (same barriers,
+  # mbarriers and TMA; the consumers spill).
+  [ "$tool" = synccheck ] && [[ "$name" =~ $hopper ]] &&
+    runner_extra=(--hopper-setmaxnreg=false)
   # shellcheck disable=SC2086 # sizes are words
   compute-sanitizer --tool "$tool" --error-exitcode 3 "${extra[@]}" \
-    "$b/attn-run" "$spec" --target cuda --check $sizes >"$log" 2>&1
+    "$b/attn-run" "$spec" --target cuda --check $sizes "${runner_extra[@]}" \
+    >"$log" 2>&1
   local rc=$? summary
   summary=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$log" | tail -1)
   local ok=yes
