@@ -127,6 +127,25 @@ def _attention_impl(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     return o, lse
 
 
+# Kernels of eager calls without bias or mask, by what their spec depends
+# on: a cached call skips building the spec struct and its key (~4 us of
+# ~22 on the CPU). Bounded: cleared past _CALL_MEMO_MAX entries.
+_call_memo = {}
+_CALL_MEMO_MAX = 4096
+
+
+def _call_key(q, k, v, kv_lengths, doc_q, global_tokens, causal, window,
+              scale, layout):
+    if q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
+        return None  # the spec builder raises the error
+    heads = 1 if layout == "bhsd" else 2
+    return (q.dtype, q.device.type, layout, q.shape[heads], k.shape[heads],
+            q.shape[3], v.shape[3], causal,
+            tuple(window) if window is not None else None, scale,
+            kv_lengths is not None, doc_q is not None,
+            global_tokens is not None)
+
+
 def _attention_eager(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
                      global_tokens, causal, window, scale, return_lse, layout):
     """_attention_impl outside the dispatcher: no placeholder LSE tensor
@@ -135,11 +154,32 @@ def _attention_eager(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
         return _attention_impl(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
                                global_tokens, causal, window, scale, True,
                                layout)
-    spec, args = attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
-                                global_tokens, causal, window, scale, False,
-                                layout)
+    key = None
+    if bias is None and mask is None and (doc_q is None) == (doc_k is None):
+        key = _call_key(q, k, v, kv_lengths, doc_q, global_tokens, causal,
+                        window, scale, layout)
+    kernel = _call_memo.get(key) if key is not None else None
+    if kernel is None:
+        spec, _ = attention_spec(q, k, v, bias, mask, kv_lengths, doc_q,
+                                 doc_k, global_tokens, causal, window, scale,
+                                 False, layout)
+        kernel = _kernel_for(spec, q.device)
+        if key is not None:
+            with _cache_lock:
+                if len(_call_memo) >= _CALL_MEMO_MAX:
+                    _call_memo.clear()
+                _call_memo[key] = kernel
+    # The arguments in the spec's order (attention_spec's).
+    args = [q, k, v]
+    for extra in (bias, mask, kv_lengths):
+        if extra is not None:
+            args.append(extra)
+    if doc_q is not None:
+        args += [doc_q, doc_k]
+    if global_tokens is not None:
+        args.append(global_tokens)
     o = q.new_empty(q.shape[:3] + (v.shape[3],))
-    _kernel_for(spec, q.device).run(args, [o])
+    kernel.run(args, [o])
     return o, None
 
 

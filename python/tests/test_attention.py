@@ -57,6 +57,18 @@ def test_key_padding_documents_global_tokens(rand, device):
     check(q, k, v, device, window=(4, 4), global_tokens=glob)
 
 
+def test_repeated_calls_with_other_options(rand, device):
+    # Eager calls remember their kernel by what the spec depends on: the
+    # same tensors with another option must get another kernel.
+    q, k, v = rand(1, 2, 40, 32), rand(1, 2, 40, 32), rand(1, 2, 40, 32)
+    lengths = torch.tensor([17], dtype=torch.int32)
+    for kw in ({}, {"causal": True}, {"causal": "top_left"}, {"scale": 0.5},
+               {"window": (3, 0)}, {"window": (3, 2)}, {"kv_lengths": lengths},
+               {"causal": True, "kv_lengths": lengths}, {}):
+        check(q, k, v, device, **kw)
+    check(q.half(), k.half(), v.half(), device, causal=True)
+
+
 def test_mask_with_fully_masked_rows_and_bias(rand, device):
     q, k, v = rand(2, 4, 33, 64), rand(2, 4, 47, 64), rand(2, 4, 47, 64)
     mask = torch.rand(2, 1, 33, 47) > 0.5
