@@ -310,10 +310,39 @@ def linear_attention(q, k, v, *, feature_map="elu_plus_one", projection=None,
     local_heads / local_window: Performer's mixed heads (the first
     local_heads query heads use causal sliding-window softmax attention).
     """
-    op = (_linear_attention_impl if _eager(q, k, v, projection)
+    op = (_linear_attention_eager if _eager(q, k, v, projection)
           else torch.ops.attn.linear_attention)
     return op(
         q, k, v, projection, feature_map, bool(causal),
         float(eps) if eps is not None else None,
         float(kernel_eps) if kernel_eps is not None else None,
         int(local_heads), int(local_window), layout)
+
+
+def _linear_attention_eager(q, k, v, projection, feature_map, causal, eps,
+                            kernel_eps, local_heads, local_window, layout):
+    """_linear_attention_impl with the kernel remembered by the call's
+    options (as _attention_eager)."""
+    key = None
+    if q.dim() == 4 and k.dim() == 4 and v.dim() == 4 and (
+            projection is None or projection.dim() == 2):
+        heads = 1 if layout == "bhsd" else 2
+        key = ("linear", q.dtype, q.device.type, layout, q.shape[heads],
+               k.shape[heads], q.shape[3], v.shape[3], feature_map, causal,
+               None if projection is None else projection.shape[0], eps,
+               kernel_eps, local_heads, local_window)
+    kernel = _call_memo.get(key) if key is not None else None
+    if kernel is None:
+        spec, _ = linear_attention_spec(q, k, v, projection, feature_map,
+                                        causal, eps, kernel_eps, local_heads,
+                                        local_window, layout)
+        kernel = _kernel_for(spec, q.device)
+        if key is not None:
+            with _cache_lock:
+                if len(_call_memo) >= _CALL_MEMO_MAX:
+                    _call_memo.clear()
+                _call_memo[key] = kernel
+    args = [q, k, v] if projection is None else [q, k, v, projection]
+    o = q.new_empty(q.shape[:3] + (v.shape[3],))
+    kernel.run(args, [o])
+    return o

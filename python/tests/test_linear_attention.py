@@ -36,3 +36,16 @@ def test_bf16_bshd_and_mixed_heads(rand, device):
                rand(2, 63, 6, 64, dtype=torch.bfloat16),
                rand(2, 63, 6, 64, dtype=torch.bfloat16))
     check(q, k, v, device, layout="bshd", causal=True, local_heads=2, local_window=9)
+
+
+def test_repeated_calls_with_other_options(rand, device):
+    # Eager calls remember their kernel by what the spec depends on: the
+    # same tensors with another option must get another kernel.
+    q, k, v = rand(1, 2, 40, 32), rand(1, 2, 40, 32), rand(1, 2, 40, 32)
+    proj, proj2 = rand(16, 32) / 32 ** 0.5, rand(24, 32) / 32 ** 0.5
+    for kw in ({}, {"causal": True}, {"feature_map": "relu"},
+               {"feature_map": "relu", "kernel_eps": 0.25}, {"eps": 0.5},
+               {"feature_map": "relu", "projection": proj},
+               {"feature_map": "relu", "projection": proj2},
+               {"local_heads": 1, "local_window": 5}, {}):
+        check(q, k, v, device, **kw)
