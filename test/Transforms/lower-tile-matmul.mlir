@@ -137,6 +137,19 @@ func.func @qk_bf16(%qt: memref<64x32xbf16>,
   return
 }
 
+// A score tile of static width 64 (a multiple of the 64-column span): its
+// stores are whole vectors, in bounds (no masked stores: vmaskmovps on AVX2).
+// CHECK-LABEL: func.func @qk_static_width(
+// CHECK-COUNT-16:    vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<16xf32>, memref<?x64xf32, strided<[64, 1]>>
+func.func @qk_static_width(%qt: memref<64x64xf32>,
+                           %k: memref<?x64xf32, strided<[?, 1], offset: ?>>,
+                           %st: memref<?x64xf32, strided<[64, 1]>>) {
+  attn.tile_qk %qt, %k, %st {scale = 0.125 : f64}
+      : memref<64x64xf32>, memref<?x64xf32, strided<[?, 1], offset: ?>>,
+        memref<?x64xf32, strided<[64, 1]>>
+  return
+}
+
 // A static 16 x 16 score tile (linear attention's chunk) is one vector
 // wide: the block takes 4 x 4 = 16 key rows of one vector each instead of
 // 4 x 4 vectors, so that 16 accumulators stay in flight.

@@ -35,8 +35,17 @@
 // st = scores[0:kn, 0:qn], kn = dim(k, 0)
 // CHECK:         %[[KN:.+]] = memref.dim %[[K]], %{{.+}} : memref<?x64xf32, strided<[?, 1], offset: ?>>
 // CHECK-NEXT:    %[[ST:.+]] = memref.subview %[[S]][0, 0] [%[[KN]], %[[QN]]] [1, 1] : memref<64x64xf32> to memref<?x?xf32, strided<[64, 1]>>
-// S = scale * K Q^T (key-major)
-// CHECK-NEXT:    attn.tile_qk %[[QT]], %[[K]], %[[ST]] {scale = 1.250000e-01 : f64} : memref<64x64xf32>, memref<?x64xf32, strided<[?, 1], offset: ?>>, memref<?x?xf32, strided<[64, 1]>>
+// The whole score rows [kn, 64]: the static width lets tile_qk (and the
+// softmax loops) store whole vectors.
+// CHECK-NEXT:    %[[SROWS:.+]] = memref.subview %[[S]][0, 0] [%[[KN]], 64] [1, 1] : memref<64x64xf32> to memref<?x64xf32, strided<[64, 1]>>
+// S = scale * K Q^T (key-major): into the whole rows for a full query tile
+// (qn = 64), else into [kn, qn].
+// CHECK:         %[[FULL:.+]] = arith.cmpi eq, %[[QN]], %{{.+}} : index
+// CHECK-NEXT:    scf.if %[[FULL]] {
+// CHECK-NEXT:      attn.tile_qk %[[QT]], %[[K]], %[[SROWS]] {scale = 1.250000e-01 : f64} : memref<64x64xf32>, memref<?x64xf32, strided<[?, 1], offset: ?>>, memref<?x64xf32, strided<[64, 1]>>
+// CHECK-NEXT:    } else {
+// CHECK-NEXT:      attn.tile_qk %[[QT]], %[[K]], %[[ST]] {scale = 1.250000e-01 : f64} : memref<64x64xf32>, memref<?x64xf32, strided<[?, 1], offset: ?>>, memref<?x?xf32, strided<[64, 1]>>
+// CHECK-NEXT:    }
 // Only blocks that need it are masked.
 // CHECK-NEXT:    scf.if %[[NEEDS]] {
 // CHECK:           scf.for %[[J:[a-zA-Z0-9_]+]] = %{{.+}} to %[[KN]] step %{{.+}} {
@@ -63,8 +72,7 @@
 // CHECK-NEXT:    }
 // The statistics, 16 query rows at a time; lanes past qn are masked off in
 // m, l and alpha. Score rows go through the whole 64 columns of the scratch
-// (4 whole vectors): plain loads and stores, in bounds.
-// CHECK:         %[[SROWS:.+]] = memref.subview %[[S]][0, 0] [%[[KN]], 64] [1, 1] : memref<64x64xf32> to memref<?x64xf32, strided<[64, 1]>>
+// (4 whole vectors, the SROWS view above): plain loads and stores, in bounds.
 // CHECK:         scf.for %[[R:[a-zA-Z0-9_]+]] = %{{.+}} to %[[QN]] step %{{.+}} {
 // CHECK-NEXT:      %[[LEFT:.+]] = arith.subi %[[QN]], %[[R]] : index
 // CHECK-NEXT:      %[[ROWS:.+]] = vector.create_mask %[[LEFT]] : vector<16xi1>
@@ -160,7 +168,8 @@ func.func @step_position_mask(
 // CHECK-SAME:      %[[QN:[a-zA-Z0-9_]+]]: index, %[[Q0:[a-zA-Z0-9_]+]]: index, %[[K0:[a-zA-Z0-9_]+]]: index, %[[DOCS:[a-zA-Z0-9_]+]]: memref<?xi32>, %[[BIAS:[a-zA-Z0-9_]+]]: memref<?x?xf32>, %[[NEEDS:[a-zA-Z0-9_]+]]: i1)
 // CHECK:         %[[KN:.+]] = memref.dim %[[K]], %{{.+}}
 // CHECK-NEXT:    %[[ST:.+]] = memref.subview %[[S]][0, 0] [%[[KN]], %[[QN]]] [1, 1] : memref<64x32xf32> to memref<?x?xf32, strided<[32, 1]>>
-// CHECK-NEXT:    attn.tile_qk %[[QT]], %[[K]], %[[ST]] {scale = 2.500000e-01 : f64} : memref<64x32xbf16>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<?x?xf32, strided<[32, 1]>>
+// CHECK:         attn.tile_qk %[[QT]], %[[K]], %{{.+}} {scale = 2.500000e-01 : f64} : memref<64x32xbf16>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<?x32xf32, strided<[32, 1]>>
+// CHECK:         attn.tile_qk %[[QT]], %[[K]], %[[ST]] {scale = 2.500000e-01 : f64} : memref<64x32xbf16>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<?x?xf32, strided<[32, 1]>>
 // s = score(s, q0 + i, k0 + j) = s + bias[q0 + i, k0 + j], on every element.
 // CHECK:         scf.for %[[J:[a-zA-Z0-9_]+]] = %{{.+}} to %[[KN]] step %{{.+}} {
 // CHECK:           scf.for %[[I:[a-zA-Z0-9_]+]] = %{{.+}} to %[[QN]] step %{{.+}} {

@@ -102,8 +102,10 @@ void KernelBuilder::lowerQK(TileQKOp op) {
     }
   }
   const int64_t span = width * vectors;
-  // qt reads stay inside its columns when they are a multiple of the span.
+  // qt reads stay inside its columns when they are a multiple of the span;
+  // st writes likewise (masked stores are slow on AVX2: vmaskmovps).
   const bool qtInBounds = !ShapedType::isDynamic(qtCols) && qtCols % span == 0;
+  const bool stInBounds = !ShapedType::isDynamic(stCols) && stCols % span == 0;
 
   rowBlocks(kn, [&](Value j0, int64_t nk) {
     scf::ForOp::create(
@@ -135,7 +137,7 @@ void KernelBuilder::lowerQK(TileQKOp op) {
                   b, loc, red.getResult(r * vectors + c), scale);
               vector::TransferWriteOp::create(
                   b, loc, x, st, ValueRange{add(j0, r), add(i0, c * width)},
-                  ArrayRef<bool>{false});
+                  ArrayRef<bool>{stInBounds});
             }
           scf::YieldOp::create(b, loc);
         });

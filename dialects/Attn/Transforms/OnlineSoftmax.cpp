@@ -125,8 +125,45 @@ void Expander::expandStep(OnlineStepOp op) {
                                        ArrayRef<OpFoldResult>{kn, qn},
                                        ArrayRef<OpFoldResult>{one, one});
 
-  // s = scale * q k^T
-  TileQKOp::create(b, loc, op.getQt(), op.getK(), st, op.getScaleAttr());
+  // Score rows are read and written `width` lanes at a time. Where the
+  // scratch holds whole vectors (its static row length a multiple of the
+  // width) they go through the [kn, row length] view in bounds, plain
+  // vector loads and stores: lanes past qn hold scratch values that only
+  // reach the statistics of rows past qn, which are never stored, and the
+  // p^T v product reads the first qn columns only. Otherwise they are
+  // masked at qn (AVX2 has no cheap masked store: vmaskmovps to memory
+  // made a fifth of an AVX2 kernel's time on AMD Zen 4).
+  const int64_t rowLength =
+      cast<MemRefType>(op.getScores().getType()).getDimSize(1);
+  const bool wholeVectors =
+      !ShapedType::isDynamic(rowLength) && rowLength % width == 0;
+  Value rows = st;
+  if (wholeVectors)
+    rows = memref::SubViewOp::create(
+        b, loc, op.getScores(), ArrayRef<OpFoldResult>{zero, zero},
+        ArrayRef<OpFoldResult>{kn, b.getIndexAttr(rowLength)},
+        ArrayRef<OpFoldResult>{one, one});
+
+  // s = scale * q k^T. A full query tile (qn = the scratch's static row
+  // length, qt as wide) goes through the [kn, row length] view: its static
+  // width lets tile_qk store whole vectors where it would otherwise mask
+  // every store at qn (vmaskmovps on AVX2). A partial tile (the last one,
+  // or a few decode queries) keeps the [kn, qn] view.
+  const bool wholeRowsForQK =
+      wholeVectors &&
+      cast<MemRefType>(op.getQt().getType()).getDimSize(1) == rowLength;
+  if (wholeRowsForQK) {
+    Value full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, qn,
+                                       idx(rowLength));
+    auto ifFull = scf::IfOp::create(b, loc, full, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifFull.thenBlock());
+    TileQKOp::create(b, loc, op.getQt(), op.getK(), rows, op.getScaleAttr());
+    b.setInsertionPointToStart(ifFull.elseBlock());
+    TileQKOp::create(b, loc, op.getQt(), op.getK(), st, op.getScaleAttr());
+  } else {
+    TileQKOp::create(b, loc, op.getQt(), op.getK(), st, op.getScaleAttr());
+  }
 
   // s = score(s, i, j) on every element.
   if (!op.getScore().empty())
@@ -188,24 +225,6 @@ void Expander::expandStep(OnlineStepOp op) {
 
   // Online softmax for `width` queries at a time: the statistics are vectors.
   Value m = op.getM(), l = op.getL(), alphaBuf = op.getAlpha();
-  // Score rows are read and written `width` lanes at a time. Where the
-  // scratch holds whole vectors (its static row length a multiple of the
-  // width) they go through the [kn, row length] view in bounds, plain
-  // vector loads and stores: lanes past qn hold scratch values that only
-  // reach the statistics of rows past qn, which are never stored, and the
-  // p^T v product reads the first qn columns only. Otherwise they are
-  // masked at qn (AVX2 has no cheap masked store: vmaskmovps to memory
-  // made a fifth of an AVX2 kernel's time on AMD Zen 4).
-  const int64_t rowLength =
-      cast<MemRefType>(op.getScores().getType()).getDimSize(1);
-  const bool wholeVectors =
-      !ShapedType::isDynamic(rowLength) && rowLength % width == 0;
-  Value rows = st;
-  if (wholeVectors)
-    rows = memref::SubViewOp::create(
-        b, loc, op.getScores(), ArrayRef<OpFoldResult>{zero, zero},
-        ArrayRef<OpFoldResult>{kn, b.getIndexAttr(rowLength)},
-        ArrayRef<OpFoldResult>{one, one});
   auto read = [&](Value buf, ValueRange at, float pad) -> Value {
     return vector::TransferReadOp::create(b, loc, vecType(), buf, at, f32(pad),
                                           ArrayRef<bool>{wholeVectors});
