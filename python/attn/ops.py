@@ -134,6 +134,20 @@ _call_memo = {}
 _CALL_MEMO_MAX = 4096
 
 
+def _remembered(key, device, make_spec):
+    """The kernel remembered for `key` (None: do not remember), else the
+    kernel of make_spec()'s spec, remembered."""
+    kernel = _call_memo.get(key) if key is not None else None
+    if kernel is None:
+        kernel = _kernel_for(make_spec(), device)
+        if key is not None:
+            with _cache_lock:
+                if len(_call_memo) >= _CALL_MEMO_MAX:
+                    _call_memo.clear()
+                _call_memo[key] = kernel
+    return kernel
+
+
 def _call_key(q, k, v, kv_lengths, doc_q, global_tokens, causal, window,
               scale, layout):
     if q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
@@ -158,17 +172,9 @@ def _attention_eager(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
     if bias is None and mask is None and (doc_q is None) == (doc_k is None):
         key = _call_key(q, k, v, kv_lengths, doc_q, global_tokens, causal,
                         window, scale, layout)
-    kernel = _call_memo.get(key) if key is not None else None
-    if kernel is None:
-        spec, _ = attention_spec(q, k, v, bias, mask, kv_lengths, doc_q,
-                                 doc_k, global_tokens, causal, window, scale,
-                                 False, layout)
-        kernel = _kernel_for(spec, q.device)
-        if key is not None:
-            with _cache_lock:
-                if len(_call_memo) >= _CALL_MEMO_MAX:
-                    _call_memo.clear()
-                _call_memo[key] = kernel
+    kernel = _remembered(key, q.device, lambda: attention_spec(
+        q, k, v, bias, mask, kv_lengths, doc_q, doc_k, global_tokens, causal,
+        window, scale, False, layout)[0])
     # The arguments in the spec's order (attention_spec's).
     args = [q, k, v]
     for extra in (bias, mask, kv_lengths):
@@ -331,17 +337,9 @@ def _linear_attention_eager(q, k, v, projection, feature_map, causal, eps,
                k.shape[heads], q.shape[3], v.shape[3], feature_map, causal,
                None if projection is None else projection.shape[0], eps,
                kernel_eps, local_heads, local_window)
-    kernel = _call_memo.get(key) if key is not None else None
-    if kernel is None:
-        spec, _ = linear_attention_spec(q, k, v, projection, feature_map,
-                                        causal, eps, kernel_eps, local_heads,
-                                        local_window, layout)
-        kernel = _kernel_for(spec, q.device)
-        if key is not None:
-            with _cache_lock:
-                if len(_call_memo) >= _CALL_MEMO_MAX:
-                    _call_memo.clear()
-                _call_memo[key] = kernel
+    kernel = _remembered(key, q.device, lambda: linear_attention_spec(
+        q, k, v, projection, feature_map, causal, eps, kernel_eps,
+        local_heads, local_window, layout)[0])
     args = [q, k, v] if projection is None else [q, k, v, projection]
     o = q.new_empty(q.shape[:3] + (v.shape[3],))
     kernel.run(args, [o])
