@@ -148,17 +148,11 @@ public:
   }
   Type elemType(Elem e) const {
     Builder b(qkElem.getContext());
-    switch (e) {
-    case Elem::i32:
+    if (e == Elem::i32)
       return b.getI32Type();
-    case Elem::f32:
+    if (e == Elem::f32)
       return b.getF32Type();
-    case Elem::qk:
-      return qkElem;
-    case Elem::v:
-      return vElem;
-    }
-    llvm_unreachable("shared array element");
+    return e == Elem::qk ? qkElem : vElem;
   }
   int64_t sharedBytes() const {
     int64_t bytes = 0;
