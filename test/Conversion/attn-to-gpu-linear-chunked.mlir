@@ -120,15 +120,20 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 
 // -----
 
-// FAVOR+ in bf16 (m = 44 features, padded to 48): three feature kernels
-// first - the key maxima of c k P^T per block (each loops over 128-key
-// tiles; as many blocks as are resident, here 4 per SM - as many as their
-// shared memory allows, at most 4, which the kernels ask ptxas for with
-// nvvm.minctasm - spread over B x H),
-// phi(K) stabilized by their max, phi(Q) stabilized per row - into bf16
+// FAVOR+ in bf16 (m = 44 features, padded to 48): two feature kernels
+// first (each loops over 128-row tiles; as many blocks as are resident,
+// here 4 per SM - as many as their shared memory allows, at most 4, which
+// the kernels ask ptxas for with nvvm.minctasm - spread over B x H): phi(K)
+// stabilized by the max of c k P^T over each 16-key tile, those maxima
+// written to [B, H, ceil(L / 16)], and phi(Q) stabilized per row, into bf16
 // scratch [B, H, L, 48] that the chunked scan reads as its Q and K (D = 48).
-// x P^T runs on mma.sync with P split in a high and a low bf16 part (two
-// products per k step for bf16 x, three for f16).
+// One group of features: x is projected once (the accumulators serve the
+// max and the value pass). x P^T runs on mma.sync with P split in a high
+// and a low bf16 part (two products per k step for bf16 x, three for f16).
+// The scan kernels take the tile maxima, reduce them to the max over all
+// keys and scale each staged key by exp(m_t - max) (bf16 pairs, fma.rn.
+// bf16x2), the next chunk's m_t loaded before staging and its scales written
+// after.
 // CHECK-LABEL: func.func @favor_causal(
 // CHECK:         %[[PHIK:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
 // CHECK:         %[[PHIQ:.+]] = gpu.alloc  ({{.+}}) : memref<?x?x?x48xbf16>
@@ -138,34 +143,38 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // CHECK:         %[[PER:.+]] = arith.ceildivui %[[TILES]], %{{.+}}
 // CHECK:         %[[MPER:.+]] = arith.maxsi %[[PER]], %c1
 // CHECK:         %[[KBLK:.+]] = arith.ceildivui %[[TILES]], %[[MPER]]
-// CHECK:         %[[PART:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[KBLK]]) : memref<?x?x?xf32>
-// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_max blocks in (%[[KBLK]], {{.*}} threads in (%c256{{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>)
-// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_features blocks in (%[[KBLK]], {{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>, %[[PHIK]] : memref<?x?x?x48xbf16>)
+// CHECK:         %[[NT:.+]] = arith.ceildivui %[[LK:.+]], %c16
+// CHECK:         %[[PART:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}, %[[NT]]) : memref<?x?x?xf32>
+// CHECK-NOT:     key_max
+// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_key_features blocks in (%[[KBLK]], {{.*}} threads in (%c256{{.*}} args({{.*}}, %[[PART]] : memref<?x?x?xf32>, %[[PHIK]] : memref<?x?x?x48xbf16>)
 // CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_query_features {{.*}} args({{.*}}, %[[PHIQ]] : memref<?x?x?x48xbf16>)
 // CHECK:         gpu.alloc  ({{.+}}) : memref<?x?x?x?x48x33xf32>
-// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0 {{.*}} args(%[[PHIQ]] : memref<?x?x?x48xbf16>, %[[PHIK]] : memref<?x?x?x48xbf16>,
+// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0_states {{.*}} args(%[[PHIQ]] : memref<?x?x?x48xbf16>, %[[PHIK]] : memref<?x?x?x48xbf16>, {{.*}}, %[[PART]] : memref<?x?x?xf32>)
+// CHECK:         gpu.launch_func  @attn_kernels::@favor_causal_linear_0 {{.*}} args(%[[PHIQ]] : memref<?x?x?x48xbf16>, %[[PHIK]] : memref<?x?x?x48xbf16>, {{.*}}, %[[PART]] : memref<?x?x?xf32>)
 // CHECK-COUNT-4: gpu.dealloc
-// CHECK:       gpu.func @favor_causal_linear_0_key_max(
+// CHECK:       gpu.func @favor_causal_linear_0_key_features(
 // CHECK-SAME:      known_block_size = array<i32: 256, 1, 1>, nvvm.minctasm = 4 : i32
 // CHECK:         %[[STEP:.+]] = gpu.grid_dim  x
 // CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[STEP]]
-// CHECK:         scf.for
-// CHECK:           nvvm.mma.sync
-// CHECK-NEXT:      llvm.extractvalue
 // CHECK:           nvvm.mma.sync
 // CHECK:           arith.maximumf
-// CHECK:         gpu.shuffle  xor
-// CHECK:         gpu.barrier
-// CHECK:         memref.store %{{.+}} : memref<?x?x?xf32>
-// CHECK:       gpu.func @favor_causal_linear_0_key_features(
-// CHECK:         memref.load %{{.+}} : memref<?x?x?xf32>
-// CHECK:         scf.for
-// CHECK:           nvvm.mma.sync
+// CHECK:           gpu.shuffle  xor
+// CHECK:           memref.store %{{.+}} : memref<?x?x?xf32>
+// CHECK-NOT:       nvvm.mma.sync
 // CHECK:           math.exp2
 // CHECK:           vector.store %{{.+}} : memref<?x?x?x48xbf16>, vector<8xbf16>
 // CHECK:       gpu.func @favor_causal_linear_0_query_features(
+// CHECK-NOT:     memref<?x?x?xf32>
+// CHECK:       gpu.func @favor_causal_linear_0_states(
+// CHECK:         memref.load %{{.+}} : memref<?x?x?xf32>
+// CHECK:         arith.maximumf
+// CHECK:         scf.for
+// CHECK:           memref.load %{{.+}} : memref<?x?x?xf32>
+// CHECK:           gpu.barrier
+// CHECK:           llvm.inline_asm {{.*}}"fma.rn.bf16x2
+// CHECK:           gpu.barrier
+// CHECK:           math.exp2
 // CHECK:       gpu.func @favor_causal_linear_0(
-// CHECK-NOT:     math.exp2
 // CHECK:         gpu.return
 func.func @favor_causal(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, %v: tensor<?x4x?x32xbf16>, %p: tensor<44x16xf32>) -> tensor<?x4x?x32xbf16> {
   %o = attn.linear_attention %q, %k, %v projection(%p : tensor<44x16xf32>)

@@ -23,10 +23,14 @@
 // then a third product). bf16 inputs are exact as they are.
 //
 // FAVOR+ subtracts a stabilizer: for a query the max of c x P^T over its
-// features, from a first pass over the groups; for keys the max over every
-// key of the (batch, KV head): the key-max kernel (mode KeyMax, the same
-// first pass) writes one partial max per block, which each keys block
-// reduces before its pass.
+// features; for keys the max over every key of the (batch, KV head), which
+// no kernel knows before all keys are projected: a key here is stabilized
+// by the max over its warp's 16 rows, written to partial[b, h, row / 16],
+// and the scan brings it to the max over all keys as it stages the key
+// (LinearChunked.cpp): no second pass over the keys. Both come from a first
+// pass over the groups, whose accumulators stay in registers for the value
+// pass where there are at most kKeptGroups groups (else x is projected
+// again).
 //
 //===----------------------------------------------------------------------===//
 
@@ -60,6 +64,9 @@ public:
                            kThreads = kFeatureThreads,
                            kWarps = kThreads / 32;
   static constexpr int64_t kResidentBytes = 160 * 1024;
+  /// FAVOR+ queries keep the accumulators of up to this many feature groups
+  /// (64 f32 registers a thread at 2) between the max and the value pass.
+  static constexpr int64_t kKeptGroups = 2;
   int64_t groups() const { return (Mp + kGroup - 1) / kGroup; }
   /// Rows of P held in shared memory: all of them where they fit (staged
   /// once per block), else one group at a time.
@@ -74,7 +81,7 @@ public:
   int64_t tileRowWords() const { return std::max(D, kGroup) / 2 + 4; }
   int64_t sharedBytes() const {
     return 2 * stagedRows() * (D / 2 + 4) * 4 +
-           kWarps * 16 * tileRowWords() * 4 + 4 * kWarps;
+           kWarps * 16 * tileRowWords() * 4;
   }
   void build(gpu::GPUFuncOp fn);
 
@@ -100,8 +107,6 @@ private:
     Value h = arith::TruncIOp::create(g, loc, g.getI16Type(), s);
     return m.toF32(arith::BitcastOp::create(g, loc, type, h));
   }
-  /// Max of `x` over the block (every thread gets it).
-  Value blockMax(Value x);
   /// Stages P's rows [64 g0, 64 g0 + n) as (high, low) bf16 pairs.
   void stage(Value g0, int64_t n);
   /// c x P^T for features [64 gi, 64 gi + 64) of this warp's rows.
@@ -109,10 +114,8 @@ private:
   /// Runs `body(tile, e, feature, p)` for each accumulator element.
   void forEachElement(ArrayRef<Frag> acc, Value gi,
                       function_ref<void(int64_t, int64_t, Value, Value)> body);
-  /// One tile of kRows rows: phi (modes Keys, Queries), or, for KeyMax, the
-  /// max of `blockMaxSoFar` and the tile's stabilizers (else it is
-  /// returned as it is).
-  Value tile(Value t, Value blockMaxSoFar);
+  /// One tile of kRows rows: phi (and, FAVOR+ keys, the warps' maxima).
+  void tile(Value t);
 
   LinearAttentionOp op;
   FeatureKernelMode mode;
@@ -121,29 +124,9 @@ private:
   const int64_t D, M, Mp;
   const bool splitX; ///< x is not exact in bf16
 
-  Value x, P, partial, phi, PhW, PlW, tileW, red, tid, warp, lane, gq, tq, h,
-      b, L;
-  Value keyStab; ///< FAVOR+ keys: the max over every key
+  Value x, P, partial, phi, PhW, PlW, tileW, tid, warp, lane, gq, tq, h, b, L;
   SmallVector<Value> aHi, aLo; ///< A fragment words, per k step 4
 };
-
-Value FeatureBuilder::blockMax(Value v) {
-  v = shuffleMax(v, {1, 2, 4, 8, 16});
-  barrier(); // red may still be read from an earlier reduction
-  auto ifOp = scf::IfOp::create(
-      g, loc, m.eq(g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32)), m.c(0)),
-      false);
-  {
-    OpBuilder::InsertionGuard guard(g);
-    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    memref::StoreOp::create(g, loc, v, red, warp);
-  }
-  barrier();
-  Value r = memref::LoadOp::create(g, loc, red, m.c(0));
-  for (int64_t w = 1; w < kWarps; ++w)
-    r = maxOf(r, memref::LoadOp::create(g, loc, red, m.c(w)));
-  return r;
-}
 
 void FeatureBuilder::stage(Value g0, int64_t n) {
   // Rows past m are zero.
@@ -210,7 +193,7 @@ void FeatureBuilder::forEachElement(
     }
 }
 
-Value FeatureBuilder::tile(Value t, Value blockMaxSoFar) {
+void FeatureBuilder::tile(Value t) {
   // x's 16 rows of this warp, 16 bytes a lane at a time (rows past L read
   // row L - 1: there is a tile only where L > 0), into the warp's tile
   // buffer; then the A fragments from there, and ||x||^2 per row in f32.
@@ -269,35 +252,52 @@ Value FeatureBuilder::tile(Value t, Value blockMaxSoFar) {
   const int64_t groups = this->groups();
 
   // The stabilizer: max of c x P^T over the row's features (first pass).
+  // With at most kKeptGroups groups their accumulators stay in registers
+  // for the value pass, so x is projected once (the second projection was
+  // ~45% of the query kernel's time at m = D = 64).
   Value stab[2] = {f32(0.0f), f32(0.0f)};
-  if (favor() && mode != FeatureKernelMode::Keys) {
-    SmallVector<Value> mx = m.loop(
-        m.c(0), m.c(groups), m.c(1), {f32(-kInf), f32(-kInf)},
-        [&](Value gi, ValueRange cur) -> SmallVector<Value> {
-          SmallVector<Value> r(cur);
-          forEachElement(project(gi), gi, [&](int64_t, int64_t e, Value f,
-                                              Value p) {
-            Value v = arith::SelectOp::create(g, loc, m.lt(f, m.c(M)), p,
-                                              f32(-kInf));
-            r[e / 2] = maxOf(r[e / 2], v);
-          });
-          return r;
-        });
+  SmallVector<SmallVector<Frag>> kept;
+  if (favor()) {
+    auto maxOver = [&](ArrayRef<Frag> acc, Value gi, SmallVector<Value> r) {
+      forEachElement(acc, gi, [&](int64_t, int64_t e, Value f, Value p) {
+        Value v = arith::SelectOp::create(g, loc, m.lt(f, m.c(M)), p,
+                                          f32(-kInf));
+        r[e / 2] = maxOf(r[e / 2], v);
+      });
+      return r;
+    };
+    SmallVector<Value> mx{f32(-kInf), f32(-kInf)};
+    if (groups <= kKeptGroups) {
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        kept.push_back(project(m.c(gi)));
+        mx = maxOver(kept.back(), m.c(gi), mx);
+      }
+    } else {
+      mx = m.loop(m.c(0), m.c(groups), m.c(1), mx,
+                  [&](Value gi, ValueRange cur) -> SmallVector<Value> {
+                    return maxOver(project(gi), gi, SmallVector<Value>(cur));
+                  });
+    }
     for (int64_t r = 0; r < 2; ++r)
       stab[r] = shuffleMax(mx[r], {1, 2});
   }
-  if (mode == FeatureKernelMode::KeyMax) {
-    // Rows g and g + 8 of the warp, where they exist.
+  if (favor() && mode == FeatureKernelMode::Keys) {
+    // Keys share the max over the warp's 16 rows (those that exist), written
+    // to partial[b, h, row0 / 16] for the scan to rescale by (LinearChunked).
     Value row = m.add(row0, gq);
     Value ok[2] = {m.lt(row, L), m.lt(m.add(row, m.c(8)), L)};
-    Value mine = blockMaxSoFar;
+    Value mine = f32(-kInf);
     for (int64_t r = 0; r < 2; ++r)
       mine = maxOf(mine,
                    arith::SelectOp::create(g, loc, ok[r], stab[r], f32(-kInf)));
-    return mine;
+    stab[0] = stab[1] = shuffleMax(mine, {4, 8, 16});
+    auto ifOp = scf::IfOp::create(
+        g, loc, m.andI(m.eq(lane, m.c(0)), m.lt(row0, L)), false);
+    OpBuilder::InsertionGuard guard(g);
+    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    memref::StoreOp::create(g, loc, stab[0], partial,
+                            ValueRange{b, h, m.div(row0, m.c(kKeyStabilizerRows))});
   }
-  if (favor() && mode == FeatureKernelMode::Keys)
-    stab[0] = stab[1] = keyStab;
   Value shift[2]; // FAVOR+ only: c^2 ||x||^2 / 2 + stab
   for (int64_t r = 0; favor() && r < 2; ++r)
     shift[r] = arith::AddFOp::create(
@@ -310,53 +310,55 @@ Value FeatureBuilder::tile(Value t, Value blockMaxSoFar) {
   // into the warp's tile buffer (its x has been read), then out 16 bytes a
   // lane at a time, whole rows of the group.
   auto exp2Form = [&](Value y) { return expViaExp2(g, loc, y); };
-  m.loop(m.c(0), m.c(groups), m.c(1), {},
-         [&](Value gi, ValueRange) -> SmallVector<Value> {
-           SmallVector<Frag> acc = project(gi);
-           Value f0 = m.mul(gi, m.c(kGroup));
-           syncWarp(); // the buffer's earlier contents have been read
-           for (int64_t nt = 0; nt < kGroup / 8; ++nt)
-             for (int64_t r = 0; r < 2; ++r) {
-               Value f = m.add(m.add(f0, m.c(8 * nt)), m.mul(tq, m.c(2)));
-               Value pair[2];
-               for (int64_t i = 0; i < 2; ++i) {
-                 Value fi = m.add(f, m.c(i));
-                 Value val = featureValue(g, loc, k, exp2Form, acc[nt][2 * r + i],
-                                          favor() ? shift[r] : Value());
-                 pair[i] = arith::SelectOp::create(g, loc, m.lt(fi, m.c(M)),
-                                                   val, f32(0.0f));
-               }
-               memref::StoreOp::create(
-                   g, loc, pack(pair[0], pair[1]), tileW,
-                   ValueRange{warp, m.add(gq, m.c(8 * r)),
-                              m.add(m.c(4 * nt), tq)});
-             }
-           syncWarp();
-           const int64_t chunksPerRow = kGroup / 8;
-           for (int64_t i = 0; i < 16 * chunksPerRow / 32; ++i) {
-             Value c = m.add(lane, m.c(32 * i));
-             Value r = m.div(c, m.c(chunksPerRow));
-             Value col = g.createOrFold<arith::RemUIOp>(loc, c,
-                                                        m.c(chunksPerRow));
-             Value row = m.add(row0, r), f = m.add(f0, m.mul(col, m.c(8)));
-             auto ifOp = scf::IfOp::create(
-                 g, loc, m.andI(m.lt(row, L), m.lt(f, m.c(Mp))), false);
-             OpBuilder::InsertionGuard guard(g);
-             g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-             Value w = vector::LoadOp::create(
-                 g, loc, VectorType::get({4}, g.getI32Type()), tileW,
-                 ValueRange{warp, r, m.mul(col, m.c(4))},
-                 /*nontemporal=*/false, llvm::MaybeAlign(16));
-             Value vec = vector::BitCastOp::create(
-                 g, loc, VectorType::get({8}, g.getBF16Type()), w);
-             vector::StoreOp::create(g, loc, vec, phi,
-                                     ValueRange{b, h, row, f},
-                                     /*nontemporal=*/false,
-                                     llvm::MaybeAlign(16));
-           }
-           return {};
-         });
-  return blockMaxSoFar;
+  auto writeGroup = [&](Value gi, ArrayRef<Frag> acc) {
+    Value f0 = m.mul(gi, m.c(kGroup));
+    syncWarp(); // the buffer's earlier contents have been read
+    for (int64_t nt = 0; nt < kGroup / 8; ++nt)
+      for (int64_t r = 0; r < 2; ++r) {
+        Value f = m.add(m.add(f0, m.c(8 * nt)), m.mul(tq, m.c(2)));
+        Value pair[2];
+        for (int64_t i = 0; i < 2; ++i) {
+          Value fi = m.add(f, m.c(i));
+          Value val = featureValue(g, loc, k, exp2Form, acc[nt][2 * r + i],
+                                   favor() ? shift[r] : Value());
+          pair[i] =
+              arith::SelectOp::create(g, loc, m.lt(fi, m.c(M)), val, f32(0.0f));
+        }
+        memref::StoreOp::create(
+            g, loc, pack(pair[0], pair[1]), tileW,
+            ValueRange{warp, m.add(gq, m.c(8 * r)), m.add(m.c(4 * nt), tq)});
+      }
+    syncWarp();
+    const int64_t chunksPerRow = kGroup / 8;
+    for (int64_t i = 0; i < 16 * chunksPerRow / 32; ++i) {
+      Value c = m.add(lane, m.c(32 * i));
+      Value r = m.div(c, m.c(chunksPerRow));
+      Value col = g.createOrFold<arith::RemUIOp>(loc, c, m.c(chunksPerRow));
+      Value row = m.add(row0, r), f = m.add(f0, m.mul(col, m.c(8)));
+      auto ifOp = scf::IfOp::create(
+          g, loc, m.andI(m.lt(row, L), m.lt(f, m.c(Mp))), false);
+      OpBuilder::InsertionGuard guard(g);
+      g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      Value w =
+          vector::LoadOp::create(g, loc, VectorType::get({4}, g.getI32Type()),
+                                 tileW, ValueRange{warp, r, m.mul(col, m.c(4))},
+                                 /*nontemporal=*/false, llvm::MaybeAlign(16));
+      Value vec = vector::BitCastOp::create(
+          g, loc, VectorType::get({8}, g.getBF16Type()), w);
+      vector::StoreOp::create(g, loc, vec, phi, ValueRange{b, h, row, f},
+                              /*nontemporal=*/false, llvm::MaybeAlign(16));
+    }
+  };
+  if (!kept.empty()) {
+    for (auto [gi, acc] : llvm::enumerate(kept))
+      writeGroup(m.c(gi), acc);
+  } else {
+    m.loop(m.c(0), m.c(groups), m.c(1), {},
+           [&](Value gi, ValueRange) -> SmallVector<Value> {
+             writeGroup(gi, project(gi));
+             return {};
+           });
+  }
 }
 
 void FeatureBuilder::build(gpu::GPUFuncOp fn) {
@@ -364,10 +366,9 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
   x = entry.getArgument(0);
   P = entry.getArgument(1);
   unsigned next = 2;
-  if (mode != FeatureKernelMode::Queries)
+  if (mode == FeatureKernelMode::Keys)
     partial = entry.getArgument(next++);
-  if (mode != FeatureKernelMode::KeyMax)
-    phi = entry.getArgument(next++);
+  phi = entry.getArgument(next);
 
   auto wg = gpu::AddressSpaceAttr::get(g.getContext(),
                                        gpu::AddressSpace::Workgroup);
@@ -383,11 +384,6 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
                                   g.getI32Type(), AffineMap(), wg);
   tileW = memref::ViewOp::create(g, loc, tileType, dynamic,
                                  m.c(8 * words.getNumElements()), ValueRange{});
-  red = memref::ViewOp::create(
-      g, loc, MemRefType::get({kWarps}, g.getF32Type(), AffineMap(), wg),
-      dynamic,
-      m.c(8 * words.getNumElements() + 4 * tileType.getNumElements()),
-      ValueRange{});
 
   Value blk = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
   h = gpu::BlockIdOp::create(g, loc, gpu::Dimension::y);
@@ -403,35 +399,15 @@ void FeatureBuilder::build(gpu::GPUFuncOp fn) {
     stage(m.c(0), stagedRows());
     barrier();
   }
-  // FAVOR+ keys: the max over the key-max kernel's partials.
-  if (favor() && mode == FeatureKernelMode::Keys) {
-    Value n = m.dim(partial, 2);
-    Value mine = m.loop(tid, n, m.c(kThreads), {f32(-kInf)},
-                        [&](Value i, ValueRange cur) -> SmallVector<Value> {
-                          return {maxOf(cur[0], memref::LoadOp::create(
-                                                    g, loc, partial,
-                                                    ValueRange{b, h, i}))};
-                        })[0];
-    keyStab = blockMax(mine);
-  }
-
   // The block's tiles of kRows rows: blk, blk + gridDim.x, ... (the host
   // launches about as many blocks as fit on the GPU at once, so that P is
   // staged once per block rather than once per tile).
   Value tiles = m.ceilDiv(L, m.c(kRows));
   Value step = gpu::GridDimOp::create(g, loc, gpu::Dimension::x);
-  Value mine = m.loop(blk, tiles, step, {f32(-kInf)},
-                      [&](Value t, ValueRange cur) -> SmallVector<Value> {
-                        return {tile(t, cur[0])};
-                      })[0];
-  if (mode == FeatureKernelMode::KeyMax) {
-    // This block's max over its keys, for the keys kernel to reduce.
-    Value all = blockMax(mine);
-    auto ifOp = scf::IfOp::create(g, loc, m.eq(tid, m.c(0)), false);
-    g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    memref::StoreOp::create(g, loc, all, partial, ValueRange{b, h, blk});
-    g.setInsertionPointAfter(ifOp);
-  }
+  m.loop(blk, tiles, step, {}, [&](Value t, ValueRange) {
+    tile(t);
+    return SmallVector<Value>{};
+  });
   gpu::ReturnOp::create(g, loc);
 }
 

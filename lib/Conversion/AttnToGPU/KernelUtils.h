@@ -111,11 +111,14 @@ struct ChunkedLinearOptions {
 };
 
 /// What a feature-map kernel (FeatureMapKernel.cpp) computes, and its
-/// parameters after (x, P): KeyMax the max of c x P^T per block of keys
-/// (partial [B, H, blocks] f32); Keys FAVOR+'s phi of keys, stabilized by
-/// the max over those partials (partial, phi); Queries phi of queries, or
-/// of keys for maps without a key stabilizer (phi [B, H, L, Mp] bf16).
-enum class FeatureKernelMode { KeyMax, Keys, Queries };
+/// parameters after (x, P): Keys FAVOR+'s phi of keys, each stabilized by
+/// the max of c x P^T over its 16-row tile, and those maxima (partial [B,
+/// H, ceil(L / 16)] f32, phi); Queries phi of queries, or of keys for maps
+/// without a key stabilizer (phi [B, H, L, Mp] bf16).
+enum class FeatureKernelMode { Keys, Queries };
+
+/// FAVOR+ keys share a stabilizer per this many rows (a warp's tile).
+constexpr int64_t kKeyStabilizerRows = 16;
 
 /// Rows (16 per warp) and threads of a feature-map kernel block.
 constexpr int64_t kFeatureThreads = 256;

@@ -7,7 +7,9 @@
 // projection) are applied as Q and K are loaded; projected maps (FAVOR+,
 // relu with a projection) are computed first by the feature kernels
 // (FeatureMapKernel.cpp) into bf16 scratch that stands in for Q and K; the
-// softmax map likewise (SoftmaxMapKernel.cpp).
+// softmax map likewise (SoftmaxMapKernel.cpp). FAVOR+ keys come stabilized
+// per 16-key tile and are brought to the max over all keys as they are
+// staged (one scale per key, computed per chunk into shared memory).
 //
 // The sequence is cut into segments of whole chunks, chosen at launch
 // (enough to fill the GPU's block slots when B x H does not), each cut
@@ -71,6 +73,7 @@
 
 #include <array>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <cmath>
 
@@ -102,11 +105,13 @@ class ChunkedBuilder : MmaSyncBuilder {
 public:
   /// `features`: phi(Q) and phi(K) come precomputed in BHSD buffers of
   /// that many features (0: Q and K themselves, the elementwise map
-  /// applied on load).
+  /// applied on load). FAVOR+ features come with the keys' tile maxima as
+  /// the kernels' last parameter (FeatureKernelMode::Keys).
   ChunkedBuilder(LinearAttentionOp op, OpBuilder &g,
                  const ChunkedLinearOptions &o, int64_t features = 0)
       : MmaSyncBuilder(g, op.getLoc()), op(op), layout(op.getLayout()),
         qkLayout(features ? Layout::bhsd : layout), mapped(features != 0),
+        rescaleKeys(features && op.getFeatureMap() == FeatureMap::favor_plus),
         D(features ? features : op.getDims().headDim),
         Dv(op.getDims().valueDim), C(o.chunk), W(o.chunk / 16),
         NV(valueTileFor(Dv, o.valueTile, valueTileCap(D, W))) {
@@ -144,6 +149,8 @@ public:
       arrays.append({{{C, D + 8}, Elem::qk},   // K rows of the next chunk
                      {{C, NV + 8}, Elem::v},   // V rows (this value tile)
                      {{C, D + 8}, Elem::qk}}); // Q rows (output kernel)
+    if (rescaleKeys) // the chunk's key scales, then W slots of a reduction
+      arrays.push_back({{C + 8}, Elem::f32});
     return arrays;
   }
   Type elemType(Elem e) const {
@@ -191,6 +198,22 @@ private:
   void barrier() { gpu::BarrierOp::create(g, loc); }
 
   Value phi(Value x);
+  /// a * b + c on two bf16 pairs packed in i32 words: PTX fma.rn.bf16x2
+  /// (MLIR's lowering widens bf16 vector math to f32, which costs two
+  /// conversions and a pack per word).
+  Value fmaPairs(Value a, Value b, Value c) {
+    Type i32 = g.getI32Type();
+    return LLVM::InlineAsmOp::create(
+               g, loc, i32, ValueRange{a, b, c}, "fma.rn.bf16x2 $0, $1, $2, $3;",
+               "=r,r,r,r", /*has_side_effects=*/false,
+               /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+               LLVM::AsmDialectAttr::get(g.getContext(),
+                                         LLVM::AsmDialect::AD_ATT),
+               ArrayAttr())
+        .getResult(0);
+  }
+  Value loadKeyTileMax(Value ks);
+  void storeKeyScale(Value tileMax);
   void setUp(gpu::GPUFuncOp fn, bool output);
   Value keyBoundary(Value chunk);
   Value unitStart(Value u);
@@ -211,6 +234,7 @@ private:
   LinearAttentionOp op;
   Layout layout, qkLayout; ///< of V and O, of Q and K (or their features)
   bool mapped;             ///< Q and K hold phi already
+  bool rescaleKeys;        ///< FAVOR+ keys: rescaled as they are staged
   const int64_t D, Dv, C, W, NV;
   Type qkElem, vElem; ///< stored element types of Q/K (or phi) and V
   bool prefetch = false;
@@ -220,6 +244,9 @@ private:
       Lq, Lk,
       off, tid, warp, gq, tq, halfShift;
   Value KsW, VtW, StW, zS, Kr, Vr, Qr; ///< Kr, Vr, Qr: prefetch only
+  /// rescaleKeys: the keys' tile maxima, the max over all of (bi, kvh), and
+  /// the scales of the chunk's keys (then the reduction's slots).
+  Value keyTileMax, keyMax, keyScaleS;
   int64_t mtPerWarp = 0;
 };
 
@@ -232,6 +259,40 @@ Value ChunkedBuilder::phi(Value x) {
     x = arith::MulFOp::create(g, loc, f32(k.c), x);
   return featureValue(
       g, loc, k, [&](Value y) { return expViaExp2(g, loc, y); }, x);
+}
+
+/// FAVOR+: the max m_t of the 16-key tile that the keys kernel subtracted
+/// from key ks + tid % C (clamped into range; -inf without keys). Loaded a
+/// chunk ahead, at the top of a step, so that its latency overlaps the
+/// step's staging; storeKeyScale() uses it once staging is done.
+Value ChunkedBuilder::loadKeyTileMax(Value ks) {
+  if (!rescaleKeys)
+    return Value();
+  Value key = m.add(ks, g.createOrFold<arith::RemUIOp>(loc, tid, m.c(C)));
+  return ifElse(
+      m.lt(m.c(0), Lk), {g.getF32Type()},
+      [&]() -> SmallVector<Value> {
+        Value at = m.min(m.max(key, m.c(0)), m.sub(Lk, m.c(1)));
+        return {memref::LoadOp::create(
+            g, loc, keyTileMax,
+            ValueRange{bi, kvh, m.div(at, m.c(kKeyStabilizerRows))})};
+      },
+      [&]() -> SmallVector<Value> {
+        return {f32(-std::numeric_limits<float>::infinity())};
+      })[0];
+}
+
+/// keyScaleS[j] = exp(m_t - keyMax) for key ks + j, m_t from
+/// loadKeyTileMax(ks). Called where keyScaleS is free (after the barrier
+/// that ends a staging, before the one ahead of the next).
+void ChunkedBuilder::storeKeyScale(Value tileMax) {
+  if (!rescaleKeys)
+    return;
+  auto ifOp = scf::IfOp::create(g, loc, m.lt(tid, m.c(C)), false);
+  OpBuilder::InsertionGuard guard(g);
+  g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  Value s = expViaExp2(g, loc, arith::SubFOp::create(g, loc, tileMax, keyMax));
+  memref::StoreOp::create(g, loc, s, keyScaleS, tid);
 }
 
 /// When `when` holds: cp.async of the raw rows of the chunk at keys ks
@@ -299,34 +360,91 @@ void ChunkedBuilder::waitChunk() {
 /// with clamped, unguarded 16-byte loads, so that a thread's loads are all
 /// in flight at once (a branch per load serialized them on memory latency).
 void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
+  const bool wordKeys = mapped, wordValues = vElem.isBF16();
   auto stage = [&](bool load) {
     Value last = m.sub(keyEnd, m.c(1));
-    /// 8 elements of key j of the chunk from column d of K (or of this
-    /// value tile of V), as f32; 0 for keys out of range. Prefetched rows
-    /// are those of the clamped keys too.
+    /// Key j of the chunk: whether it is in range, and the row to read
+    /// (clamped; prefetched rows are those of the clamped keys too).
+    auto keyAt = [&](Value j) -> std::pair<Value, Value> {
+      Value key = m.add(ks, j);
+      return {m.andI(m.le(m.c(0), key), m.lt(key, keyEnd)),
+              m.min(m.max(key, m.c(0)), last)};
+    };
+    /// The 8 elements of row `at` from column d of K (or of this value
+    /// tile of V) as one vector, from the prefetched rows (row j) or memory.
+    auto loadRow = [&](Value j, Value at, Value d, bool isKey) -> Value {
+      Value buf = prefetch ? (isKey ? Kr : Vr) : isKey ? k : v;
+      SmallVector<Value> idx =
+          prefetch ? SmallVector<Value>{j, d}
+          : isKey  ? storedIndex(qkLayout, bi, kvh, at, d)
+                   : storedIndex(layout, bi, kvh, at, m.add(col0, d));
+      Type elem = isKey ? qkElem : vElem;
+      return vector::LoadOp::create(g, loc, VectorType::get({8}, elem), buf,
+                                    idx, /*nontemporal=*/false,
+                                    llvm::MaybeAlign(16));
+    };
+    /// 8 elements of key j as f32 (the elementwise map applied to keys);
+    /// 0 for keys out of range.
     auto read8 = [&](Value j, Value d, bool isKey) {
       SmallVector<Value> x(8, f32(0.0f));
       if (!load)
         return x;
-      Value key = m.add(ks, j);
-      Value ok = m.andI(m.le(m.c(0), key), m.lt(key, keyEnd));
-      Value at = m.min(m.max(key, m.c(0)), last);
-      if (prefetch)
-        x = loadVector(isKey ? Kr : Vr, ValueRange{j, d}, 8);
-      else if (isKey)
-        x = loadVector(k, storedIndex(qkLayout, bi, kvh, at, d), 8);
-      else
-        x = loadVector(v, storedIndex(layout, bi, kvh, at, m.add(col0, d)), 8);
-      for (Value &e : x)
-        e = arith::SelectOp::create(g, loc, ok, isKey ? phi(e) : e, f32(0.0f));
+      auto [ok, at] = keyAt(j);
+      Value vec = loadRow(j, at, d, isKey);
+      for (int64_t i = 0; i < 8; ++i) {
+        Value e = m.toF32(vector::ExtractOp::create(g, loc, vec, i));
+        x[i] = arith::SelectOp::create(g, loc, ok, isKey ? phi(e) : e,
+                                       f32(0.0f));
+      }
       return x;
+    };
+    /// 8 bf16 of key j as the 4 words that hold them (pairs along the
+    /// row), 0 for keys out of range: staging without conversions where
+    /// the data needs no arithmetic (precomputed phi(K), bf16 V).
+    auto readWords = [&](Value j, Value d, bool isKey) {
+      SmallVector<Value> w(4, i32c(0));
+      if (!load)
+        return w;
+      auto [ok, at] = keyAt(j);
+      Value words = vector::BitCastOp::create(
+          g, loc, VectorType::get({4}, g.getI32Type()),
+          loadRow(j, at, d, isKey));
+      Value scale, add; // FAVOR+ keys, as bf16 pairs
+      if (isKey && rescaleKeys) {
+        // Stored: norm (exp(p - m_t) + eps_k); with s = exp(m_t - max),
+        // phi = s stored + (1 - s) eps_k norm. Padded features (f >= m)
+        // become (1 - s) eps_k norm instead of 0: harmless, phi(Q) is 0
+        // there. One bf16x2 FMA per word (s and the sum rounded to bf16).
+        FeatureMapConstants c = featureMapConstants(op);
+        Value sf = memref::LoadOp::create(g, loc, keyScaleS, j);
+        Value af = arith::MulFOp::create(
+            g, loc, arith::SubFOp::create(g, loc, f32(1.0f), sf),
+            f32(c.epsK * c.norm));
+        scale = pack(sf, sf);
+        add = pack(af, af);
+      }
+      for (int64_t i = 0; i < 4; ++i) {
+        Value x = vector::ExtractOp::create(g, loc, words, i);
+        if (scale)
+          x = fmaPairs(x, scale, add);
+        w[i] = arith::SelectOp::create(g, loc, ok, x, i32c(0));
+      }
+      return w;
     };
     forThreads(C * D / 8, [&](Value e) { // 8 elements of one key
       Value j = m.div(e, m.c(D / 8));
       Value seg = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 8));
-      SmallVector<Value> x = read8(j, m.mul(seg, m.c(8)), /*isKey=*/true);
+      Value d = m.mul(seg, m.c(8));
+      SmallVector<Value> words;
+      if (wordKeys) {
+        words = readWords(j, d, /*isKey=*/true);
+      } else {
+        SmallVector<Value> x = read8(j, d, /*isKey=*/true);
+        for (int64_t i = 0; i < 4; ++i)
+          words.push_back(pack(x[2 * i], x[2 * i + 1]));
+      }
       for (int64_t i = 0; i < 4; ++i)
-        memref::StoreOp::create(g, loc, pack(x[2 * i], x[2 * i + 1]), KsW,
+        memref::StoreOp::create(g, loc, words[i], KsW,
                                 ValueRange{j, m.add(m.mul(seg, m.c(4)),
                                                     m.c(i))});
     });
@@ -335,10 +453,28 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
       Value seg = g.createOrFold<arith::RemUIOp>(loc, e, m.c(NV / 8));
       Value j = m.mul(jp, m.c(2));
       Value d = m.mul(seg, m.c(8));
-      SmallVector<Value> x0 = read8(j, d, false),
-                         x1 = read8(m.add(j, m.c(1)), d, false);
+      // Word i: columns d + i of keys j (low half) and j + 1.
+      SmallVector<Value> pairs;
+      if (wordValues) {
+        SmallVector<Value> w0 = readWords(j, d, false),
+                           w1 = readWords(m.add(j, m.c(1)), d, false);
+        Value lowHalf = i32c(0xFFFF), highHalf = i32c(-65536), sh = i32c(16);
+        for (int64_t c = 0; c < 4; ++c) {
+          pairs.push_back(arith::OrIOp::create(
+              g, loc, arith::AndIOp::create(g, loc, w0[c], lowHalf),
+              arith::ShLIOp::create(g, loc, w1[c], sh)));
+          pairs.push_back(arith::OrIOp::create(
+              g, loc, arith::ShRUIOp::create(g, loc, w0[c], sh),
+              arith::AndIOp::create(g, loc, w1[c], highHalf)));
+        }
+      } else {
+        SmallVector<Value> x0 = read8(j, d, false),
+                           x1 = read8(m.add(j, m.c(1)), d, false);
+        for (int64_t i = 0; i < 8; ++i)
+          pairs.push_back(pack(x0[i], x1[i]));
+      }
       for (int64_t i = 0; i < 8; ++i)
-        memref::StoreOp::create(g, loc, pack(x0[i], x1[i]), VtW,
+        memref::StoreOp::create(g, loc, pairs[i], VtW,
                                 ValueRange{m.add(m.mul(seg, m.c(8)), m.c(i)),
                                            jp});
     });
@@ -616,6 +752,8 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   state = entry.getArgument(3);
   if (output)
     out = entry.getArgument(4);
+  if (rescaleKeys)
+    keyTileMax = entry.getArguments().back();
   auto wg = gpu::AddressSpaceAttr::get(g.getContext(),
                                        gpu::AddressSpace::Workgroup);
   Value dynamic = gpu::DynamicSharedMemoryOp::create(
@@ -642,6 +780,8 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
     Vr = arrays[5];
     Qr = arrays[6];
   }
+  if (rescaleKeys)
+    keyScaleS = arrays.back();
   mtPerWarp = (D / 16 + W - 1) / W;
 
   Value bx = gpu::BlockIdOp::create(g, loc, gpu::Dimension::x);
@@ -687,6 +827,35 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
     memref::StoreOp::create(g, loc, word, VtW,
                             ValueRange{m.add(r, m.c(NV)), col});
   });
+  if (rescaleKeys) {
+    // keyMax: the max over the key tiles of (bi, kvh), reduced over the
+    // warps in keyScaleS[C + w].
+    auto maxOf = [&](Value a, Value b) -> Value {
+      return arith::MaximumFOp::create(g, loc, a, b);
+    };
+    Value mine = m.loop(tid, m.dim(keyTileMax, 2), m.c(threads()),
+                        {f32(-std::numeric_limits<float>::infinity())},
+                        [&](Value i, ValueRange cur) -> SmallVector<Value> {
+                          return {maxOf(cur[0], memref::LoadOp::create(
+                                                    g, loc, keyTileMax,
+                                                    ValueRange{bi, kvh, i}))};
+                        })[0];
+    for (int32_t o : {1, 2, 4, 8, 16})
+      mine = maxOf(mine, gpu::ShuffleOp::create(g, loc, mine, o, 32,
+                                                gpu::ShuffleMode::XOR)
+                             .getShuffleResult());
+    auto ifOp = scf::IfOp::create(g, loc, m.eq(lane, m.c(0)), false);
+    {
+      OpBuilder::InsertionGuard guard(g);
+      g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      memref::StoreOp::create(g, loc, mine, keyScaleS, m.add(warp, m.c(C)));
+    }
+    barrier();
+    keyMax = memref::LoadOp::create(g, loc, keyScaleS, m.c(C));
+    for (int64_t w = 1; w < W; ++w)
+      keyMax = maxOf(keyMax, memref::LoadOp::create(g, loc, keyScaleS,
+                                                    m.c(C + w)));
+  }
 }
 
 /// Causal: keys [0, keyBoundary(c)) come before query chunk c (queries see
@@ -775,22 +944,27 @@ void ChunkedBuilder::storeState(ValueRange S, Value entry) {
 /// phi(K)^T V and z over keys [lo, hi), from zero.
 SmallVector<Value> ChunkedBuilder::sumKeys(Value lo, Value hiKey) {
   SmallVector<Value> S(mtPerWarp * (NV / 8 + 1) * 4, f32(0.0f));
+  storeKeyScale(loadKeyTileMax(lo));
   if (!prefetch)
     return m.loop(lo, hiKey, m.c(C), S,
                   [&](Value ks, ValueRange s) -> SmallVector<Value> {
+                    Value tileMax = loadKeyTileMax(m.add(ks, m.c(C)));
                     barrier();
                     stageChunk(ks, hiKey);
                     barrier();
+                    storeKeyScale(tileMax);
                     return updateState(s);
                   });
   issueChunk(m.lt(lo, hiKey), lo, hiKey, Value());
   return m.loop(lo, hiKey, m.c(C), S,
                 [&](Value ks, ValueRange s) -> SmallVector<Value> {
+                  Value next = m.add(ks, m.c(C));
+                  Value tileMax = loadKeyTileMax(next);
                   waitChunk();
                   barrier();
                   stageChunk(ks, hiKey);
                   barrier(); // Kr and Vr are free again
-                  Value next = m.add(ks, m.c(C));
+                  storeKeyScale(tileMax);
                   issueChunk(m.lt(next, hiKey), next, hiKey, Value());
                   return updateState(s);
                 });
@@ -847,11 +1021,14 @@ void ChunkedBuilder::buildOutput(gpu::GPUFuncOp fn) {
       return SmallVector<Value>{};
     });
   } else if (!prefetch) {
+    storeKeyScale(loadKeyTileMax(m.add(first, off)));
     m.loop(first, last, m.c(C), S,
            [&](Value qs, ValueRange s) -> SmallVector<Value> {
+             Value tileMax = loadKeyTileMax(m.add(m.add(qs, m.c(C)), off));
              barrier();
              stageChunk(m.add(qs, off), Lk);
              barrier();
+             storeKeyScale(tileMax);
              outputChunk(qs, queryWords(qs, /*fromQr=*/false), /*intra=*/true);
              SmallVector<Value> next = updateState(s);
              barrier(); // every warp has read S and z of the previous chunk
@@ -860,15 +1037,18 @@ void ChunkedBuilder::buildOutput(gpu::GPUFuncOp fn) {
            });
   } else {
     // Chunk c + 1's rows are copied while chunk c computes.
+    storeKeyScale(loadKeyTileMax(m.add(first, off)));
     issueChunk(m.lt(first, last), m.add(first, off), Lk, first);
     m.loop(first, last, m.c(C), S,
            [&](Value qs, ValueRange s) -> SmallVector<Value> {
+             Value nextQs = m.add(qs, m.c(C));
+             Value tileMax = loadKeyTileMax(m.add(nextQs, off));
              waitChunk();
              barrier();
              stageChunk(m.add(qs, off), Lk);
              SmallVector<Value> words = queryWords(qs, /*fromQr=*/true);
              barrier(); // Kr, Vr and Qr are free again
-             Value nextQs = m.add(qs, m.c(C));
+             storeKeyScale(tileMax);
              issueChunk(m.lt(nextQs, last), m.add(nextQs, off), Lk, nextQs);
              outputChunk(qs, words, /*intra=*/true);
              SmallVector<Value> next = updateState(s);
@@ -974,6 +1154,7 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   // Projected maps: phi(K) and phi(Q) first, into bf16 scratch [B, H, L,
   // Mp] that the scan reads in place of K and Q.
   int64_t features = 0;
+  Value keyTileMax; // FAVOR+: the keys kernel's maxima per 16-key tile
   if (op.getProjection()) {
     features = paddedFeatureCount(op.getNumFeatures());
     auto phiType = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
@@ -996,16 +1177,12 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
     Value P = ops.projection;
     int64_t bytes = 0;
     if (op.getFeatureMap() == FeatureMap::favor_plus) {
-      Value partial = alloc(
+      keyTileMax = alloc(
           MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
                            ShapedType::kDynamic},
                           b.getF32Type()),
-          {ops.batch, Hkv, kBlocks});
-      SmallVector<Value> maxParams{k, P, partial};
-      auto keyMax = buildFeatureKernel(op, kb, name + "_key_max", maxParams,
-                                       FeatureKernelMode::KeyMax, bytes);
-      launch(keyMax, kBlocks, Hkv, kFeatureThreads, bytes, maxParams);
-      SmallVector<Value> keyParams{k, P, partial, phiK};
+          {ops.batch, Hkv, m.ceilDiv(Lk, m.c(kKeyStabilizerRows))});
+      SmallVector<Value> keyParams{k, P, keyTileMax, phiK};
       auto keys = buildFeatureKernel(op, kb, name + "_key_features", keyParams,
                                      FeatureKernelMode::Keys, bytes);
       launch(keys, kBlocks, Hkv, kFeatureThreads, bytes, keyParams);
@@ -1125,6 +1302,8 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   Value segBlocks = m.mul(nSeg, m.c(NVT));
 
   SmallVector<Value> stateParams{q, k, v, state};
+  if (keyTileMax)
+    stateParams.push_back(keyTileMax);
   auto states = kernel("_states", stateParams, cb.threads());
   cb.buildStates(states);
   launch(states, m.mul(m.mul(segBlocks, units), many), Hkv, cb.threads(),
@@ -1137,6 +1316,8 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
          ValueRange{state});
 
   SmallVector<Value> outParams{q, k, v, state, out};
+  if (keyTileMax)
+    outParams.push_back(keyTileMax);
   auto output = kernel("", outParams, cb.threads());
   cb.buildOutput(output);
   launch(output, segBlocks, ops.heads, cb.threads(), cb.sharedBytes(),
