@@ -30,8 +30,8 @@
 #     causal, sliding window);
 #   chunked linear scan (states, scan, output launches): elu+1 bf16 with
 #     several segments (few heads, long L);
-#   feature-map kernels (key max, keys, queries; blocks looping over
-#     several tiles): FAVOR+ and projected relu in bf16/f16;
+#   feature-map kernels (keys with their tile maxima, queries; blocks
+#     looping over several tiles): FAVOR+ and projected relu in bf16/f16;
 #   softmax-map kernels (key stats, merge, keys, queries): f16 non-causal,
 #     bf16 causal;
 #   exact linear kernel: f32 elu+1 and FAVOR+, mixed heads.
