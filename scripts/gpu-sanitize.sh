@@ -34,7 +34,9 @@
 #     looping over several tiles): FAVOR+ and projected relu in bf16/f16;
 #   softmax-map kernels (key stats, merge, keys, queries): f16 non-causal,
 #     bf16 causal;
-#   exact linear kernel: f32 elu+1 and FAVOR+, mixed heads.
+#   the chunked scan with split f32 operands (and f32 feature kernels):
+#     elu+1, FAVOR+, the softmax map, projected relu, mixed heads;
+#   exact linear kernel: D = 40 (not a multiple of 16).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-$root/gpu-out}/sanitize"
@@ -52,19 +54,22 @@ tools=("$@")
 # Specs that no example holds: the softmax map causal, projected relu f16.
 gen="$logs/specs"
 mkdir -p "$gen"
-linear_spec() { # NAME DTYPE MAP CAUSAL(0/1) PROJECTED(0/1)
-  local t=$2 p="" pa="" c=""
-  [ "$5" = 1 ] && { pa=", %p: tensor<64x64xf32>"; p=" projection(%p : tensor<64x64xf32>)"; }
+linear_spec() { # NAME DTYPE MAP CAUSAL(0/1) PROJECTED(0/1) [D, default 64]
+  local t=$2 p="" pa="" c="" d=${6:-64}
+  [ "$5" = 1 ] && { pa=", %p: tensor<64x${d}xf32>"; p=" projection(%p : tensor<64x${d}xf32>)"; }
   [ "$4" = 1 ] && c=", causal"
   cat > "$gen/$1.mlir" <<EOF
-func.func @linear(%q: tensor<?x?x?x64x$t>, %k: tensor<?x?x?x64x$t>, %v: tensor<?x?x?x64x$t>$pa) -> tensor<?x?x?x64x$t> {
-  %o = attn.linear_attention %q, %k, %v$p {feature_map = #attn.feature_map<$3>$c} : tensor<?x?x?x64x$t>, tensor<?x?x?x64x$t>, tensor<?x?x?x64x$t> -> tensor<?x?x?x64x$t>
-  return %o : tensor<?x?x?x64x$t>
+func.func @linear(%q: tensor<?x?x?x${d}x$t>, %k: tensor<?x?x?x${d}x$t>, %v: tensor<?x?x?x${d}x$t>$pa) -> tensor<?x?x?x${d}x$t> {
+  %o = attn.linear_attention %q, %k, %v$p {feature_map = #attn.feature_map<$3>$c} : tensor<?x?x?x${d}x$t>, tensor<?x?x?x${d}x$t>, tensor<?x?x?x${d}x$t> -> tensor<?x?x?x${d}x$t>
+  return %o : tensor<?x?x?x${d}x$t>
 }
 EOF
 }
 linear_spec softmax_map_causal_bf16 bf16 softmax 1 0
 linear_spec relu_proj_noncausal_f16 f16 relu 0 1
+linear_spec softmax_map_noncausal_f32 f32 softmax 0 0
+linear_spec relu_proj_causal_f32 f32 relu 1 1
+linear_spec elu_causal_f32_d40 f32 elu_plus_one 1 0 40
 
 ex="$root/examples"
 bs="$root/bench/specs"
@@ -95,9 +100,12 @@ cases=(
   "bshd_softmax_f16|$ex/bshd_layout.mlir|$small"
   "softmax_map_noncausal_f16|$ex/linear_softmax.mlir|--batch 1 --heads 2 --kv-heads 2 --q-len 500 --kv-len 1000"
   "softmax_map_causal_bf16|$gen/softmax_map_causal_bf16.mlir|$small"
-  "linear_elu_f32_exact|$ex/linear_elu.mlir|$small"
-  "performer_favor_f32_exact|$ex/performer_favor.mlir|$small"
+  "linear_elu_f32_split|$ex/linear_elu.mlir|$small"
+  "performer_favor_f32_split|$ex/performer_favor.mlir|$small"
   "performer_mixed_heads_f32|$ex/performer_mixed_heads.mlir|$small"
+  "softmax_map_noncausal_f32|$gen/softmax_map_noncausal_f32.mlir|$small"
+  "relu_proj_causal_f32|$gen/relu_proj_causal_f32.mlir|$small"
+  "linear_elu_f32_d40_exact|$gen/elu_causal_f32_d40.mlir|$small"
 )
 
 # Cases that reach the sm_90a softmax kernel (see above).

@@ -89,15 +89,47 @@ func.func @elu_causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v
 
 // -----
 
-// f32 and projected feature maps keep the exact scalar kernel.
+// f32 runs on the tensor cores with every operand split into a high and a
+// low bf16 part (x = hi + lo, lo = x - bf16(x)): three products per mma
+// (hi lo, lo hi, hi hi), so ~16 bits of each operand. The low parts of
+// phi(K), V^T and S^T are staged beside the high ones (7 shared arrays).
 // CHECK-LABEL: func.func @elu_f32(
 // CHECK:       gpu.func @elu_f32_linear_0(
-// CHECK-NOT:     nvvm.mma.sync
+// CHECK-COUNT-7: memref.view
+// CHECK-NOT:     memref.view
+// CHECK:         arith.truncf %[[X:.+]] : f32 to bf16
+// CHECK:         arith.subf %[[X]], %{{.+}} : f32
+// CHECK:         nvvm.mma.sync A[%[[AH:.+]]]  B[%[[BL0:[0-9]+]], %[[BL1:[0-9]+]]]  C
+// CHECK-COUNT-4: llvm.extractvalue
+// CHECK-NEXT:    nvvm.mma.sync A[{{.+}}]  B[%[[BH0:[0-9]+]], %[[BH1:[0-9]+]]]  C
+// CHECK-COUNT-4: llvm.extractvalue
+// CHECK-NEXT:    nvvm.mma.sync A[%[[AH]]]  B[%[[BH0]], %[[BH1]]]  C
 // CHECK:         gpu.return
 func.func @elu_f32(%q: tensor<1x2x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x64xf32>) -> tensor<1x2x?x64xf32> {
   %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<elu_plus_one>}
       : tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32> -> tensor<1x2x?x64xf32>
   return %o : tensor<1x2x?x64xf32>
+}
+
+// -----
+
+// FAVOR+ in f32: the feature kernels read f32 x (16 bytes = 4 elements a
+// lane) and write f32 phi, which the scan splits as it stages it.
+// CHECK-LABEL: func.func @favor_f32(
+// CHECK:         gpu.alloc  ({{.+}}) : memref<?x?x?x48xf32>
+// CHECK:         gpu.alloc  ({{.+}}) : memref<?x?x?x48xf32>
+// CHECK:       gpu.func @favor_f32_linear_0_key_features(
+// CHECK:         vector.load %{{.+}} : memref<1x2x?x16xf32, {{.+}}>, vector<4xf32>
+// CHECK:         vector.store %{{.+}} : memref<?x?x?x48xf32>, vector<4xf32>
+// CHECK:       gpu.func @favor_f32_linear_0(
+// CHECK:         vector.load %{{.+}} : memref<?x?x?x48xf32>, vector<8xf32>
+// CHECK:         arith.subf
+// CHECK:         nvvm.mma.sync
+func.func @favor_f32(%q: tensor<1x2x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x32xf32>, %p: tensor<44x16xf32>) -> tensor<1x2x?x32xf32> {
+  %o = attn.linear_attention %q, %k, %v projection(%p : tensor<44x16xf32>)
+      {feature_map = #attn.feature_map<favor_plus>, causal}
+      : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x32xf32> -> tensor<1x2x?x32xf32>
+  return %o : tensor<1x2x?x32xf32>
 }
 
 // -----

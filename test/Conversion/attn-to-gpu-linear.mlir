@@ -1,6 +1,7 @@
-// RUN: attn-opt %s --attn-to-gpu | FileCheck %s
+// RUN: attn-opt %s --attn-to-gpu="tensor-cores=false" | FileCheck %s
 
-// Linear attention (FAVOR+ in f32, not on tensor cores): (1, Hq, B) blocks of Dv threads, one output column each; the
+// The exact linear-attention kernel (FAVOR+ in f32 with tensor cores off;
+// also where D % 16 or Dv % 8 is not 0): (1, Hq, B) blocks of Dv threads, one output column each; the
 // column of the state S lives in private memory, z / phi / the current row in
 // shared memory; FAVOR+ first reduces the key stabilizer across the block.
 // CHECK-LABEL: func.func @favor(

@@ -696,8 +696,13 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
     }
     ChunkedLinearOptions chunked{linearChunk, linearValueTile, linearPrefetch};
     for (auto [i, op] : llvm::enumerate(linearOps)) {
-      bool onTensorCores =
-          tensorCores && chunkedLinearUnsupported(op, chunked).empty();
+      std::string why =
+          tensorCores ? chunkedLinearUnsupported(op, chunked) : "";
+      bool onTensorCores = tensorCores && why.empty();
+      if (tensorCores && !onTensorCores)
+        op.emitRemark() << "runs on the exact CUDA-core kernel, not the "
+                           "tensor-core chunked kernel: "
+                        << why;
       if (failed(onTensorCores
                      ? buildChunkedLinearKernel(op, kernels, i, chunked)
                      : LinearKernelBuilder{op}.run(kernels, i)))

@@ -1,8 +1,8 @@
 //===- FeatureMapKernel.cpp - projected feature maps on tensor cores ------===//
 //
 // The projected feature maps of attn.linear_attention (FAVOR+, relu with a
-// projection) for f16/bf16 queries or keys: a kernel that writes phi(x) as
-// bf16 [B, H, L, Mp] (Mp = m rounded up to 16, features m.. zero), which the
+// projection): a kernel that writes phi(x) as bf16 [B, H, L, Mp] (f32 for
+// f32 inputs; Mp = m rounded up to 16, features m.. zero), which the
 // chunked scan then reads in place of Q or K (LinearChunked.cpp). The map
 // itself is FeatureMapMath's.
 //
@@ -19,8 +19,8 @@
 // P is staged in shared memory (all of it once per block where it fits in
 // 160 KB, else group by group) as bf16 pairs in two parts, P = Ph + Pl, so
 // that x P^T = x Ph^T + x Pl^T keeps ~16 bits of P (bf16 alone would put
-// errors of 2^-9 |p| into exp(p)); f16 inputs split x likewise (x Pl^T is
-// then a third product). bf16 inputs are exact as they are.
+// errors of 2^-9 |p| into exp(p)); f16 and f32 inputs split x likewise (x
+// Pl^T is then a third product). bf16 inputs are exact as they are.
 //
 // FAVOR+ subtracts a stabilizer: for a query the max of c x P^T over its
 // features; for keys the max over every key of the (batch, KV head), which
@@ -58,7 +58,8 @@ public:
         k(featureMapConstants(op)), layout(op.getLayout()),
         D(op.getDims().headDim), M(op.getNumFeatures()),
         Mp(paddedFeatureCount(M)),
-        splitX(!op.getQuery().getType().getElementType().isBF16()) {}
+        splitX(!op.getQuery().getType().getElementType().isBF16()),
+        wide(op.getQuery().getType().getElementType().isF32()) {}
 
   static constexpr int64_t kRows = kFeatureRowsPerBlock, kGroup = 64,
                            kThreads = kFeatureThreads,
@@ -75,10 +76,14 @@ public:
     return 2 * all * (D / 2 + 4) * 4 <= kResidentBytes ? all : kGroup;
   }
   bool resident() const { return stagedRows() > kGroup; }
-  /// Words of a row of a warp's tile buffer: 16 rows of x (D elements), or
-  /// of phi (one group), padded 16 bytes so that the fragment accesses
-  /// (rows g, words t) hit distinct banks.
-  int64_t tileRowWords() const { return std::max(D, kGroup) / 2 + 4; }
+  /// Words of a row of x, and of phi for one group (f32 for f32 inputs, 16
+  /// bits else).
+  int64_t xWords() const { return wide ? D : D / 2; }
+  int64_t phiWords() const { return wide ? kGroup : kGroup / 2; }
+  /// Words of a row of a warp's tile buffer: 16 rows of x, or of phi (one
+  /// group), padded 16 bytes so that the fragment accesses (rows g, words
+  /// t) hit distinct banks.
+  int64_t tileRowWords() const { return std::max(xWords(), phiWords()) + 4; }
   int64_t sharedBytes() const {
     return 2 * stagedRows() * (D / 2 + 4) * 4 +
            kWarps * 16 * tileRowWords() * 4;
@@ -123,6 +128,7 @@ private:
   Layout layout;
   const int64_t D, M, Mp;
   const bool splitX; ///< x is not exact in bf16
+  const bool wide;   ///< f32 x and phi
 
   Value x, P, partial, phi, PhW, PlW, tileW, tid, warp, lane, gq, tq, h, b, L;
   SmallVector<Value> aHi, aLo; ///< A fragment words, per k step 4
@@ -199,7 +205,7 @@ void FeatureBuilder::tile(Value t) {
   // buffer; then the A fragments from there, and ||x||^2 per row in f32.
   Type elem = cast<MemRefType>(x.getType()).getElementType();
   Value row0 = m.add(m.mul(t, m.c(kRows)), m.mul(warp, m.c(16)));
-  const int64_t chunksPerRow = D / 8;
+  const int64_t chunksPerRow = xWords() / 4, perChunk = wide ? 4 : 8;
   syncWarp(); // the previous tile's phi has left the buffer
   for (int64_t i = 0; i < 16 * chunksPerRow / 32; ++i) {
     Value c = m.add(lane, m.c(32 * i));
@@ -207,8 +213,8 @@ void FeatureBuilder::tile(Value t) {
     Value col = g.createOrFold<arith::RemUIOp>(loc, c, m.c(chunksPerRow));
     Value at = m.min(m.add(row0, r), m.sub(L, m.c(1)));
     Value vec = vector::LoadOp::create(
-        g, loc, VectorType::get({8}, elem), x,
-        storedIndex(layout, b, h, at, m.mul(col, m.c(8))),
+        g, loc, VectorType::get({perChunk}, elem), x,
+        storedIndex(layout, b, h, at, m.mul(col, m.c(perChunk))),
         /*nontemporal=*/false, llvm::MaybeAlign(16));
     Value w = vector::BitCastOp::create(
         g, loc, VectorType::get({4}, g.getI32Type()), vec);
@@ -222,12 +228,24 @@ void FeatureBuilder::tile(Value t) {
   for (int64_t r = 0; r < 2; ++r)
     for (int64_t kk = 0; kk < D / 16; ++kk)
       for (int64_t hh = 0; hh < 2; ++hh) {
-        // Elements 16 kk + 8 hh + 2 t and + 1 of row g + 8 r.
-        Value word = memref::LoadOp::create(
-            g, loc, tileW,
-            ValueRange{warp, m.add(gq, m.c(8 * r)),
-                       m.add(m.c(8 * kk + 4 * hh), tq)});
-        Value v[2] = {half(word, 0, elem), half(word, 16, elem)};
+        // Elements 16 kk + 8 hh + 2 t and + 1 of row g + 8 r: one word of
+        // 16-bit halves, or two f32 words.
+        Value row = m.add(gq, m.c(8 * r));
+        Value word, v[2];
+        if (wide) {
+          Value e = m.add(m.c(16 * kk + 8 * hh), m.mul(tq, m.c(2)));
+          for (int64_t i = 0; i < 2; ++i)
+            v[i] = arith::BitcastOp::create(
+                g, loc, g.getF32Type(),
+                memref::LoadOp::create(
+                    g, loc, tileW, ValueRange{warp, row, m.add(e, m.c(i))}));
+        } else {
+          word = memref::LoadOp::create(
+              g, loc, tileW,
+              ValueRange{warp, row, m.add(m.c(8 * kk + 4 * hh), tq)});
+          v[0] = half(word, 0, elem);
+          v[1] = half(word, 16, elem);
+        }
         for (Value e : v)
           sumSq[r] = math::FmaOp::create(g, loc, e, e, sumSq[r]);
         if (!splitX) { // bf16: the word is the fragment
@@ -235,9 +253,7 @@ void FeatureBuilder::tile(Value t) {
           continue;
         }
         hiW[r].push_back(pack(v[0], v[1]));
-        loW[r].push_back(
-            pack(arith::SubFOp::create(g, loc, v[0], m.toF32(toBF16(v[0]))),
-                 arith::SubFOp::create(g, loc, v[1], m.toF32(toBF16(v[1])))));
+        loW[r].push_back(packResidual(v[0], v[1]));
       }
   aHi.clear();
   aLo.clear();
@@ -306,9 +322,9 @@ void FeatureBuilder::tile(Value t) {
                               sumOverQuad(sumSq[r])),
         stab[r]);
 
-  // phi, group by group: bf16 pairs (features f, f + 1) of rows g and g + 8
-  // into the warp's tile buffer (its x has been read), then out 16 bytes a
-  // lane at a time, whole rows of the group.
+  // phi, group by group: features f, f + 1 of rows g and g + 8 (a bf16
+  // pair, or two f32 words) into the warp's tile buffer (its x has been
+  // read), then out 16 bytes a lane at a time, whole rows of the group.
   auto exp2Form = [&](Value y) { return expViaExp2(g, loc, y); };
   auto writeGroup = [&](Value gi, ArrayRef<Frag> acc) {
     Value f0 = m.mul(gi, m.c(kGroup));
@@ -324,17 +340,27 @@ void FeatureBuilder::tile(Value t) {
           pair[i] =
               arith::SelectOp::create(g, loc, m.lt(fi, m.c(M)), val, f32(0.0f));
         }
-        memref::StoreOp::create(
-            g, loc, pack(pair[0], pair[1]), tileW,
-            ValueRange{warp, m.add(gq, m.c(8 * r)), m.add(m.c(4 * nt), tq)});
+        Value row = m.add(gq, m.c(8 * r));
+        if (!wide) {
+          memref::StoreOp::create(g, loc, pack(pair[0], pair[1]), tileW,
+                                  ValueRange{warp, row, m.add(m.c(4 * nt), tq)});
+          continue;
+        }
+        for (int64_t i = 0; i < 2; ++i)
+          memref::StoreOp::create(
+              g, loc,
+              arith::BitcastOp::create(g, loc, g.getI32Type(), pair[i]), tileW,
+              ValueRange{warp, row,
+                         m.add(m.c(8 * nt + i), m.mul(tq, m.c(2)))});
       }
     syncWarp();
-    const int64_t chunksPerRow = kGroup / 8;
+    const int64_t chunksPerRow = phiWords() / 4, perChunk = wide ? 4 : 8;
+    Type phiElem = wide ? g.getF32Type() : g.getBF16Type();
     for (int64_t i = 0; i < 16 * chunksPerRow / 32; ++i) {
       Value c = m.add(lane, m.c(32 * i));
       Value r = m.div(c, m.c(chunksPerRow));
       Value col = g.createOrFold<arith::RemUIOp>(loc, c, m.c(chunksPerRow));
-      Value row = m.add(row0, r), f = m.add(f0, m.mul(col, m.c(8)));
+      Value row = m.add(row0, r), f = m.add(f0, m.mul(col, m.c(perChunk)));
       auto ifOp = scf::IfOp::create(
           g, loc, m.andI(m.lt(row, L), m.lt(f, m.c(Mp))), false);
       OpBuilder::InsertionGuard guard(g);
@@ -344,7 +370,7 @@ void FeatureBuilder::tile(Value t) {
                                  tileW, ValueRange{warp, r, m.mul(col, m.c(4))},
                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
       Value vec = vector::BitCastOp::create(
-          g, loc, VectorType::get({8}, g.getBF16Type()), w);
+          g, loc, VectorType::get({perChunk}, phiElem), w);
       vector::StoreOp::create(g, loc, vec, phi, ValueRange{b, h, row, f},
                               /*nontemporal=*/false, llvm::MaybeAlign(16));
     }
@@ -435,10 +461,20 @@ gpu::GPUFuncOp mlir::attn::buildFeatureKernel(LinearAttentionOp op,
   return fn;
 }
 
+int64_t mlir::attn::featureKernelSharedBytes(LinearAttentionOp op) {
+  OpBuilder b(op.getContext());
+  return FeatureBuilder(op, b, FeatureKernelMode::Queries).sharedBytes();
+}
+
 int64_t mlir::attn::featureBlocksPerSM(LinearAttentionOp op) {
   // An SM has 228 KB of shared memory, 1 KB of it reserved per block.
   OpBuilder b(op.getContext());
   FeatureBuilder fb(op, b, FeatureKernelMode::Queries);
   int64_t fit = 228 * 1024 / (fb.sharedBytes() + 1024);
-  return std::clamp<int64_t>(fit, 1, kFeatureBlocksPerSM);
+  // f32 x takes twice the registers (its high and low parts): at 4 blocks
+  // (64 registers) the kernels spilled ~150 bytes, at 2 none.
+  int64_t most = op.getQuery().getType().getElementType().isF32()
+                     ? 2
+                     : kFeatureBlocksPerSM;
+  return std::clamp<int64_t>(fit, 1, most);
 }

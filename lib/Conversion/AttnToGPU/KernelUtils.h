@@ -134,8 +134,13 @@ int64_t paddedFeatureCount(int64_t m);
 /// memory allows, up to kFeatureBlocksPerSM. The kernels ask ptxas for
 /// that many (registers capped to fit); the host launches that many.
 int64_t featureBlocksPerSM(LinearAttentionOp op);
+/// Dynamic shared memory of `op`'s feature-map kernels.
+int64_t featureKernelSharedBytes(LinearAttentionOp op);
 
-/// Adds the feature-map kernel `name` of `op` (a projected map, f16/bf16)
+/// Dynamic shared memory a block may have on sm_90 (227 KB).
+constexpr int64_t kMaxSharedBytes = 227 * 1024;
+
+/// Adds the feature-map kernel `name` of `op` (a projected map)
 /// at `kb`, with parameters typed as `params`; grid (any, H, B) of
 /// kFeatureThreads threads (x-block i takes the row tiles i, i + gridDim.x,
 /// ... of kFeatureRowsPerBlock rows), `sharedBytes` of dynamic shared
@@ -151,10 +156,11 @@ gpu::GPUFuncOp buildFeatureKernel(LinearAttentionOp op, OpBuilder &kb,
 /// and sum of exp(k - max) over `lanes` (softmaxMapKeyLanes) strided
 /// subsets of the block's keys; KeyMerge (partial, stats [B, Hkv, 2, D]
 /// f32), grid (D / 8, Hkv, B) with kSoftmaxMapMergeBytes of dynamic shared
-/// memory: all partials merged; Keys (k, [stats,] phi [B, Hkv, Lk, D] bf16),
+/// memory: all partials merged; Keys (k, [stats,] phi [B, Hkv, Lk, D]),
 /// grid (ceil(Lk / kSoftmaxMapKeysPerBlock), Hkv, B): phi of keys (stats
-/// only non-causal); Queries (q, phi [B, Hq, Lq, D] bf16), grid (ceil(Lq /
-/// softmaxMapQueryRows), Hq, B): the row softmax, D / 8 lanes per row.
+/// only non-causal); Queries (q, phi [B, Hq, Lq, D]), grid (ceil(Lq /
+/// softmaxMapQueryRows), Hq, B): the row softmax, D / 8 lanes per row. phi
+/// is bf16, or f32 for f32 inputs.
 enum class SoftmaxMapKernel { KeyStats, KeyMerge, Keys, Queries };
 constexpr int64_t kSoftmaxMapThreads = 128;
 constexpr int64_t kSoftmaxMapKeysPerBlock = 64;

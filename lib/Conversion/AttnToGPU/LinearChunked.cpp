@@ -1,15 +1,19 @@
 //===- LinearChunked.cpp - linear attention as a chunked scan on tensor cores//
 //
-// attn.linear_attention with f16/bf16 inputs and any feature map, on tensor
-// cores: mma.sync m16n8k16 with bf16 operands and f32
-// accumulation (bf16 also for f16 inputs: the state sums up to L products
-// and would overflow f16's range). Elementwise maps (elu+1, relu without a
-// projection) are applied as Q and K are loaded; projected maps (FAVOR+,
-// relu with a projection) are computed first by the feature kernels
-// (FeatureMapKernel.cpp) into bf16 scratch that stands in for Q and K; the
-// softmax map likewise (SoftmaxMapKernel.cpp). FAVOR+ keys come stabilized
-// per 16-key tile and are brought to the max over all keys as they are
-// staged (one scale per key, computed per chunk into shared memory).
+// attn.linear_attention with any feature map on tensor cores: mma.sync
+// m16n8k16 with bf16 operands and f32 accumulation (bf16 also for f16
+// inputs: the state sums up to L products and would overflow f16's range).
+// f32 inputs split every operand into a high and a low bf16 part (x = hi +
+// lo, lo = x - bf16(x)) and take three products (hi hi + hi lo + lo hi:
+// ~16 bits of each operand, relative errors ~1e-5, where tf32 would keep
+// 10; "bf16x3"). Elementwise maps (elu+1, relu without a projection) are
+// applied as Q and K are loaded; projected maps (FAVOR+, relu with a
+// projection) are computed first by the feature kernels
+// (FeatureMapKernel.cpp) into scratch (bf16; f32 for f32 inputs) that
+// stands in for Q and K; the softmax map likewise (SoftmaxMapKernel.cpp).
+// FAVOR+ keys come stabilized per 16-key tile and are brought to the max
+// over all keys as they are staged (one scale per key, computed per chunk
+// into shared memory).
 //
 // The sequence is cut into segments of whole chunks, chosen at launch
 // (enough to fill the GPU's block slots when B x H does not), each cut
@@ -92,13 +96,28 @@ int64_t valueTileFor(int64_t dv, int64_t want, int64_t cap) {
   return best;
 }
 
-/// The widest value tile whose state fragments fit `kStateRegisters` f32
-/// registers per thread: a warp owns ceil(D / 16 / W) 16-row tiles of S,
-/// each NV / 8 + 1 (z) tiles of 4 registers.
-int64_t valueTileCap(int64_t D, int64_t W) {
-  constexpr int64_t kStateRegisters = 144; // D = 128 at chunk 64: NV = 64
+/// The widest value tile whose state fragments fit 144 f32 registers per
+/// thread (40 for split operands, whose query words, P and fragments take
+/// twice the registers: the causal d128 output kernel spilled 376 bytes at
+/// value tile 64): a warp owns ceil(D / 16 / W) 16-row tiles of S, each
+/// NV / 8 + 1 (z) tiles of 4 registers.
+int64_t valueTileCap(int64_t D, int64_t W, bool split) {
+  const int64_t stateRegisters = split ? 40 : 144; // D = 128, chunk 64: 32, 64
   int64_t rowTiles = (D / 16 + W - 1) / W;
-  return (kStateRegisters / (4 * rowTiles) - 1) * 8;
+  return std::max<int64_t>((stateRegisters / (4 * rowTiles) - 1) * 8, 8);
+}
+
+/// f32 operands go through the tensor cores split in two bf16 parts.
+bool splitOperands(LinearAttentionOp op) {
+  return op.getQuery().getType().getElementType().isF32() ||
+         op.getValue().getType().getElementType().isF32();
+}
+
+/// The element type of precomputed phi(Q) and phi(K): bf16, f32 where the
+/// operands are split (bf16 would lose what the split keeps).
+Type featureType(LinearAttentionOp op) {
+  Builder b(op.getContext());
+  return splitOperands(op) ? Type(b.getF32Type()) : Type(b.getBF16Type());
 }
 
 class ChunkedBuilder : MmaSyncBuilder {
@@ -114,9 +133,10 @@ public:
         rescaleKeys(features && op.getFeatureMap() == FeatureMap::favor_plus),
         D(features ? features : op.getDims().headDim),
         Dv(op.getDims().valueDim), C(o.chunk), W(o.chunk / 16),
-        NV(valueTileFor(Dv, o.valueTile, valueTileCap(D, W))) {
+        split(splitOperands(op)),
+        NV(valueTileFor(Dv, o.valueTile, valueTileCap(D, W, split))) {
     Builder b(op.getContext());
-    qkElem = features ? b.getBF16Type() : op.getQuery().getType().getElementType();
+    qkElem = features ? featureType(op) : op.getQuery().getType().getElementType();
     vElem = op.getValue().getType().getElementType();
     // Raw rows are copied 16 bytes (8 elements) at a time; the buffers must
     // leave room for two blocks per SM (the kernel's occupancy anyway).
@@ -145,6 +165,10 @@ public:
         {{NV + 8, C / 2 + 4}, Elem::i32}, // V^T and the ones row for z
         {{NV, D / 2 + 4}, Elem::i32},     // S^T in bf16
         {{D}, Elem::f32}};                // z
+    if (split) // the low parts of phi(K), V^T (and the ones row) and S^T
+      arrays.append({{{C, D / 2 + 4}, Elem::i32},
+                     {{NV + 8, C / 2 + 4}, Elem::i32},
+                     {{NV, D / 2 + 4}, Elem::i32}});
     if (prefetch)
       arrays.append({{{C, D + 8}, Elem::qk},   // K rows of the next chunk
                      {{C, NV + 8}, Elem::v},   // V rows (this value tile)
@@ -235,7 +259,9 @@ private:
   Layout layout, qkLayout; ///< of V and O, of Q and K (or their features)
   bool mapped;             ///< Q and K hold phi already
   bool rescaleKeys;        ///< FAVOR+ keys: rescaled as they are staged
-  const int64_t D, Dv, C, W, NV;
+  const int64_t D, Dv, C, W;
+  const bool split; ///< f32 operands: high and low bf16 parts (mmaSplit)
+  const int64_t NV;
   Type qkElem, vElem; ///< stored element types of Q/K (or phi) and V
   bool prefetch = false;
 
@@ -244,6 +270,7 @@ private:
       Lq, Lk,
       off, tid, warp, gq, tq, halfShift;
   Value KsW, VtW, StW, zS, Kr, Vr, Qr; ///< Kr, Vr, Qr: prefetch only
+  Value KsLo, VtLo, StLo;              ///< split only: the low parts
   /// rescaleKeys: the keys' tile maxima, the max over all of (bi, kvh), and
   /// the scales of the chunk's keys (then the reduction's slots).
   Value keyTileMax, keyMax, keyScaleS;
@@ -360,7 +387,8 @@ void ChunkedBuilder::waitChunk() {
 /// with clamped, unguarded 16-byte loads, so that a thread's loads are all
 /// in flight at once (a branch per load serialized them on memory latency).
 void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
-  const bool wordKeys = mapped, wordValues = vElem.isBF16();
+  const bool wordKeys = mapped && !split,
+             wordValues = vElem.isBF16() && !split;
   auto stage = [&](bool load) {
     Value last = m.sub(keyEnd, m.c(1));
     /// Key j of the chunk: whether it is in range, and the row to read
@@ -383,16 +411,32 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
                                     idx, /*nontemporal=*/false,
                                     llvm::MaybeAlign(16));
     };
-    /// 8 elements of key j as f32 (the elementwise map applied to keys);
-    /// 0 for keys out of range.
+    /// FAVOR+ keys are stored as norm (exp(p - m_t) + eps_k); with s =
+    /// exp(m_t - max) (keyScaleS[j]), phi = s stored + (1 - s) eps_k norm:
+    /// (s, (1 - s) eps_k norm) for key j. Padded features (f >= m) become
+    /// (1 - s) eps_k norm instead of 0: harmless, phi(Q) is 0 there.
+    auto keyRescale = [&](Value j) -> std::pair<Value, Value> {
+      FeatureMapConstants c = featureMapConstants(op);
+      Value s = memref::LoadOp::create(g, loc, keyScaleS, j);
+      return {s, arith::MulFOp::create(
+                     g, loc, arith::SubFOp::create(g, loc, f32(1.0f), s),
+                     f32(c.epsK * c.norm))};
+    };
+    /// 8 elements of key j as f32 (the elementwise map applied to keys,
+    /// FAVOR+ keys rescaled); 0 for keys out of range.
     auto read8 = [&](Value j, Value d, bool isKey) {
       SmallVector<Value> x(8, f32(0.0f));
       if (!load)
         return x;
       auto [ok, at] = keyAt(j);
       Value vec = loadRow(j, at, d, isKey);
+      std::pair<Value, Value> rescale;
+      if (isKey && rescaleKeys)
+        rescale = keyRescale(j);
       for (int64_t i = 0; i < 8; ++i) {
         Value e = m.toF32(vector::ExtractOp::create(g, loc, vec, i));
+        if (rescale.first)
+          e = math::FmaOp::create(g, loc, rescale.first, e, rescale.second);
         x[i] = arith::SelectOp::create(g, loc, ok, isKey ? phi(e) : e,
                                        f32(0.0f));
       }
@@ -409,17 +453,9 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
       Value words = vector::BitCastOp::create(
           g, loc, VectorType::get({4}, g.getI32Type()),
           loadRow(j, at, d, isKey));
-      Value scale, add; // FAVOR+ keys, as bf16 pairs
-      if (isKey && rescaleKeys) {
-        // Stored: norm (exp(p - m_t) + eps_k); with s = exp(m_t - max),
-        // phi = s stored + (1 - s) eps_k norm. Padded features (f >= m)
-        // become (1 - s) eps_k norm instead of 0: harmless, phi(Q) is 0
-        // there. One bf16x2 FMA per word (s and the sum rounded to bf16).
-        FeatureMapConstants c = featureMapConstants(op);
-        Value sf = memref::LoadOp::create(g, loc, keyScaleS, j);
-        Value af = arith::MulFOp::create(
-            g, loc, arith::SubFOp::create(g, loc, f32(1.0f), sf),
-            f32(c.epsK * c.norm));
+      Value scale, add; // FAVOR+ keys, as bf16 pairs: one bf16x2 FMA
+      if (isKey && rescaleKeys) { // per word (s and the sum rounded to bf16)
+        auto [sf, af] = keyRescale(j);
         scale = pack(sf, sf);
         add = pack(af, af);
       }
@@ -435,18 +471,23 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
       Value j = m.div(e, m.c(D / 8));
       Value seg = g.createOrFold<arith::RemUIOp>(loc, e, m.c(D / 8));
       Value d = m.mul(seg, m.c(8));
-      SmallVector<Value> words;
+      SmallVector<Value> words, low;
       if (wordKeys) {
         words = readWords(j, d, /*isKey=*/true);
       } else {
         SmallVector<Value> x = read8(j, d, /*isKey=*/true);
-        for (int64_t i = 0; i < 4; ++i)
+        for (int64_t i = 0; i < 4; ++i) {
           words.push_back(pack(x[2 * i], x[2 * i + 1]));
+          if (split)
+            low.push_back(packResidual(x[2 * i], x[2 * i + 1]));
+        }
       }
-      for (int64_t i = 0; i < 4; ++i)
-        memref::StoreOp::create(g, loc, words[i], KsW,
-                                ValueRange{j, m.add(m.mul(seg, m.c(4)),
-                                                    m.c(i))});
+      for (int64_t i = 0; i < 4; ++i) {
+        SmallVector<Value, 2> at{j, m.add(m.mul(seg, m.c(4)), m.c(i))};
+        memref::StoreOp::create(g, loc, words[i], KsW, at);
+        if (split)
+          memref::StoreOp::create(g, loc, low[i], KsLo, at);
+      }
     });
     forThreads(C / 2 * NV / 8, [&](Value e) { // 8 columns of two keys
       Value jp = m.div(e, m.c(NV / 8));
@@ -454,7 +495,7 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
       Value j = m.mul(jp, m.c(2));
       Value d = m.mul(seg, m.c(8));
       // Word i: columns d + i of keys j (low half) and j + 1.
-      SmallVector<Value> pairs;
+      SmallVector<Value> pairs, low;
       if (wordValues) {
         SmallVector<Value> w0 = readWords(j, d, false),
                            w1 = readWords(m.add(j, m.c(1)), d, false);
@@ -470,13 +511,18 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
       } else {
         SmallVector<Value> x0 = read8(j, d, false),
                            x1 = read8(m.add(j, m.c(1)), d, false);
-        for (int64_t i = 0; i < 8; ++i)
+        for (int64_t i = 0; i < 8; ++i) {
           pairs.push_back(pack(x0[i], x1[i]));
+          if (split)
+            low.push_back(packResidual(x0[i], x1[i]));
+        }
       }
-      for (int64_t i = 0; i < 8; ++i)
-        memref::StoreOp::create(g, loc, pairs[i], VtW,
-                                ValueRange{m.add(m.mul(seg, m.c(8)), m.c(i)),
-                                           jp});
+      for (int64_t i = 0; i < 8; ++i) {
+        SmallVector<Value, 2> at{m.add(m.mul(seg, m.c(8)), m.c(i)), jp};
+        memref::StoreOp::create(g, loc, pairs[i], VtW, at);
+        if (split)
+          memref::StoreOp::create(g, loc, low[i], VtLo, at);
+      }
     });
   };
   // No key at all (causal, Lk = 0): zeros without touching K or V.
@@ -506,16 +552,26 @@ SmallVector<Value> ChunkedBuilder::updateState(ValueRange S) {
       Value w1 = m.add(w0, m.c(4));
       for (int64_t kk = 0; kk < C / 16; ++kk) {
         Value j0 = m.add(m.c(16 * kk), m.mul(tq, m.c(2)));
-        auto pair = [&](Value j, Value w) {
-          Value x0 = memref::LoadOp::create(g, loc, KsW, ValueRange{j, w});
-          Value x1 = memref::LoadOp::create(g, loc, KsW,
+        auto pair = [&](Value buf, Value j, Value w) {
+          Value x0 = memref::LoadOp::create(g, loc, buf, ValueRange{j, w});
+          Value x1 = memref::LoadOp::create(g, loc, buf,
                                             ValueRange{m.add(j, m.c(1)), w});
           return repack(x0, x1, halfShift);
         };
         Value j8 = m.add(j0, m.c(8));
-        Value a[4] = {pair(j0, w0), pair(j0, w1), pair(j8, w0), pair(j8, w1)};
+        auto aFrag = [&](Value buf) -> SmallVector<Value> {
+          if (!buf)
+            return {};
+          return {pair(buf, j0, w0), pair(buf, j0, w1), pair(buf, j8, w0),
+                  pair(buf, j8, w1)};
+        };
+        SmallVector<Value> a = aFrag(KsW), aLo = aFrag(KsLo);
         for (int64_t nt = 0; nt < NT; ++nt) {
-          acc[nt] = mma(a, bFrag(VtW, m.add(m.c(8 * nt), gq), kk, tq), acc[nt]);
+          Value n = m.add(m.c(8 * nt), gq);
+          acc[nt] = mmaSplit(a, aLo, bFrag(VtW, n, kk, tq),
+                             split ? bFrag(VtLo, n, kk, tq)
+                                   : SmallVector<Value>(),
+                             acc[nt]);
         }
       }
       SmallVector<Value> r;
@@ -557,8 +613,10 @@ void ChunkedBuilder::writeState(ValueRange S) {
           Value hiV = arith::SelectOp::create(g, loc, odd, c1, got);
           Value col = m.add(m.add(m.c(8 * nt), m.mul(tq, m.c(2))),
                             arith::SelectOp::create(g, loc, odd, m.c(1), m.c(0)));
-          memref::StoreOp::create(g, loc, pack(lo, hiV), StW,
-                                  ValueRange{col, m.add(word, m.c(4 * h))});
+          SmallVector<Value, 2> at{col, m.add(word, m.c(4 * h))};
+          memref::StoreOp::create(g, loc, pack(lo, hiV), StW, at);
+          if (split)
+            memref::StoreOp::create(g, loc, packResidual(lo, hiV), StLo, at);
         }
       // z[d] is column 0 of the last tile: c0 and c2 of the lanes t = 0.
       Value d = m.add(m.mul(mt, m.c(16)), gq);
@@ -584,10 +642,10 @@ void ChunkedBuilder::writeState(ValueRange S) {
 /// chunk at qs: per row, words (d = 16kk + 2t, +8) for each kk, the first
 /// row's 2 D / 16 words then the second's, from Q or (`fromQr`) the
 /// prefetched rows. Rows past Lq read row Lq - 1 (Lq > 0 inside the loop)
-/// and count as 0.
+/// and count as 0. Split operands: the low parts' words follow, likewise.
 SmallVector<Value> ChunkedBuilder::queryWords(Value qs, bool fromQr) {
   const int64_t KT = D / 16;
-  SmallVector<Value> w;
+  SmallVector<Value> w, low;
   for (int64_t half = 0; half < 2; ++half) {
     Value j = m.add(m.add(m.mul(warp, m.c(16)), gq), m.c(8 * half));
     Value r = m.add(qs, j);
@@ -602,9 +660,13 @@ SmallVector<Value> ChunkedBuilder::queryWords(Value qs, bool fromQr) {
         auto phiOr0 = [&](Value e) -> Value {
           return arith::SelectOp::create(g, loc, ok, phi(e), f32(0.0f));
         };
-        w.push_back(pack(phiOr0(x[0]), phiOr0(x[1])));
+        Value p0 = phiOr0(x[0]), p1 = phiOr0(x[1]);
+        w.push_back(pack(p0, p1));
+        if (split)
+          low.push_back(packResidual(p0, p1));
       }
   }
+  w.append(low);
   return w;
 }
 
@@ -616,31 +678,49 @@ void ChunkedBuilder::outputChunk(Value qs, ArrayRef<Value> words, bool intra) {
   Value r0 = m.add(m.add(qs, m.mul(warp, m.c(16))), gq);
   Value r1 = m.add(r0, m.c(8));
   Value ok0 = m.lt(r0, Lq), ok1 = m.lt(r1, Lq);
-  ArrayRef<Value> q0 = words.take_front(2 * KT), q1 = words.drop_front(2 * KT);
-  auto aFrag = [&](int64_t kk) {
-    return SmallVector<Value>{q0[2 * kk], q1[2 * kk], q0[2 * kk + 1],
-                              q1[2 * kk + 1]};
+  ArrayRef<Value> high = words.take_front(4 * KT);
+  ArrayRef<Value> low = split ? words.drop_front(4 * KT) : ArrayRef<Value>();
+  auto aFrag = [&](ArrayRef<Value> part, int64_t kk) -> SmallVector<Value> {
+    if (part.empty())
+      return {};
+    ArrayRef<Value> q0 = part.take_front(2 * KT), q1 = part.drop_front(2 * KT);
+    return {q0[2 * kk], q1[2 * kk], q0[2 * kk + 1], q1[2 * kk + 1]};
+  };
+  /// acc + A B for k step kk of phi(Q) (or `a`, `aLo`) and B^T in `buf` /
+  /// `bufLo` (split) at row n.
+  auto product = [&](ArrayRef<Value> a, ArrayRef<Value> aLo, Value buf,
+                     Value bufLo, Value n, int64_t kk, const Frag &acc) {
+    return mmaSplit(a, aLo, bFrag(buf, n, kk, tq),
+                    split ? bFrag(bufLo, n, kk, tq) : SmallVector<Value>(),
+                    acc);
   };
 
   // phi(Q) S and phi(Q) z.
   SmallVector<Frag> acc(NT, zeros());
   for (int64_t kk = 0; kk < KT; ++kk) {
-    SmallVector<Value> a = aFrag(kk);
-    for (int64_t nt = 0; nt < NT; ++nt) {
-      acc[nt] = mma(a, bFrag(StW, m.add(m.c(8 * nt), gq), kk, tq), acc[nt]);
-    }
+    SmallVector<Value> a = aFrag(high, kk), aLo = aFrag(low, kk);
+    for (int64_t nt = 0; nt < NT; ++nt)
+      acc[nt] = product(a, aLo, StW, StLo, m.add(m.c(8 * nt), gq), kk,
+                        acc[nt]);
   }
   Value lo = i32c(0), hiShift = i32c(16);
   Value den0 = f32(0.0f), den1 = f32(0.0f);
-  for (int64_t kk = 0; kk < KT; ++kk)
-    for (int64_t h = 0; h < 2; ++h)
-      for (int64_t e = 0; e < 2; ++e) {
-        Value d = m.add(m.c(16 * kk + 8 * h + e), m.mul(tq, m.c(2)));
-        Value z = memref::LoadOp::create(g, loc, zS, d);
-        Value sh = e ? hiShift : lo;
-        den0 = math::FmaOp::create(g, loc, unpack(q0[2 * kk + h], sh), z, den0);
-        den1 = math::FmaOp::create(g, loc, unpack(q1[2 * kk + h], sh), z, den1);
-      }
+  for (ArrayRef<Value> part : {high, low}) {
+    if (part.empty())
+      continue;
+    ArrayRef<Value> q0 = part.take_front(2 * KT), q1 = part.drop_front(2 * KT);
+    for (int64_t kk = 0; kk < KT; ++kk)
+      for (int64_t h = 0; h < 2; ++h)
+        for (int64_t e = 0; e < 2; ++e) {
+          Value d = m.add(m.c(16 * kk + 8 * h + e), m.mul(tq, m.c(2)));
+          Value z = memref::LoadOp::create(g, loc, zS, d);
+          Value sh = e ? hiShift : lo;
+          den0 =
+              math::FmaOp::create(g, loc, unpack(q0[2 * kk + h], sh), z, den0);
+          den1 =
+              math::FmaOp::create(g, loc, unpack(q1[2 * kk + h], sh), z, den1);
+        }
+  }
 
   if (intra) {
     // P = tril(phi(Q_c) phi(K_c)^T), key tiles of 8 up to this warp's
@@ -652,9 +732,8 @@ void ChunkedBuilder::outputChunk(Value qs, ArrayRef<Value> words, bool intra) {
       auto tile = [&]() -> SmallVector<Value> {
         Frag s = zeros();
         Value key = m.add(m.c(8 * n), gq);
-        for (int64_t kk = 0; kk < KT; ++kk) {
-          s = mma(aFrag(kk), bFrag(KsW, key, kk, tq), s);
-        }
+        for (int64_t kk = 0; kk < KT; ++kk)
+          s = product(aFrag(high, kk), aFrag(low, kk), KsW, KsLo, key, kk, s);
         Value col = m.add(m.c(8 * n), m.mul(tq, m.c(2)));
         Value col1 = m.add(col, m.c(1));
         Value keep[4] = {m.le(col, rowL0), m.le(col1, rowL0), m.le(col, rowL1),
@@ -684,11 +763,16 @@ void ChunkedBuilder::outputChunk(Value qs, ArrayRef<Value> words, bool intra) {
     for (int64_t kk = 0; kk < C / 16; ++kk) {
       auto step = [&]() -> SmallVector<Value> {
         const Frag &p0 = P[2 * kk], &p1 = P[2 * kk + 1];
-        Value a[4] = {pack(p0[0], p0[1]), pack(p0[2], p0[3]),
-                      pack(p1[0], p1[1]), pack(p1[2], p1[3])};
+        SmallVector<Value> a{pack(p0[0], p0[1]), pack(p0[2], p0[3]),
+                             pack(p1[0], p1[1]), pack(p1[2], p1[3])};
+        SmallVector<Value> aLo;
+        if (split)
+          aLo = {packResidual(p0[0], p0[1]), packResidual(p0[2], p0[3]),
+                 packResidual(p1[0], p1[1]), packResidual(p1[2], p1[3])};
         SmallVector<Value> r;
         for (int64_t nt = 0; nt < NT; ++nt) {
-          Frag f = mma(a, bFrag(VtW, m.add(m.c(8 * nt), gq), kk, tq), acc[nt]);
+          Frag f = product(a, aLo, VtW, VtLo, m.add(m.c(8 * nt), gq), kk,
+                           acc[nt]);
           r.append(f.begin(), f.end());
         }
         return r;
@@ -775,10 +859,16 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   VtW = arrays[1];
   StW = arrays[2];
   zS = arrays[3];
+  size_t next = 4;
+  if (split) {
+    KsLo = arrays[next++];
+    VtLo = arrays[next++];
+    StLo = arrays[next++];
+  }
   if (prefetch) {
-    Kr = arrays[4];
-    Vr = arrays[5];
-    Qr = arrays[6];
+    Kr = arrays[next++];
+    Vr = arrays[next++];
+    Qr = arrays[next++];
   }
   if (rescaleKeys)
     keyScaleS = arrays.back();
@@ -826,6 +916,9 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
                                          i32c(0x3F803F80), i32c(0));
     memref::StoreOp::create(g, loc, word, VtW,
                             ValueRange{m.add(r, m.c(NV)), col});
+    if (split) // 1.0 is exact in bf16
+      memref::StoreOp::create(g, loc, i32c(0), VtLo,
+                              ValueRange{m.add(r, m.c(NV)), col});
   });
   if (rescaleKeys) {
     // keyMax: the max over the key tiles of (bi, kvh), reduced over the
@@ -1096,13 +1189,23 @@ void buildStateScan(OpBuilder &g, Location loc, gpu::GPUFuncOp fn,
 std::string mlir::attn::chunkedLinearUnsupported(LinearAttentionOp op,
                                                  const ChunkedLinearOptions &o) {
   const AttentionDims dims = op.getDims();
-  Type elem = op.getQuery().getType().getElementType();
-  if (!elem.isF16() && !elem.isBF16())
-    return "f32 inputs keep the exact f32 kernel";
   if (dims.headDim % 16 || dims.valueDim % 8)
     return "D must be a multiple of 16 and Dv of 8";
   if (o.chunk < 16 || o.chunk > 128 || o.chunk % 16)
     return "the chunk must be 16, 32, ..., 128";
+  // Shared memory grows with D (and the features): large ones do not fit.
+  OpBuilder b(op.getContext());
+  int64_t features = op.getProjection()
+                         ? paddedFeatureCount(op.getNumFeatures())
+                     : op.getFeatureMap() == FeatureMap::softmax ? dims.headDim
+                                                                 : 0;
+  int64_t bytes = ChunkedBuilder(op, b, o, features).sharedBytes();
+  if (op.getProjection())
+    bytes = std::max(bytes, featureKernelSharedBytes(op));
+  if (bytes > kMaxSharedBytes)
+    return "its blocks would need " + std::to_string(bytes) +
+           " bytes of shared memory, more than the " +
+           std::to_string(kMaxSharedBytes) + " an SM has";
   return "";
 }
 
@@ -1151,15 +1254,15 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
     return scratch.back();
   };
 
-  // Projected maps: phi(K) and phi(Q) first, into bf16 scratch [B, H, L,
-  // Mp] that the scan reads in place of K and Q.
+  // Projected maps: phi(K) and phi(Q) first, into scratch [B, H, L, Mp]
+  // (featureType) that the scan reads in place of K and Q.
   int64_t features = 0;
   Value keyTileMax; // FAVOR+: the keys kernel's maxima per 16-key tile
   if (op.getProjection()) {
     features = paddedFeatureCount(op.getNumFeatures());
     auto phiType = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
                                     ShapedType::kDynamic, features},
-                                   b.getBF16Type());
+                                   featureType(op));
     Value phiK = alloc(phiType, {ops.batch, Hkv, Lk});
     Value phiQ = alloc(phiType, {ops.batch, ops.heads, Lq});
     // Each block loops over tiles of kFeatureRowsPerBlock rows (it stages
@@ -1201,10 +1304,10 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
     k = phiK;
   } else if (op.getFeatureMap() == FeatureMap::softmax) {
     // The softmax map: phi(K) (after the per-feature key statistics when
-    // non-causal) and phi(Q) into bf16 scratch [B, H, L, D] likewise.
+    // non-causal) and phi(Q) into scratch [B, H, L, D] likewise.
     features = dims.headDim;
     auto dyn = ShapedType::kDynamic;
-    auto phiType = MemRefType::get({dyn, dyn, dyn, features}, b.getBF16Type());
+    auto phiType = MemRefType::get({dyn, dyn, dyn, features}, featureType(op));
     Value phiK = alloc(phiType, {ops.batch, Hkv, Lk});
     Value phiQ = alloc(phiType, {ops.batch, ops.heads, Lq});
     Value kBlocks = m.ceilDiv(Lk, m.c(kSoftmaxMapKeysPerBlock));
@@ -1253,7 +1356,7 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   // state and scan launches) when B x H already fills the GPU.
   constexpr int64_t kMinChunks = 4;
   const int64_t blocksPerSM = std::max<int64_t>(
-      1, std::min<int64_t>(128 / C, (227 * 1024) / cb.sharedBytes()));
+      1, std::min<int64_t>(128 / C, kMaxSharedBytes / cb.sharedBytes()));
   Value chunks = m.ceilDiv(Lq, m.c(C));
   if (!op.getCausal())
     chunks = m.max(chunks, m.ceilDiv(Lk, m.c(C)));

@@ -25,6 +25,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <algorithm>
 #include <array>
 
 namespace mlir::attn {
@@ -92,6 +93,26 @@ protected:
     return d;
   }
 
+  /// The residual of (lo, hi) after pack(): the word of x - bf16(x).
+  Value packResidual(Value lo, Value hi) {
+    auto residual = [&](Value x) -> Value {
+      return arith::SubFOp::create(g, loc, x, m.toF32(toBF16(x)));
+    };
+    return pack(residual(lo), residual(hi));
+  }
+  /// d = a b + c for operands split into high and low bf16 parts (a = ah +
+  /// al, al = packResidual): ah bh + ah bl + al bh, ~16 bits of each
+  /// operand (the al bl term, ~2^-16 relative, is dropped). Empty al and
+  /// bl: the plain product.
+  Frag mmaSplit(ArrayRef<Value> ah, ArrayRef<Value> al, ArrayRef<Value> bh,
+                ArrayRef<Value> bl, Frag c) {
+    if (!bl.empty())
+      c = mma(ah, bl, c);
+    if (!al.empty())
+      c = mma(al, bh, c);
+    return mma(ah, bh, c);
+  }
+
   /// scf.if with results; both branches return the values to yield.
   SmallVector<Value> ifElse(Value cond, TypeRange types,
                             function_ref<SmallVector<Value>()> then,
@@ -114,12 +135,14 @@ protected:
     return x;
   }
   /// n consecutive elements at `idx` (innermost dim), as f32, in one load.
-  /// The kernel requires 16-byte aligned rows (checked by the runtime).
+  /// The kernel requires 16-byte aligned rows (checked by the runtime), and
+  /// `idx` a multiple of n: the load is aligned to its size up to 16 bytes.
   SmallVector<Value> loadVector(Value buf, ValueRange idx, int64_t n) {
     Type elem = cast<MemRefType>(buf.getType()).getElementType();
     Value vec = vector::LoadOp::create(
         g, loc, VectorType::get({n}, elem), buf, idx, /*nontemporal=*/false,
-        llvm::MaybeAlign(n * elem.getIntOrFloatBitWidth() / 8));
+        llvm::MaybeAlign(
+            std::min<int64_t>(16, n * elem.getIntOrFloatBitWidth() / 8)));
     SmallVector<Value> x;
     for (int64_t i = 0; i < n; ++i)
       x.push_back(m.toF32(vector::ExtractOp::create(g, loc, vec, i)));

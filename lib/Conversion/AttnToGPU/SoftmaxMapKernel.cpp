@@ -1,8 +1,8 @@
 //===- SoftmaxMapKernel.cpp - the softmax feature map on the GPU ----------===//
 //
-// The softmax map of attn.linear_attention for f16/bf16 inputs, written as
-// bf16 phi [B, H, L, D] that the chunked scan (LinearChunked.cpp) reads in
-// place of Q and K, like the projected maps' features:
+// The softmax map of attn.linear_attention, written as phi [B, H, L, D]
+// (bf16; f32 for f32 inputs) that the chunked scan (LinearChunked.cpp) reads
+// in place of Q and K, like the projected maps' features:
 //   queries:            phi(q) = softmax of q over its D features;
 //   keys, non-causal:   phi(k)_d = exp(k_d - max_d) / sum_d, max and sum
 //                       over every key of the (batch, KV head), per feature;
@@ -11,7 +11,8 @@
 // The per-feature key statistics take two small launches first: KeyStats
 // (a running max and rescaled sum per feature over strided subsets of each
 // block's keys) and KeyMerge (those partials merged, per thread and then
-// across the block). Every access moves 8 elements (16 bytes of f16/bf16).
+// across the block). Every access moves 8 elements (16 bytes of f16/bf16,
+// two 16-byte accesses of f32).
 // exp(x - shift) is FeatureMapMath's.
 //
 //===----------------------------------------------------------------------===//
@@ -28,6 +29,7 @@
 
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace mlir;
@@ -37,8 +39,8 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-/// Elements per vector access: 16 bytes of f16/bf16 (D % 16 == 0, rows
-/// 16-byte aligned: the chunked path's conditions).
+/// Elements per vector access: 16 bytes of f16/bf16, 32 of f32 (D % 16 ==
+/// 0, rows 16-byte aligned: the chunked path's conditions).
 constexpr int64_t kVec = 8;
 
 class SoftmaxMapBuilder : MmaSyncBuilder {
@@ -104,15 +106,21 @@ private:
                           function_ref<SmallVector<Value>(Value, ValueRange)> fn) {
     return m.loop(lo, hi, m.c(step), init, fn);
   }
-  /// kVec f32 values as bf16 at `idx` of `buf`, in one store.
+  /// kVec f32 values at `idx` of `buf` (bf16, or f32 for f32 inputs), in
+  /// one store.
   void storeVector(ArrayRef<Value> x, Value buf, ValueRange idx) {
+    Type elem = cast<MemRefType>(buf.getType()).getElementType();
     SmallVector<Value> h;
     for (Value v : x)
-      h.push_back(arith::TruncFOp::create(g, loc, g.getBF16Type(), v));
+      h.push_back(elem.isF32() ? v
+                               : arith::TruncFOp::create(g, loc, elem, v)
+                                     .getResult());
     Value vec = vector::FromElementsOp::create(
-        g, loc, VectorType::get({kVec}, g.getBF16Type()), h);
-    vector::StoreOp::create(g, loc, vec, buf, idx, /*nontemporal=*/false,
-                            llvm::MaybeAlign(2 * kVec));
+        g, loc, VectorType::get({kVec}, elem), h);
+    vector::StoreOp::create(
+        g, loc, vec, buf, idx, /*nontemporal=*/false,
+        llvm::MaybeAlign(
+            std::min<int64_t>(16, kVec * elem.getIntOrFloatBitWidth() / 8)));
   }
   void keyStats(Block &entry, Value blk, Value h, Value b, Value tid);
   void keyMerge(Block &entry, Value h, Value b, Value tid);
