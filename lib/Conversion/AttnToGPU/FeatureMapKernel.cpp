@@ -65,7 +65,7 @@ public:
                            kThreads = kFeatureThreads,
                            kWarps = kThreads / 32;
   static constexpr int64_t kResidentBytes = 160 * 1024;
-  /// FAVOR+ queries keep the accumulators of up to this many feature groups
+  /// FAVOR+ keeps the accumulators of up to this many feature groups
   /// (64 f32 registers a thread at 2) between the max and the value pass.
   static constexpr int64_t kKeptGroups = 2;
   int64_t groups() const { return (Mp + kGroup - 1) / kGroup; }
