@@ -12,7 +12,8 @@
 // (grid (segments x Dv / 64, Hq, B), 8 warps at chunk 128). phi(K) [128
 // keys x (64 + 4) words], V^T with a ones row for z [(64 + 8) x (64 + 4)
 // words], the bf16 state [64 x 68 words] and z carved from 72320 bytes of
-// dynamic shared memory; 16-byte loads; mma.sync m16n8k16 on bf16 pairs.
+// dynamic shared memory; 16-byte loads; fragments by ldmatrix (phi(K)^T
+// transposed out of phi(K)); mma.sync m16n8k16 on bf16 pairs.
 // CHECK-LABEL: func.func @elu_causal(
 // Each buffer is read and written in 16-byte rows: the runtime checks it.
 // CHECK-COUNT-4: memref.assume_alignment %{{.+}}, 16 :
@@ -42,7 +43,9 @@
 // CHECK:         memref.view %[[DYN]][%{{.+}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128xf32, #gpu.address_space<workgroup>>
 // CHECK:         scf.for
 // CHECK:           vector.load %{{.+}} {alignment = 16 : i64} : memref<?x?x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<8xbf16>
-// CHECK:           math.exp2
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// CHECK:           nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true} : memref<128x136xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK:           nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false} : memref<72x68xi32, #gpu.address_space<workgroup>> -> vector<4x1xi32>
 // CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK:         memref.store %{{.+}} : memref<?x?x?x?x128x129xf32>
 // CHECK:         gpu.return
@@ -95,7 +98,7 @@ func.func @elu_causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v
 // phi(K), V^T and S^T are staged beside the high ones (7 shared arrays).
 // CHECK-LABEL: func.func @elu_f32(
 // CHECK:       gpu.func @elu_f32_linear_0(
-// CHECK-COUNT-7: memref.view
+// CHECK-COUNT-9: memref.view
 // CHECK-NOT:     memref.view
 // CHECK:         arith.truncf %[[X:.+]] : f32 to bf16
 // CHECK:         arith.subf %[[X]], %{{.+}} : f32
@@ -193,7 +196,7 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // CHECK:           gpu.shuffle  xor
 // CHECK:           memref.store %{{.+}} : memref<?x?x?xf32>
 // CHECK-NOT:       nvvm.mma.sync
-// CHECK:           math.exp2
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK:           vector.store %{{.+}} : memref<?x?x?x48xbf16>, vector<8xbf16>
 // CHECK:       gpu.func @favor_causal_linear_0_query_features(
 // CHECK-NOT:     memref<?x?x?xf32>
@@ -205,7 +208,7 @@ func.func @relu_f16(%q: tensor<2x4x?x32xf16>, %k: tensor<2x2x?x32xf16>, %v: tens
 // CHECK:           gpu.barrier
 // CHECK:           llvm.inline_asm {{.*}}"fma.rn.bf16x2
 // CHECK:           gpu.barrier
-// CHECK:           math.exp2
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK:       gpu.func @favor_causal_linear_0(
 // CHECK:         gpu.return
 func.func @favor_causal(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, %v: tensor<?x4x?x32xbf16>, %p: tensor<44x16xf32>) -> tensor<?x4x?x32xbf16> {
@@ -239,7 +242,7 @@ func.func @favor_causal(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, %v
 // CHECK:       gpu.func @softmax_map_linear_0_key_stats(
 // CHECK:         scf.for
 // CHECK:           vector.load %{{.+}} : memref<?x2x?x32xf16, {{.+}}>, vector<8xf16>
-// CHECK:           math.exp2
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK:       gpu.func @softmax_map_linear_0_key_merge(
 // CHECK:         gpu.barrier
 // CHECK:       gpu.func @softmax_map_linear_0_key_features(

@@ -19,12 +19,6 @@ FeatureMapConstants mlir::attn::featureMapConstants(LinearAttentionOp op) {
           static_cast<float>(1.0 / std::sqrt(M))};
 }
 
-Value mlir::attn::expViaExp2(OpBuilder &b, Location loc, Value x) {
-  Value log2e = f32Like(b, loc, x, 1.4426950408889634f);
-  return math::Exp2Op::create(b, loc,
-                              arith::MulFOp::create(b, loc, x, log2e));
-}
-
 Value mlir::attn::featureValue(OpBuilder &b, Location loc,
                                const FeatureMapConstants &k,
                                function_ref<Value(Value)> exp, Value x,

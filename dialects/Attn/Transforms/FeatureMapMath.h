@@ -37,9 +37,6 @@ struct FeatureMapConstants {
 };
 FeatureMapConstants featureMapConstants(LinearAttentionOp op);
 
-/// exp(x) as exp2(x log2 e), f32 or a vector of f32.
-Value expViaExp2(OpBuilder &b, Location loc, Value x);
-
 /// phi of one feature (f32, or a vector of f32: features one per lane). `x` is
 /// the feature itself for elu+1 and the softmax map, else the projected
 /// value p (c applied by the caller: c x P_f, or c x_f for relu without

@@ -325,7 +325,7 @@ void FeatureBuilder::tile(Value t) {
   // phi, group by group: features f, f + 1 of rows g and g + 8 (a bf16
   // pair, or two f32 words) into the warp's tile buffer (its x has been
   // read), then out 16 bytes a lane at a time, whole rows of the group.
-  auto exp2Form = [&](Value y) { return expViaExp2(g, loc, y); };
+  auto exp2Form = [&](Value y) { return fastExp(g, loc, y); };
   auto writeGroup = [&](Value gi, ArrayRef<Frag> acc) {
     Value f0 = m.mul(gi, m.c(kGroup));
     syncWarp(); // the buffer's earlier contents have been read

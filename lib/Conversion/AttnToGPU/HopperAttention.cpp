@@ -137,14 +137,7 @@ struct HopperKernel {
     return arith::OrIOp::create(b, loc, s, i64(hi));
   }
 
-  /// 2^x as one MUFU.EX2: flushing subnormal results to zero spares the
-  /// range fix-up the non-ftz form needs around it (FA3 does the same).
-  Value exp2(Value x) {
-    return LLVM::CallIntrinsicOp::create(
-               b, loc, b.getF32Type(),
-               b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
-        .getResult(0);
-  }
+  Value exp2(Value x) { return fastExp2(b, loc, x); }
 
   Value shuffleXor(Value v, int64_t offset) {
     return NVVM::ShflOp::create(b, loc, v.getType(), i32(-1), v, i32(offset),

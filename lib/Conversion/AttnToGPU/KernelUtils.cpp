@@ -4,10 +4,25 @@
 
 #include "Attn/Transforms/MaskLogic.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 using namespace mlir;
 using namespace mlir::attn;
+
+Value mlir::attn::fastExp2(OpBuilder &b, Location loc, Value x) {
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, b.getF32Type(),
+             b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
+      .getResult(0);
+}
+
+Value mlir::attn::fastExp(OpBuilder &b, Location loc, Value x) {
+  Value log2e = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(1.4426950408889634f));
+  return fastExp2(b, loc, arith::MulFOp::create(b, loc, x, log2e));
+}
 
 /// O, which shares Q's stored B, H and L, and its parameter cast.
 static std::pair<Value, Value> allocOutput(OpBuilder &b, Location loc,

@@ -103,6 +103,13 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
                                          gpu::GPUModuleOp kernels, int index,
                                          int64_t stages, bool setMaxNReg);
 
+/// 2^x as one MUFU.EX2 (ex2.approx.ftz): flushing subnormal results to
+/// zero spares the range fix-up (a compare, two multiplies and a select)
+/// that the non-ftz form needs around it. FA3 does the same.
+Value fastExp2(OpBuilder &b, Location loc, Value x);
+/// e^x as fastExp2(x log2 e), for the kernels' feature maps.
+Value fastExp(OpBuilder &b, Location loc, Value x);
+
 /// Tiling of the tensor-core linear-attention kernel.
 struct ChunkedLinearOptions {
   int64_t chunk;      // keys and queries per chunk; 16 per warp

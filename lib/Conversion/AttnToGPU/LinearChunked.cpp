@@ -251,6 +251,10 @@ private:
   SmallVector<Value> updateState(ValueRange S);
   void writeState(ValueRange S);
   void outputChunk(Value qs, ArrayRef<Value> words, bool intra);
+  /// acc[u] += A B_u at k step kk for the n tiles u = 0.. of B^T in `buf`
+  /// from row n0 (bufLo: its low parts, split operands), by ldmatrix.
+  void products(ArrayRef<Value> a, ArrayRef<Value> aLo, Value buf,
+                Value bufLo, Value n0, int64_t kk, MutableArrayRef<Frag> acc);
 
   /// Two blocks per SM (227 KB) with the raw buffers.
   static constexpr int64_t kPrefetchSharedBytes = 113 * 1024;
@@ -268,9 +272,11 @@ private:
   // Kernel values, set by setUp().
   Value q, k, v, state, out, bi, hi, kvh, col0, vt, seg, nSeg, P, cps, cpu,
       Lq, Lk,
-      off, tid, warp, gq, tq, halfShift;
+      off, tid, warp, gq, tq;
   Value KsW, VtW, StW, zS, Kr, Vr, Qr; ///< Kr, Vr, Qr: prefetch only
   Value KsLo, VtLo, StLo;              ///< split only: the low parts
+  Value KsH, KsLoH; ///< KsW and KsLo as bf16 [C, D + 8] (ldmatrix.trans)
+  Value lane;
   /// rescaleKeys: the keys' tile maxima, the max over all of (bi, kvh), and
   /// the scales of the chunk's keys (then the reduction's slots).
   Value keyTileMax, keyMax, keyScaleS;
@@ -285,7 +291,7 @@ Value ChunkedBuilder::phi(Value x) {
   if (k.map == FeatureMap::relu)
     x = arith::MulFOp::create(g, loc, f32(k.c), x);
   return featureValue(
-      g, loc, k, [&](Value y) { return expViaExp2(g, loc, y); }, x);
+      g, loc, k, [&](Value y) { return fastExp(g, loc, y); }, x);
 }
 
 /// FAVOR+: the max m_t of the 16-key tile that the keys kernel subtracted
@@ -318,7 +324,7 @@ void ChunkedBuilder::storeKeyScale(Value tileMax) {
   auto ifOp = scf::IfOp::create(g, loc, m.lt(tid, m.c(C)), false);
   OpBuilder::InsertionGuard guard(g);
   g.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  Value s = expViaExp2(g, loc, arith::SubFOp::create(g, loc, tileMax, keyMax));
+  Value s = fastExp(g, loc, arith::SubFOp::create(g, loc, tileMax, keyMax));
   memref::StoreOp::create(g, loc, s, keyScaleS, tid);
 }
 
@@ -423,8 +429,9 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
                      f32(c.epsK * c.norm))};
     };
     /// 8 elements of key j as f32 (the elementwise map applied to keys,
-    /// FAVOR+ keys rescaled); 0 for keys out of range.
-    auto read8 = [&](Value j, Value d, bool isKey) {
+    /// FAVOR+ keys rescaled); 0 for keys out of range, unless `keepAll`
+    /// (the caller zeroes the packed words instead: half the selects).
+    auto read8 = [&](Value j, Value d, bool isKey, bool keepAll = false) {
       SmallVector<Value> x(8, f32(0.0f));
       if (!load)
         return x;
@@ -437,8 +444,9 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
         Value e = m.toF32(vector::ExtractOp::create(g, loc, vec, i));
         if (rescale.first)
           e = math::FmaOp::create(g, loc, rescale.first, e, rescale.second);
-        x[i] = arith::SelectOp::create(g, loc, ok, isKey ? phi(e) : e,
-                                       f32(0.0f));
+        x[i] = isKey ? phi(e) : e;
+        if (!keepAll)
+          x[i] = arith::SelectOp::create(g, loc, ok, x[i], f32(0.0f));
       }
       return x;
     };
@@ -475,11 +483,15 @@ void ChunkedBuilder::stageChunk(Value ks, Value keyEnd) {
       if (wordKeys) {
         words = readWords(j, d, /*isKey=*/true);
       } else {
-        SmallVector<Value> x = read8(j, d, /*isKey=*/true);
+        SmallVector<Value> x = read8(j, d, /*isKey=*/true, /*keepAll=*/true);
+        Value ok = keyAt(j).first;
+        auto orZero = [&](Value w) -> Value {
+          return load ? arith::SelectOp::create(g, loc, ok, w, i32c(0)) : w;
+        };
         for (int64_t i = 0; i < 4; ++i) {
-          words.push_back(pack(x[2 * i], x[2 * i + 1]));
+          words.push_back(orZero(pack(x[2 * i], x[2 * i + 1])));
           if (split)
-            low.push_back(packResidual(x[2 * i], x[2 * i + 1]));
+            low.push_back(orZero(packResidual(x[2 * i], x[2 * i + 1])));
         }
       }
       for (int64_t i = 0; i < 4; ++i) {
@@ -547,32 +559,14 @@ SmallVector<Value> ChunkedBuilder::updateState(ValueRange S) {
       for (int64_t nt = 0; nt < NT; ++nt)
         for (int64_t e = 0; e < 4; ++e)
           acc[nt][e] = S[i * per + nt * 4 + e];
-      // rows d0 = 16 mt + g and d0 + 8: words 8 mt + g/2 (+4), half g % 2
-      Value w0 = m.add(m.mul(mt, m.c(8)), m.div(gq, m.c(2)));
-      Value w1 = m.add(w0, m.c(4));
+      // A = phi(K_c)^T: rows d from 16 mt, transposed out of KsW.
+      Value d0 = m.mul(mt, m.c(16));
       for (int64_t kk = 0; kk < C / 16; ++kk) {
-        Value j0 = m.add(m.c(16 * kk), m.mul(tq, m.c(2)));
-        auto pair = [&](Value buf, Value j, Value w) {
-          Value x0 = memref::LoadOp::create(g, loc, buf, ValueRange{j, w});
-          Value x1 = memref::LoadOp::create(g, loc, buf,
-                                            ValueRange{m.add(j, m.c(1)), w});
-          return repack(x0, x1, halfShift);
-        };
-        Value j8 = m.add(j0, m.c(8));
-        auto aFrag = [&](Value buf) -> SmallVector<Value> {
-          if (!buf)
-            return {};
-          return {pair(buf, j0, w0), pair(buf, j0, w1), pair(buf, j8, w0),
-                  pair(buf, j8, w1)};
-        };
-        SmallVector<Value> a = aFrag(KsW), aLo = aFrag(KsLo);
-        for (int64_t nt = 0; nt < NT; ++nt) {
-          Value n = m.add(m.c(8 * nt), gq);
-          acc[nt] = mmaSplit(a, aLo, bFrag(VtW, n, kk, tq),
-                             split ? bFrag(VtLo, n, kk, tq)
-                                   : SmallVector<Value>(),
-                             acc[nt]);
-        }
+        Value j0 = m.c(16 * kk);
+        SmallVector<Value> a = aFragTransposed(KsH, d0, j0, lane), aLo;
+        if (split)
+          aLo = aFragTransposed(KsLoH, d0, j0, lane);
+        products(a, aLo, VtW, VtLo, m.c(0), kk, acc);
       }
       SmallVector<Value> r;
       for (const Frag &f : acc)
@@ -641,26 +635,22 @@ void ChunkedBuilder::writeState(ValueRange S) {
 /// The A fragments of phi(Q) for this warp's rows 16w + g and + 8 of the
 /// chunk at qs: per row, words (d = 16kk + 2t, +8) for each kk, the first
 /// row's 2 D / 16 words then the second's, from Q or (`fromQr`) the
-/// prefetched rows. Rows past Lq read row Lq - 1 (Lq > 0 inside the loop)
-/// and count as 0. Split operands: the low parts' words follow, likewise.
+/// prefetched rows. Rows past Lq read row Lq - 1 (Lq > 0 inside the loop):
+/// they reach only their own output rows, which are not stored. Split
+/// operands: the low parts' words follow, likewise.
 SmallVector<Value> ChunkedBuilder::queryWords(Value qs, bool fromQr) {
   const int64_t KT = D / 16;
   SmallVector<Value> w, low;
   for (int64_t half = 0; half < 2; ++half) {
     Value j = m.add(m.add(m.mul(warp, m.c(16)), gq), m.c(8 * half));
-    Value r = m.add(qs, j);
-    Value ok = m.lt(r, Lq);
-    Value at = m.min(r, m.sub(Lq, m.c(1)));
+    Value at = m.min(m.add(qs, j), m.sub(Lq, m.c(1)));
     for (int64_t kk = 0; kk < KT; ++kk)
       for (int64_t h = 0; h < 2; ++h) {
         Value d = m.add(m.c(16 * kk + 8 * h), m.mul(tq, m.c(2)));
         SmallVector<Value> x =
             fromQr ? loadVector(Qr, ValueRange{j, d}, 2)
                      : loadVector(q, storedIndex(qkLayout, bi, hi, at, d), 2);
-        auto phiOr0 = [&](Value e) -> Value {
-          return arith::SelectOp::create(g, loc, ok, phi(e), f32(0.0f));
-        };
-        Value p0 = phiOr0(x[0]), p1 = phiOr0(x[1]);
+        Value p0 = phi(x[0]), p1 = phi(x[1]);
         w.push_back(pack(p0, p1));
         if (split)
           low.push_back(packResidual(p0, p1));
@@ -686,23 +676,10 @@ void ChunkedBuilder::outputChunk(Value qs, ArrayRef<Value> words, bool intra) {
     ArrayRef<Value> q0 = part.take_front(2 * KT), q1 = part.drop_front(2 * KT);
     return {q0[2 * kk], q1[2 * kk], q0[2 * kk + 1], q1[2 * kk + 1]};
   };
-  /// acc + A B for k step kk of phi(Q) (or `a`, `aLo`) and B^T in `buf` /
-  /// `bufLo` (split) at row n.
-  auto product = [&](ArrayRef<Value> a, ArrayRef<Value> aLo, Value buf,
-                     Value bufLo, Value n, int64_t kk, const Frag &acc) {
-    return mmaSplit(a, aLo, bFrag(buf, n, kk, tq),
-                    split ? bFrag(bufLo, n, kk, tq) : SmallVector<Value>(),
-                    acc);
-  };
-
   // phi(Q) S and phi(Q) z.
   SmallVector<Frag> acc(NT, zeros());
-  for (int64_t kk = 0; kk < KT; ++kk) {
-    SmallVector<Value> a = aFrag(high, kk), aLo = aFrag(low, kk);
-    for (int64_t nt = 0; nt < NT; ++nt)
-      acc[nt] = product(a, aLo, StW, StLo, m.add(m.c(8 * nt), gq), kk,
-                        acc[nt]);
-  }
+  for (int64_t kk = 0; kk < KT; ++kk)
+    products(aFrag(high, kk), aFrag(low, kk), StW, StLo, m.c(0), kk, acc);
   Value lo = i32c(0), hiShift = i32c(16);
   Value den0 = f32(0.0f), den1 = f32(0.0f);
   for (ArrayRef<Value> part : {high, low}) {
@@ -723,40 +700,44 @@ void ChunkedBuilder::outputChunk(Value qs, ArrayRef<Value> words, bool intra) {
   }
 
   if (intra) {
-    // P = tril(phi(Q_c) phi(K_c)^T), key tiles of 8 up to this warp's
-    // diagonal (tile n is needed by warp w iff 8n <= 16w + 15).
+    // P = tril(phi(Q_c) phi(K_c)^T), key tiles of 8 in pairs up to this
+    // warp's diagonal (pair p, keys [16p, 16p + 16), is needed by warp w
+    // iff p <= w).
     Value rowL0 = m.add(m.mul(warp, m.c(16)), gq), rowL1 = m.add(rowL0, m.c(8));
     SmallVector<Frag> P;
-    SmallVector<Type> four(4, g.getF32Type());
-    for (int64_t n = 0; n < C / 8; ++n) {
-      auto tile = [&]() -> SmallVector<Value> {
-        Frag s = zeros();
-        Value key = m.add(m.c(8 * n), gq);
+    SmallVector<Type> eight(8, g.getF32Type());
+    for (int64_t p = 0; p < C / 16; ++p) {
+      auto tiles = [&]() -> SmallVector<Value> {
+        SmallVector<Frag> s(2, zeros());
         for (int64_t kk = 0; kk < KT; ++kk)
-          s = product(aFrag(high, kk), aFrag(low, kk), KsW, KsLo, key, kk, s);
-        Value col = m.add(m.c(8 * n), m.mul(tq, m.c(2)));
-        Value col1 = m.add(col, m.c(1));
-        Value keep[4] = {m.le(col, rowL0), m.le(col1, rowL0), m.le(col, rowL1),
-                         m.le(col1, rowL1)};
+          products(aFrag(high, kk), aFrag(low, kk), KsW, KsLo, m.c(16 * p), kk,
+                   s);
         SmallVector<Value> r;
-        for (int64_t e = 0; e < 4; ++e)
-          r.push_back(arith::SelectOp::create(g, loc, keep[e], s[e], f32(0)));
+        for (int64_t u = 0; u < 2; ++u) {
+          Value col = m.add(m.c(16 * p + 8 * u), m.mul(tq, m.c(2)));
+          Value col1 = m.add(col, m.c(1));
+          Value keep[4] = {m.le(col, rowL0), m.le(col1, rowL0),
+                           m.le(col, rowL1), m.le(col1, rowL1)};
+          for (int64_t e = 0; e < 4; ++e)
+            r.push_back(
+                arith::SelectOp::create(g, loc, keep[e], s[u][e], f32(0)));
+        }
         return r;
       };
       SmallVector<Value> t;
-      if (8 * n <= 15)
-        t = tile();
+      if (p == 0)
+        t = tiles();
       else
-        t = ifElse(m.le(m.c(n), m.add(m.mul(warp, m.c(2)), m.c(1))), four, tile,
-                   [&] {
-                     Frag z = zeros();
-                     return SmallVector<Value>(z.begin(), z.end());
-                   });
-      P.push_back({t[0], t[1], t[2], t[3]});
-      den0 = arith::AddFOp::create(
-          g, loc, den0, arith::AddFOp::create(g, loc, t[0], t[1]));
-      den1 = arith::AddFOp::create(
-          g, loc, den1, arith::AddFOp::create(g, loc, t[2], t[3]));
+        t = ifElse(m.le(m.c(p), warp), eight, tiles,
+                   [&] { return SmallVector<Value>(8, f32(0.0f)); });
+      for (int64_t u = 0; u < 2; ++u) {
+        P.push_back({t[4 * u], t[4 * u + 1], t[4 * u + 2], t[4 * u + 3]});
+        den0 = arith::AddFOp::create(
+            g, loc, den0, arith::AddFOp::create(g, loc, t[4 * u], t[4 * u + 1]));
+        den1 = arith::AddFOp::create(
+            g, loc, den1,
+            arith::AddFOp::create(g, loc, t[4 * u + 2], t[4 * u + 3]));
+      }
     }
     // O += P V_c, key steps of 16 up to the diagonal (kk <= w).
     SmallVector<Type> types(4 * NT, g.getF32Type());
@@ -769,12 +750,11 @@ void ChunkedBuilder::outputChunk(Value qs, ArrayRef<Value> words, bool intra) {
         if (split)
           aLo = {packResidual(p0[0], p0[1]), packResidual(p0[2], p0[3]),
                  packResidual(p1[0], p1[1]), packResidual(p1[2], p1[3])};
+        SmallVector<Frag> sum(acc);
+        products(a, aLo, VtW, VtLo, m.c(0), kk, sum);
         SmallVector<Value> r;
-        for (int64_t nt = 0; nt < NT; ++nt) {
-          Frag f = product(a, aLo, VtW, VtLo, m.add(m.c(8 * nt), gq), kk,
-                           acc[nt]);
+        for (const Frag &f : sum)
           r.append(f.begin(), f.end());
-        }
         return r;
       };
       SmallVector<Value> r;
@@ -828,6 +808,25 @@ void ChunkedBuilder::outputChunk(Value qs, ArrayRef<Value> words, bool intra) {
   store(r1, ok1, den1, 2);
 }
 
+void ChunkedBuilder::products(ArrayRef<Value> a, ArrayRef<Value> aLo,
+                              Value buf, Value bufLo, Value n0, int64_t kk,
+                              MutableArrayRef<Frag> acc) {
+  const int64_t n = acc.size();
+  for (int64_t nt = 0; nt < n; nt += 2) {
+    int64_t count = std::min<int64_t>(2, n - nt);
+    Value row = m.add(n0, m.c(8 * nt));
+    SmallVector<Value> b = bFrags(buf, row, kk, count, lane), bLo;
+    if (split)
+      bLo = bFrags(bufLo, row, kk, count, lane);
+    for (int64_t u = 0; u < count; ++u) {
+      ArrayRef<Value> bl = split ? ArrayRef<Value>(bLo).slice(2 * u, 2)
+                                 : ArrayRef<Value>();
+      acc[nt + u] = mmaSplit(a, aLo, ArrayRef<Value>(b).slice(2 * u, 2), bl,
+                             acc[nt + u]);
+    }
+  }
+}
+
 void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   Block &entry = fn.getBody().front();
   q = entry.getArgument(0);
@@ -847,20 +846,30 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   // byte of static shared memory, 16-aligned); the block's window is that
   // plus the launch's dynamic bytes, so [base, base + sharedBytes()) is ours.
   SmallVector<Value> arrays;
+  SmallVector<int64_t> offsets;
   int64_t offset = 0; // every size is a multiple of 16 bytes
   for (const SharedArray &a : sharedArrays()) {
     Type elem = elemType(a.elem);
     auto type = MemRefType::get(a.shape, elem, AffineMap(), wg);
     arrays.push_back(memref::ViewOp::create(g, loc, type, dynamic,
                                             m.c(offset), ValueRange{}));
+    offsets.push_back(offset);
     offset += elem.getIntOrFloatBitWidth() / 8 * type.getNumElements();
   }
+  /// Array i's words as bf16 pairs, for ldmatrix.trans.
+  auto halves = [&](size_t i) -> Value {
+    auto type = MemRefType::get({C, D + 8}, g.getBF16Type(), AffineMap(), wg);
+    return memref::ViewOp::create(g, loc, type, dynamic, m.c(offsets[i]),
+                                  ValueRange{});
+  };
   KsW = arrays[0];
+  KsH = halves(0);
   VtW = arrays[1];
   StW = arrays[2];
   zS = arrays[3];
   size_t next = 4;
   if (split) {
+    KsLoH = halves(next);
     KsLo = arrays[next++];
     VtLo = arrays[next++];
     StLo = arrays[next++];
@@ -882,14 +891,9 @@ void ChunkedBuilder::setUp(gpu::GPUFuncOp fn, bool output) {
   vt = g.createOrFold<arith::RemUIOp>(loc, bx, m.c(valueTiles()));
   col0 = m.mul(vt, m.c(NV));
   warp = m.div(tid, m.c(32));
-  Value lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
+  lane = g.createOrFold<arith::RemUIOp>(loc, tid, m.c(32));
   gq = m.div(lane, m.c(4));
   tq = g.createOrFold<arith::RemUIOp>(loc, lane, m.c(4));
-  halfShift = arith::MulIOp::create(
-      g, loc,
-      arith::IndexCastOp::create(g, loc, g.getI32Type(),
-                                 g.createOrFold<arith::RemUIOp>(loc, gq, m.c(2))),
-      i32c(16));
   Value Hq = m.dim(q, storedDim(qkLayout, 1)),
         Hkv = m.dim(k, storedDim(qkLayout, 1));
   Lq = m.dim(q, storedDim(qkLayout, 2));

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -46,24 +47,24 @@ protected:
     Value h = arith::BitcastOp::create(g, loc, g.getI16Type(), bf16);
     return arith::ExtUIOp::create(g, loc, g.getI32Type(), h);
   }
-  /// (lo, hi) f32 -> one word of two bf16, lo in the low half.
+  /// (lo, hi) f32 -> one word of two bf16, lo in the low half. As one
+  /// vector truncation: PTX cvt.rn.bf16x2.f32 (a conversion of each and a
+  /// shift and an or otherwise).
   Value pack(Value lo, Value hi) {
-    Value h = arith::ShLIOp::create(g, loc, bits(toBF16(hi)), i32c(16));
-    return arith::OrIOp::create(g, loc, bits(toBF16(lo)), h);
+    Value pair = vector::FromElementsOp::create(
+        g, loc, VectorType::get({2}, g.getF32Type()),
+        ValueRange{m.toF32(lo), m.toF32(hi)});
+    Value b = arith::TruncFOp::create(
+        g, loc, VectorType::get({2}, g.getBF16Type()), pair);
+    Value w = vector::BitCastOp::create(
+        g, loc, VectorType::get({1}, g.getI32Type()), b);
+    return vector::ExtractOp::create(g, loc, w, 0);
   }
   /// The bf16 at bit `shift` (0 or 16) of `word`, as f32.
   Value unpack(Value word, Value shift) {
     Value s = arith::ShRUIOp::create(g, loc, word, shift);
     Value h = arith::TruncIOp::create(g, loc, g.getI16Type(), s);
     return m.toF32(arith::BitcastOp::create(g, loc, g.getBF16Type(), h));
-  }
-  /// The halves at `shift` of w0 and w1 as one word (w0's low).
-  Value repack(Value w0, Value w1, Value shift) {
-    Value lo = arith::AndIOp::create(
-        g, loc, arith::ShRUIOp::create(g, loc, w0, shift), i32c(0xFFFF));
-    Value hi = arith::ShLIOp::create(
-        g, loc, arith::ShRUIOp::create(g, loc, w1, shift), i32c(16));
-    return arith::OrIOp::create(g, loc, lo, hi);
   }
   Value f32(float v) { return m.f32(v); }
   Frag zeros() { return {f32(0), f32(0), f32(0), f32(0)}; }
@@ -75,6 +76,57 @@ protected:
                                    ValueRange{row, m.add(m.c(8 * kk), tq)}),
             memref::LoadOp::create(
                 g, loc, buf, ValueRange{row, m.add(m.c(8 * kk + 4), tq)})};
+  }
+  /// ldmatrix: `tiles` (1, 2 or 4) 8x8 matrices of 16-bit elements from
+  /// shared memory `buf`, lane l giving the address (`row`, `col`) of row
+  /// l % 8 of matrix l / 8 (16-byte aligned); the lane's word of each
+  /// matrix, in order. `transpose`: of each matrix's transpose (needs a
+  /// 16-bit `buf`; i32 words otherwise). One instruction where two loads
+  /// per fragment word (and a repack, for the transpose) stood before.
+  SmallVector<Value> ldmatrix(Value buf, Value row, Value col, int64_t tiles,
+                              bool transpose) {
+    Type elem = cast<MemRefType>(buf.getType()).getElementType();
+    int64_t per = 32 / elem.getIntOrFloatBitWidth();
+    Value r = nvgpu::LdMatrixOp::create(
+        g, loc, VectorType::get({tiles, per}, elem), buf, ValueRange{row, col},
+        transpose, static_cast<uint32_t>(tiles));
+    SmallVector<Value> words;
+    for (int64_t i = 0; i < tiles; ++i) {
+      Value v = vector::ExtractOp::create(g, loc, r, i);
+      if (per != 1)
+        v = vector::BitCastOp::create(
+            g, loc, VectorType::get({1}, g.getI32Type()), v);
+      words.push_back(vector::ExtractOp::create(g, loc, v, 0));
+    }
+    return words;
+  }
+  /// The B fragments of k step kk of `count` (1 or 2) n tiles from row n0
+  /// of `buf` (B^T, i32 word pairs along k, as bFrag): words {b0, b1} of
+  /// tile n0 / 8, then of the next. `lane`: the lane id.
+  SmallVector<Value> bFrags(Value buf, Value n0, int64_t kk, int64_t count,
+                            Value lane) {
+    // Matrix i = l / 8 is (tile i / 2, k half i % 2); with one tile, lanes
+    // 16.. repeat the addresses of 0.. (ignored by .x2, kept in range).
+    Value row = m.add(n0, g.createOrFold<arith::RemUIOp>(loc, lane, m.c(8)));
+    if (count == 2)
+      row = m.add(row, m.mul(m.div(lane, m.c(16)), m.c(8)));
+    Value half = g.createOrFold<arith::RemUIOp>(loc, m.div(lane, m.c(8)),
+                                                m.c(2));
+    Value word = m.add(m.c(8 * kk), m.mul(half, m.c(4)));
+    return ldmatrix(buf, row, word, 2 * count, /*transpose=*/false);
+  }
+  /// The A fragment of the 16x16 block at (m0, k0) of A stored transposed
+  /// (A^T row-major in 16-bit `buf`: buf[k][m]), by ldmatrix.trans.
+  SmallVector<Value> aFragTransposed(Value buf, Value m0, Value k0,
+                                     Value lane) {
+    // Matrix i = l / 8: a_i covers m rows 8 (i % 2), k columns 8 (i / 2),
+    // i.e. buf rows k0 + 8 (i / 2) + l % 8 from column m0 + 8 (i % 2).
+    Value i = m.div(lane, m.c(8));
+    Value row = m.add(m.add(k0, m.mul(m.div(i, m.c(2)), m.c(8))),
+                      g.createOrFold<arith::RemUIOp>(loc, lane, m.c(8)));
+    Value col = m.add(
+        m0, m.mul(g.createOrFold<arith::RemUIOp>(loc, i, m.c(2)), m.c(8)));
+    return ldmatrix(buf, row, col, 4, /*transpose=*/true);
   }
   /// d = a * b + c on one warp, a: 4 words, b: 2 words, c/d: 4 f32.
   Frag mma(ArrayRef<Value> a, ArrayRef<Value> b, const Frag &c) {

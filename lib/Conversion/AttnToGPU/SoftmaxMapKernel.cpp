@@ -67,7 +67,7 @@ private:
   using Stats = SmallVector<Value>; ///< kVec maxima, then kVec sums
   Value exp(Value x, Value shift) {
     return featureValue(
-        g, loc, k, [&](Value y) { return expViaExp2(g, loc, y); }, x, shift);
+        g, loc, k, [&](Value y) { return fastExp(g, loc, y); }, x, shift);
   }
   /// (max, sum) of two partials, sums rescaled to the larger max. An empty
   /// partial is (-inf, 0): its term is 0 (never exp(-inf - -inf)).
