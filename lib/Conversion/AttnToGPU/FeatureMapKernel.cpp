@@ -171,15 +171,21 @@ SmallVector<Frag> FeatureBuilder::project(Value gi) {
     barrier();
   }
   SmallVector<Frag> acc(kGroup / 8, zeros());
-  for (int64_t nt = 0; nt < kGroup / 8; ++nt) {
-    Value n = m.add(first, m.add(m.c(8 * nt), gq));
+  for (int64_t nt = 0; nt < kGroup / 8; nt += 2) { // two n tiles a load
+    int64_t count = std::min<int64_t>(2, kGroup / 8 - nt);
+    Value n0 = m.add(first, m.c(8 * nt));
     for (int64_t kk = 0; kk < D / 16; ++kk) {
       ArrayRef<Value> hi = ArrayRef<Value>(aHi).slice(4 * kk, 4);
-      SmallVector<Value> bh = bFrag(PhW, n, kk, tq);
-      acc[nt] = mma(hi, bh, acc[nt]);
-      acc[nt] = mma(hi, bFrag(PlW, n, kk, tq), acc[nt]);
-      if (splitX)
-        acc[nt] = mma(ArrayRef<Value>(aLo).slice(4 * kk, 4), bh, acc[nt]);
+      SmallVector<Value> bh = bFrags(PhW, n0, kk, count, lane),
+                         bl = bFrags(PlW, n0, kk, count, lane);
+      for (int64_t u = 0; u < count; ++u) {
+        Frag &c = acc[nt + u];
+        ArrayRef<Value> h = ArrayRef<Value>(bh).slice(2 * u, 2);
+        c = mma(hi, h, c);
+        c = mma(hi, ArrayRef<Value>(bl).slice(2 * u, 2), c);
+        if (splitX)
+          c = mma(ArrayRef<Value>(aLo).slice(4 * kk, 4), h, c);
+      }
     }
   }
   for (Frag &f : acc)

@@ -69,14 +69,6 @@ protected:
   Value f32(float v) { return m.f32(v); }
   Frag zeros() { return {f32(0), f32(0), f32(0), f32(0)}; }
 
-  /// B fragment of k-step kk from `buf` holding B^T as word pairs along k:
-  /// words 8 kk + t and 8 kk + 4 + t of row `row` (n = row).
-  SmallVector<Value> bFrag(Value buf, Value row, int64_t kk, Value tq) {
-    return {memref::LoadOp::create(g, loc, buf,
-                                   ValueRange{row, m.add(m.c(8 * kk), tq)}),
-            memref::LoadOp::create(
-                g, loc, buf, ValueRange{row, m.add(m.c(8 * kk + 4), tq)})};
-  }
   /// ldmatrix: `tiles` (1, 2 or 4) 8x8 matrices of 16-bit elements from
   /// shared memory `buf`, lane l giving the address (`row`, `col`) of row
   /// l % 8 of matrix l / 8 (16-byte aligned); the lane's word of each
@@ -101,8 +93,9 @@ protected:
     return words;
   }
   /// The B fragments of k step kk of `count` (1 or 2) n tiles from row n0
-  /// of `buf` (B^T, i32 word pairs along k, as bFrag): words {b0, b1} of
-  /// tile n0 / 8, then of the next. `lane`: the lane id.
+  /// of `buf`, which holds B^T as i32 words of bf16 pairs along k (b0 of
+  /// tile n at row n0 + g: words 8 kk + t, b1: 8 kk + 4 + t): words {b0,
+  /// b1} of tile n0 / 8, then of the next. `lane`: the lane id.
   SmallVector<Value> bFrags(Value buf, Value n0, int64_t kk, int64_t count,
                             Value lane) {
     // Matrix i = l / 8 is (tile i / 2, k half i % 2); with one tile, lanes
