@@ -226,7 +226,7 @@ LINEAR_VARIANT(HalfPrecisionChunks) {
             s.layout = Layout::BSHD;
           checkLinear(t, s, cross);
         }
-  for (int64_t chunk : {16, 32, 128}) { // 64 is the default
+  for (int64_t chunk : {16, 32, 128}) { // 64: these maps' default
     CompileOptions o;
     o.gpu.linearChunk = chunk;
     o.gpu.linearValueTile = chunk == 32 ? 32 : 8;

@@ -17,7 +17,7 @@ namespace attn {
 struct GPUKernelOptions {
   int64_t blockQ = 128;         ///< first softmax kernel: rows (threads)
   int64_t blockKV = 32;         ///< first softmax kernel: keys per tile
-  int64_t linearChunk = 64;     ///< tensor-core linear: queries/keys per chunk
+  int64_t linearChunk = 0;      ///< tensor-core linear: queries/keys per chunk (0: per op)
   int64_t linearValueTile = 64; ///< tensor-core linear: value columns per CTA
   bool linearPrefetch = true;   ///< tensor-core linear: cp.async of chunk c+1
   int64_t hopperStages = 0;     ///< sm_90a softmax: K/V ring slots (0: max)

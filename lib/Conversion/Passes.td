@@ -49,8 +49,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"blockQ", "block-q", "int64_t", "128", "query rows (threads) per block">,
     Option<"blockKV", "block-kv", "int64_t", "32", "keys per shared-memory tile">,
-    Option<"linearChunk", "linear-chunk", "int64_t", "64",
-           "linear attention: queries and keys per chunk (16 per warp)">,
+    Option<"linearChunk", "linear-chunk", "int64_t", "0",
+           "linear attention: queries and keys per chunk (16 per warp); 0: "
+           "128 where the scan reads >= 256 features, else 64">,
     Option<"linearValueTile", "linear-value-tile", "int64_t", "64",
            "linear attention: value columns per thread block">,
     Option<"linearPrefetch", "linear-prefetch", "bool", "true",

@@ -83,7 +83,7 @@
 // SCALAR:       gpu.func @elu_causal_linear_0(
 // SCALAR-NOT:     nvvm.mma.sync
 // SCALAR:         gpu.return
-// BADCHUNK: error: attn-to-gpu: linear-chunk must be one of 16, 32, ..., 128 and linear-value-tile at least 8, got linear-chunk = 40 and linear-value-tile = 64
+// BADCHUNK: error: attn-to-gpu: linear-chunk must be 0 (chosen per op) or one of 16, 32, ..., 128 and linear-value-tile at least 8, got linear-chunk = 40 and linear-value-tile = 64
 func.func @elu_causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
   %o = attn.linear_attention %q, %k, %v {feature_map = #attn.feature_map<elu_plus_one>, causal}
       : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>

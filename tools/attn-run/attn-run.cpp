@@ -79,7 +79,8 @@ static cl::opt<std::string> cpuName(
     cl::init(""));
 static cl::opt<int64_t> linearChunk(
     "linear-chunk",
-    cl::desc("cuda linear attention: queries/keys per chunk (16..128)"),
+    cl::desc("cuda linear attention: queries/keys per chunk (16..128; 0: "
+             "chosen per spec)"),
     cl::init(GPUKernelOptions().linearChunk));
 static cl::opt<int64_t> linearValueTile(
     "linear-value-tile",

@@ -653,10 +653,12 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
           << " and block-kv = " << static_cast<int64_t>(blockKV);
       return signalPassFailure();
     }
-    if (linearChunk < 16 || linearChunk > 128 || linearChunk % 16 ||
+    if ((linearChunk != 0 &&
+         (linearChunk < 16 || linearChunk > 128 || linearChunk % 16)) ||
         linearValueTile < 8) {
       getOperation()->emitError()
-          << "attn-to-gpu: linear-chunk must be one of 16, 32, ..., 128 and "
+          << "attn-to-gpu: linear-chunk must be 0 (chosen per op) or one of "
+             "16, 32, ..., 128 and "
              "linear-value-tile at least 8, got linear-chunk = "
           << static_cast<int64_t>(linearChunk)
           << " and linear-value-tile = "
@@ -696,15 +698,15 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
     }
     ChunkedLinearOptions chunked{linearChunk, linearValueTile, linearPrefetch};
     for (auto [i, op] : llvm::enumerate(linearOps)) {
-      std::string why =
-          tensorCores ? chunkedLinearUnsupported(op, chunked) : "";
+      ChunkedLinearOptions forOp = resolvedLinearOptions(op, chunked);
+      std::string why = tensorCores ? chunkedLinearUnsupported(op, forOp) : "";
       bool onTensorCores = tensorCores && why.empty();
       if (tensorCores && !onTensorCores)
         op.emitRemark() << "runs on the exact CUDA-core kernel, not the "
                            "tensor-core chunked kernel: "
                         << why;
       if (failed(onTensorCores
-                     ? buildChunkedLinearKernel(op, kernels, i, chunked)
+                     ? buildChunkedLinearKernel(op, kernels, i, forOp)
                      : LinearKernelBuilder{op}.run(kernels, i)))
         return signalPassFailure();
     }

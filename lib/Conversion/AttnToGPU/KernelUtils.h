@@ -179,6 +179,14 @@ gpu::GPUFuncOp buildSoftmaxMapKernel(LinearAttentionOp op, OpBuilder &kb,
 int64_t softmaxMapKeyLanes(LinearAttentionOp op);
 int64_t softmaxMapQueryRows(LinearAttentionOp op);
 
+/// The features per row that the chunked scan reads: the padded projection
+/// (phi computed by the feature kernels), D for the softmax map, 0 for the
+/// elementwise maps (applied to Q and K as they are loaded).
+int64_t scanFeatureCount(LinearAttentionOp op);
+/// `o` with its chunk chosen for `op` where `o.chunk` is 0 (the default).
+ChunkedLinearOptions resolvedLinearOptions(LinearAttentionOp op,
+                                           ChunkedLinearOptions o);
+
 /// Why `op` cannot use the tensor-core chunked kernel, or "" if it can.
 std::string chunkedLinearUnsupported(LinearAttentionOp op,
                                      const ChunkedLinearOptions &o);

@@ -1190,6 +1190,24 @@ void buildStateScan(OpBuilder &g, Location loc, gpu::GPUFuncOp fn,
 
 } // namespace
 
+int64_t mlir::attn::scanFeatureCount(LinearAttentionOp op) {
+  if (op.getProjection())
+    return paddedFeatureCount(op.getNumFeatures());
+  return op.getFeatureMap() == FeatureMap::softmax ? op.getDims().headDim : 0;
+}
+
+ChunkedLinearOptions mlir::attn::resolvedLinearOptions(LinearAttentionOp op,
+                                                       ChunkedLinearOptions o) {
+  // Many features: the state's row tiles spread over 8 warps leave room
+  // for 64 value columns, where 4 warps capped them at 32 (FAVOR+ with m =
+  // 266 at D = 64 ran 5-10% faster, H200, 2026-11-29). Elementwise maps
+  // at D = 128 ran slower with 128 whenever the sequence was cut into
+  // several segments (B = 1, L = 16384), so they keep 64.
+  if (o.chunk == 0)
+    o.chunk = scanFeatureCount(op) >= 256 ? 128 : 64;
+  return o;
+}
+
 std::string mlir::attn::chunkedLinearUnsupported(LinearAttentionOp op,
                                                  const ChunkedLinearOptions &o) {
   const AttentionDims dims = op.getDims();
@@ -1199,11 +1217,7 @@ std::string mlir::attn::chunkedLinearUnsupported(LinearAttentionOp op,
     return "the chunk must be 16, 32, ..., 128";
   // Shared memory grows with D (and the features): large ones do not fit.
   OpBuilder b(op.getContext());
-  int64_t features = op.getProjection()
-                         ? paddedFeatureCount(op.getNumFeatures())
-                     : op.getFeatureMap() == FeatureMap::softmax ? dims.headDim
-                                                                 : 0;
-  int64_t bytes = ChunkedBuilder(op, b, o, features).sharedBytes();
+  int64_t bytes = ChunkedBuilder(op, b, o, scanFeatureCount(op)).sharedBytes();
   if (op.getProjection())
     bytes = std::max(bytes, featureKernelSharedBytes(op));
   if (bytes > kMaxSharedBytes)
@@ -1260,10 +1274,9 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
 
   // Projected maps: phi(K) and phi(Q) first, into scratch [B, H, L, Mp]
   // (featureType) that the scan reads in place of K and Q.
-  int64_t features = 0;
+  const int64_t features = scanFeatureCount(op);
   Value keyTileMax; // FAVOR+: the keys kernel's maxima per 16-key tile
   if (op.getProjection()) {
-    features = paddedFeatureCount(op.getNumFeatures());
     auto phiType = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
                                     ShapedType::kDynamic, features},
                                    featureType(op));
@@ -1309,7 +1322,6 @@ LogicalResult mlir::attn::buildChunkedLinearKernel(
   } else if (op.getFeatureMap() == FeatureMap::softmax) {
     // The softmax map: phi(K) (after the per-feature key statistics when
     // non-causal) and phi(Q) into scratch [B, H, L, D] likewise.
-    features = dims.headDim;
     auto dyn = ShapedType::kDynamic;
     auto phiType = MemRefType::get({dyn, dyn, dyn, features}, featureType(op));
     Value phiK = alloc(phiType, {ops.batch, Hkv, Lk});
