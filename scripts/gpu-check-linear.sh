@@ -7,21 +7,24 @@
 # map. One line per run; exits non-zero unless every run passes.
 #
 #   scripts/gpu-check-linear.sh [attn-run]   (default: bundle/attn-run)
+#   ATTN_CHECK_TARGET=cpu ... runs the same matrix on the CPU.
 #
 # Specs compile once each (dynamic shapes, a shared ATTN_CACHE_DIR) and run
 # 8 at a time: the GPU host's CPUs compile while the GPU checks.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runner="${1:-$root/bundle/attn-run}"
+target="${ATTN_CHECK_TARGET:-cuda}"
+jobs="${ATTN_CHECK_JOBS:-8}"
 work="$(mktemp -d /tmp/attn-check-linear.XXXXXX)"
 export ATTN_CACHE_DIR="$work/cache"
 
-spec() { # NAME DTYPE MAP CAUSAL(0/1) PROJECTED(0/1) D LAYOUT(bhsd/bshd)
+spec() { # NAME DTYPE MAP CAUSAL(0/1) PROJECTED(0/1) D LAYOUT(bhsd/bshd) [M]
   local t=$2 d=$6 p="" pa="" c="" l=""
-  # FAVOR+ with m = 70 features (not a multiple of 16: padded features),
-  # relu with m = D.
+  # FAVOR+ with m = 70 features (not a multiple of 16: padded features)
+  # unless M says otherwise, relu with m = D.
   local m=$d
-  [ "$3" = favor_plus ] && m=70
+  [ "$3" = favor_plus ] && m=${8:-70}
   [ "$5" = 1 ] && { pa=", %p: tensor<${m}x${d}xf32>"; p=" projection(%p : tensor<${m}x${d}xf32>)"; }
   [ "$4" = 1 ] && c=", causal"
   [ "$7" = bshd ] && l=", layout = #attn.layout<bshd>"
@@ -47,20 +50,26 @@ for map in elu_plus_one relu relu_proj favor_plus softmax; do
   done
   names+=("$(spec "${map}_c1_bf16_d64_bshd" bf16 $fm 1 $proj 64 bshd)")
 done
+# FAVOR+ with the benchmark's m = 266 features (>= 256: chunk 128).
+for causal in 0 1; do
+  for t in bf16 f32; do
+    names+=("$(spec "favor266_c${causal}_${t}_d64" $t favor_plus $causal 1 64 bhsd 266)")
+  done
+done
 
 one() { # NAME: every size of that spec, one line each
   local name=$1 line rc
   for size in "1 1" "63 65" "65 63" "1000 1111" "4097 4097"; do
     set -- $size
-    line=$("$runner" "$work/$name.mlir" --target cuda --check --batch 2 \
+    line=$("$runner" "$work/$name.mlir" --target "$target" --check --batch 2 \
            --heads 4 --kv-heads 2 --q-len "$1" --kv-len "$2" 2>&1)
     rc=$?
     echo "$name Lq=$1 Lk=$2: rc $rc $(echo "$line" | grep -m1 -E "check|error" )"
   done
 }
 export -f one
-export runner work
-printf '%s\n' "${names[@]}" | xargs -P 8 -I{} bash -c 'one {}' | sort > "$work/results.txt"
+export runner work target
+printf '%s\n' "${names[@]}" | xargs -P "$jobs" -I{} bash -c 'one {}' | sort > "$work/results.txt"
 cat "$work/results.txt"
 bad=$(grep -cv ": rc 0 .* ok$" "$work/results.txt")
 echo "== $(wc -l < "$work/results.txt") runs, $bad failed"

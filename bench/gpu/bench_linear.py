@@ -229,6 +229,8 @@ def main():
     ap.add_argument("--skip-favor", action="store_true")
     ap.add_argument("--only-maps", action="store_true",
                     help="only the every-feature-map table")
+    ap.add_argument("--only-favor", action="store_true",
+                    help="only the FAVOR+ (m = 266) table")
     ap.add_argument("--maps", default="relu,relu-proj,favor,softmax",
                     help="maps of that table beside elu+1")
     args = ap.parse_args()
@@ -236,6 +238,11 @@ def main():
     print(f"Device: {torch.cuda.get_device_name()}; torch {torch.__version__}.\n")
     import tempfile
     os.environ["ATTN_CACHE_DIR"] = tempfile.mkdtemp(prefix="attn-bench-cache-")
+    if args.only_favor:
+        warm(args.runner, [os.path.join(SPECS, f"favor_{m}_bf16_d64.mlir")
+                           for m in ("noncausal", "causal")])
+        favor_rows(args.runner)
+        return
     warm(args.runner, run_specs(args))
     if args.only_maps:
         map_rows(args.runner, args.maps.split(","))
