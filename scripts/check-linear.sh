@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Every linear-attention feature map on the GPU against the fp64 reference
+# Every linear-attention feature map on the GPU (or the CPU) against the fp64 reference
 # (attn-run --check, random inputs, outputs poisoned by the runner): elu+1,
 # relu, relu with a projection, FAVOR+ and the softmax map; causal and not;
 # bf16, f16 and f32; D = 64 (and 128 for bf16); GQA (4 query heads on 2 KV
 # heads); awkward lengths, Lq != Lk included. BSHD runs for one spec per
 # map. One line per run; exits non-zero unless every run passes.
 #
-#   scripts/gpu-check-linear.sh [attn-run]   (default: bundle/attn-run)
+#   scripts/check-linear.sh [attn-run]   (default: bundle/attn-run)
 #   ATTN_CHECK_TARGET=cpu ... runs the same matrix on the CPU.
 #
 # Specs compile once each (dynamic shapes, a shared ATTN_CACHE_DIR) and run
