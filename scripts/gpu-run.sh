@@ -19,7 +19,8 @@ echo "== CUDA kernel tests"
 grep -q "FAILED" "$out/tests.log" && status=1
 echo "== examples on cuda"
 for spec in "$root"/examples/*.mlir; do
-
+  # Rotary embeddings are lowered for the CPU only so far.
+  grep -q "#attn.rotary" "$spec" && { echo "-- $(basename "$spec"): CPU only"; continue; }
   echo "-- $(basename "$spec")"
   "$b/attn-run" "$spec" --target cuda --check --batch 2 --heads 8 --kv-heads 8 \
     --q-len 333 --kv-len 333 || status=1

@@ -359,6 +359,56 @@ namespace {
 
 /// Device pointers (no copies, strided output view) give exactly what the
 /// host-buffer path gives.
+// Rotary embeddings (the CPU target only, so far): both styles, rotary dim
+// = D and < D, GQA, every causal kind and a window, Lq != Lk (queries at
+// positions Lk - Lq ..), LSE, f32, f16 and bf16, BSHD.
+TEST(CPUKernel, RotaryEmbeddings) {
+  struct Case {
+    RotaryStyle style;
+    int64_t D, dim;
+    double theta;
+    ElementType type;
+    Layout layout;
+    Causal causal;
+    bool window;
+  };
+  const Case cases[] = {
+      {RotaryStyle::HalfSplit, 64, 64, 10000, ElementType::F32, Layout::BHSD,
+       Causal::BottomRight, false},
+      {RotaryStyle::HalfSplit, 128, 128, 500000, ElementType::BF16,
+       Layout::BHSD, Causal::BottomRight, false},
+      {RotaryStyle::Interleaved, 64, 32, 10000, ElementType::F32, Layout::BSHD,
+       Causal::None, false},
+      {RotaryStyle::HalfSplit, 80, 48, 10000, ElementType::F16, Layout::BHSD,
+       Causal::None, true},
+      {RotaryStyle::Interleaved, 32, 2, 100, ElementType::F32, Layout::BHSD,
+       Causal::TopLeft, false},
+  };
+  const Sizes sizes[] = {{1, 2, 2, 1, 1},
+                         {2, 8, 2, 63, 65},
+                         {1, 4, 1, 65, 63},
+                         {1, 4, 2, 7, 129},
+                         {1, 2, 1, 1000, 1000}};
+  for (const Case &c : cases) {
+    SCOPED_TRACE(testing::Message() << "rotary dim " << c.dim << " of D = "
+                                    << c.D << " theta " << c.theta);
+    AttentionSpec s = base(c.D, c.type);
+    s.rotary = Rotary{c.style, c.dim, c.theta};
+    s.layout = c.layout;
+    s.causal = c.causal;
+    if (c.window)
+      s.window = Window{100, 3};
+    s.returnLse = true;
+    checkVariant(Target::CPU, s, sizes);
+  }
+  // A long sequence: angles of 4096 radians and more.
+  AttentionSpec s = base(64);
+  s.rotary = Rotary{RotaryStyle::HalfSplit, 64, 10000};
+  s.causal = Causal::BottomRight;
+  const Sizes longSeq[] = {{1, 2, 1, 4097, 4097}};
+  checkVariant(Target::CPU, s, longSeq);
+}
+
 TEST(CUDAKernel, DevicePointersAndStridedOutput) {
   if (auto chip = cuda::deviceChip(); !chip)
     GTEST_SKIP() << llvm::toString(chip.takeError());

@@ -318,4 +318,27 @@ TEST(ReferenceAttention, ErrorsNameTheOperandAndDims) {
   EXPECT_EQ(llvm::toString(out.takeError()), "Lq is 2 but the spec says 5");
 }
 
+// Rotary embeddings by hand: D = 2 (one pair, frequency theta^0 = 1, so the
+// angle is the position). q = (1, 0) is the one query, at position Lk - Lq
+// = 1; keys (1, 0) at positions 0 and 1. Rotated: q = (cos 1, sin 1), k0 =
+// (1, 0), k1 = (cos 1, sin 1); scores cos(1) / sqrt(2) and 1 / sqrt(2).
+TEST(ReferenceAttention, RotaryTurnsRowsByPosition) {
+  for (RotaryStyle style : {RotaryStyle::HalfSplit, RotaryStyle::Interleaved}) {
+    AttentionSpec spec;
+    spec.dims.headDim = 2;
+    spec.dims.valueDim = 2;
+    spec.rotary = Rotary{style, 2, 10000.0};
+    AttentionInputs in;
+    in.q = RefTensor({1, 1, 1, 2}, {1.0, 0.0});
+    in.k = RefTensor({1, 1, 2, 2}, {1.0, 0.0, 1.0, 0.0});
+    in.v = RefTensor({1, 1, 2, 2}, {1.0, 0.0, 0.0, 1.0});
+    llvm::Expected<AttentionOutputs> out = referenceAttention(spec, in);
+    ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+    const double s0 = std::cos(1.0) / std::sqrt(2.0), s1 = 1.0 / std::sqrt(2.0);
+    const double p0 = std::exp(s0) / (std::exp(s0) + std::exp(s1));
+    EXPECT_NEAR(out->out.at({0, 0, 0, 0}), p0, kTol);
+    EXPECT_NEAR(out->out.at({0, 0, 0, 1}), 1.0 - p0, kTol);
+  }
+}
+
 } // namespace

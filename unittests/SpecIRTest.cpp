@@ -96,6 +96,24 @@ TEST(SpecIR, EveryOptionalOperandRoundTrips) {
   EXPECT_EQ(roundTrip(spec), spec);
 }
 
+TEST(SpecIR, RotaryRoundTrips) {
+  AttentionSpec spec;
+  spec.dims = llamaDims();
+  spec.causal = Causal::BottomRight;
+  spec.rotary = Rotary{RotaryStyle::HalfSplit, spec.dims.headDim, 500000.0};
+  EXPECT_EQ(roundTrip(spec), spec);
+  spec.rotary = Rotary{RotaryStyle::Interleaved, 32, 10000.0};
+  EXPECT_EQ(roundTrip(spec), spec);
+  // An odd rotary dim is the verifier's error, with the values.
+  mlir::MLIRContext ctx;
+  spec.rotary->dim = 31;
+  auto module = buildAttentionModule(ctx, spec);
+  ASSERT_FALSE(static_cast<bool>(module));
+  std::string message = llvm::toString(module.takeError());
+  EXPECT_NE(message.find("rotary dim = 31 must be even"), std::string::npos)
+      << message;
+}
+
 TEST(SpecIR, LongformerRoundTrips) {
   AttentionSpec spec;
   spec.dims = {kDynamic, 12, 12, kDynamic, kDynamic, 64, 64};

@@ -51,6 +51,20 @@ struct Window {
   }
 };
 
+/// Rotary position embeddings (#attn.rotary): the first `dim` elements of
+/// every q and k row turn pairwise, pair f by pos * theta^(-2f/dim); keys at
+/// positions 0.., queries at Lk - Lq... HalfSplit pairs x[f] with
+/// x[f + dim/2] (LLaMA's rotate_half), Interleaved x[2f] with x[2f+1].
+enum class RotaryStyle { HalfSplit, Interleaved };
+struct Rotary {
+  RotaryStyle style = RotaryStyle::HalfSplit;
+  int64_t dim = 0;
+  double theta = 10000.0;
+  bool operator==(const Rotary &o) const {
+    return style == o.style && dim == o.dim && theta == o.theta;
+  }
+};
+
 /// Which dims of a [B, H, Lq, Lk] operand are 1 and broadcast.
 struct Broadcast {
   std::array<bool, 4> dims{false, false, false, false};
@@ -72,6 +86,7 @@ struct AttentionSpec {
   bool documents = false;        ///< doc_q [B, Lq], doc_k [B, Lk] (i32)
   bool globalTokens = false;     ///< global_tokens [B, L] (i1), needs window
   bool returnLse = false;        ///< second result [B, Hq, Lq] f32
+  std::optional<Rotary> rotary;  ///< rotary embeddings of q and k (CPU)
 
   double scaleOrDefault() const;
   bool operator==(const AttentionSpec &o) const;

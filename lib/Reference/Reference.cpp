@@ -243,6 +243,34 @@ bool isAllowed(const AttentionSpec &spec, const AttentionInputs &in,
   return true;
 }
 
+namespace {
+/// `t` [B, H, L, D] (in `layout`) with its rows rotated as `r` says, row s
+/// at position s + `first`: pair f turns by pos * theta^(-2f/dim).
+RefTensor rotated(const RefTensor &t, Layout layout, const Rotary &r,
+                  int64_t first, int64_t B, int64_t H, int64_t L) {
+  RefTensor out = t;
+  const int64_t half = r.dim / 2;
+  for (int64_t f = 0; f < half; ++f) {
+    const double freq = std::pow(r.theta, -2.0 * static_cast<double>(f) /
+                                              static_cast<double>(r.dim));
+    const int64_t x1 = r.style == RotaryStyle::HalfSplit ? f : 2 * f;
+    const int64_t x2 = r.style == RotaryStyle::HalfSplit ? f + half : 2 * f + 1;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t s = 0; s < L; ++s) {
+          const double angle = static_cast<double>(s + first) * freq;
+          const double c = std::cos(angle), sn = std::sin(angle);
+          const int64_t o1 = qkvOffset(t, layout, b, h, s, x1),
+                        o2 = qkvOffset(t, layout, b, h, s, x2);
+          out.data[o1] = t.data[o1] * c - t.data[o2] * sn;
+          out.data[o2] = t.data[o2] * c + t.data[o1] * sn;
+        }
+  }
+  return out;
+}
+
+} // namespace
+
 llvm::Expected<AttentionOutputs>
 referenceAttention(const AttentionSpec &spec, const AttentionInputs &in,
                    int64_t rowStep) {
@@ -254,6 +282,15 @@ referenceAttention(const AttentionSpec &spec, const AttentionInputs &in,
   const double scale =
       spec.scale ? *spec.scale : defaultScale(d.headDim);
   const int64_t group = d.qHeads / d.kvHeads;
+  // Rotary embeddings: rotated copies of q and k stand in for them.
+  std::optional<RefTensor> qRot, kRot;
+  if (spec.rotary) {
+    qRot = rotated(in.q, spec.layout, *spec.rotary, d.kvLen - d.qLen, d.batch,
+                   d.qHeads, d.qLen);
+    kRot = rotated(in.k, spec.layout, *spec.rotary, 0, d.batch, d.kvHeads,
+                   d.kvLen);
+  }
+  const RefTensor &q = qRot ? *qRot : in.q, &k = kRot ? *kRot : in.k;
   std::vector<int64_t> outShape =
       spec.layout == Layout::BHSD
           ? std::vector<int64_t>{d.batch, d.qHeads, d.qLen, d.valueDim}
@@ -282,8 +319,8 @@ referenceAttention(const AttentionSpec &spec, const AttentionInputs &in,
             continue;
           double dot = 0.0;
           for (int64_t x = 0; x < d.headDim; ++x)
-            dot += in.q.data[qkvOffset(in.q, spec.layout, b, h, i, x)] *
-                   in.k.data[qkvOffset(in.k, spec.layout, b, kvh, j, x)];
+            dot += q.data[qkvOffset(q, spec.layout, b, h, i, x)] *
+                   k.data[qkvOffset(k, spec.layout, b, kvh, j, x)];
           scores[j] = scale * dot;
           if (in.bias)
             scores[j] += broadcastAt(*in.bias, b, h, i, j);

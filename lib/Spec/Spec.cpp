@@ -32,7 +32,7 @@ bool AttentionSpec::operator==(const AttentionSpec &o) const {
          scale == o.scale && causal == o.causal && window == o.window &&
          bias == o.bias && mask == o.mask && keyPadding == o.keyPadding &&
          documents == o.documents && globalTokens == o.globalTokens &&
-         returnLse == o.returnLse;
+         returnLse == o.returnLse && rotary == o.rotary;
 }
 
 double LinearAttentionSpec::epsOrDefault() const {

@@ -193,7 +193,12 @@ llvm::Expected<func::FuncOp> buildAttentionFunc(OpBuilder &b, Location loc,
             spec.window ? ir::WindowAttr::get(ctx, spec.window->left,
                                               spec.window->right)
                         : ir::WindowAttr(),
-            ir::LayoutAttr::get(ctx, toMLIR(spec.layout)));
+            ir::LayoutAttr::get(ctx, toMLIR(spec.layout)),
+            spec.rotary ? ir::RotaryAttr::get(
+                              ctx,
+                              static_cast<ir::RotaryStyle>(spec.rotary->style),
+                              spec.rotary->dim, APFloat(spec.rotary->theta))
+                        : ir::RotaryAttr());
         return SmallVector<Value>(op->getResults());
       });
   if (llvm::Error err = verifyOrErase(fn))
@@ -275,6 +280,9 @@ AttentionSpec specFromOp(ir::AttentionOp op) {
   s.documents = static_cast<bool>(op.getDocQ());
   s.globalTokens = static_cast<bool>(op.getGlobalTokens());
   s.returnLse = static_cast<bool>(op.getLse());
+  if (ir::RotaryAttr r = op.getRotaryAttr())
+    s.rotary = Rotary{static_cast<RotaryStyle>(r.getStyle()), r.getDim(),
+                      r.getTheta().convertToDouble()};
   return s;
 }
 

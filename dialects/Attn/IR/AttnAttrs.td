@@ -1,6 +1,7 @@
 //===- AttnAttrs.td - attn enums and attributes ------------*- tablegen -*-===//
 //
-// Mask kinds, layouts, feature maps and the sliding window of the attn ops.
+// Mask kinds, layouts, feature maps, the sliding window and rotary position
+// embeddings of the attn ops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,6 +67,59 @@ def Attn_WindowAttr : AttrDef<Attn_Dialect, "Window"> {
     ```
   }];
   let parameters = (ins "int64_t":$left, "int64_t":$right);
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
+def Attn_RotaryStyle : I32EnumAttr<"RotaryStyle",
+    "which elements of a row rotate together", [
+    // x[f] with x[f + dim/2]: rotate_half (LLaMA, GPT-NeoX)
+    I32EnumAttrCase<"half_split", 0>,
+    // x[2f] with x[2f + 1] (GPT-J)
+    I32EnumAttrCase<"interleaved", 1>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attn";
+}
+
+/// An f64 attribute parameter, printed as a float literal; an integer
+/// literal reads too (`theta = 10000`).
+def Attn_DoubleParameter : APFloatParameter<"a 64-bit float"> {
+  let parser = [{ [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
+    int64_t whole;
+    ::mlir::OptionalParseResult integer = $_parser.parseOptionalInteger(whole);
+    if (integer.has_value()) {
+      if (::mlir::failed(*integer))
+        return ::mlir::failure();
+      return ::llvm::APFloat(static_cast<double>(whole));
+    }
+    double v;
+    if ($_parser.parseFloat(v))
+      return ::mlir::failure();
+    return ::llvm::APFloat(v);
+  }() }];
+  let printer = [{ $_printer << $_self.convertToDouble() }];
+}
+
+def Attn_RotaryAttr : AttrDef<Attn_Dialect, "Rotary"> {
+  let mnemonic = "rotary";
+  let summary = "rotary position embedding applied to q and k";
+  let description = [{
+    Rotates the first `dim` elements of every query and key row before the
+    scores. Pair `f` (`0 <= f < dim / 2`) turns by the angle
+    `pos * theta^(-2 f / dim)`:
+    `(x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin)`.
+    - `half_split` pairs `x[f]` with `x[f + dim / 2]` (`rotate_half`:
+      LLaMA, GPT-NeoX);
+    - `interleaved` pairs `x[2 f]` with `x[2 f + 1]` (GPT-J).
+    Elements past `dim` are left alone (partial rotary). Keys sit at
+    positions `0 .. Lk - 1`; queries at `Lk - Lq .. Lk - 1`, the new tokens
+    at the end of a KV cache.
+
+    ```mlir
+    #attn.rotary<style = half_split, dim = 128, theta = 10000.0>
+    ```
+  }];
+  let parameters = (ins EnumParameter<Attn_RotaryStyle>:$style,
+                        "int64_t":$dim, Attn_DoubleParameter:$theta);
   let assemblyFormat = "`<` struct(params) `>`";
 }
 

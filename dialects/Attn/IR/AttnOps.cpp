@@ -264,6 +264,19 @@ LogicalResult AttentionOp::verify() {
                               "arithmetic)";
   }
 
+  if (RotaryAttr r = getRotaryAttr()) {
+    if (r.getDim() < 2 || r.getDim() % 2 || r.getDim() > d.headDim)
+      return emitOpError() << "rotary dim = " << r.getDim()
+                           << " must be even and in [2, D = " << d.headDim
+                           << "]";
+    // theta^(-2f/dim) for f < dim/2 must be a positive frequency: theta <= 1
+    // would make the higher pairs turn faster, or not at all.
+    const double theta = r.getTheta().convertToDouble();
+    if (!(std::isfinite(theta) && theta > 1.0 && theta <= kMaxF32Factor))
+      return emitOpError() << "rotary theta = " << doubleStr(theta)
+                           << " must be finite and in (1, 1e38]";
+  }
+
   if (TypedValue<RankedTensorType> bias = getBias()) {
     RankedTensorType t = bias.getType();
     if (t.getElementType() != q.getElementType() && !t.getElementType().isF32())

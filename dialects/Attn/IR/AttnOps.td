@@ -39,7 +39,9 @@ def Attn_AttentionOp : Attn_Op<"attention",
     - `documents(%dq, %dk)`: `dq[b, i] == dk[b, j]`;
     - `mask(%m)`: `m[b|0, h|0, i, j]` is true.
     `bias(%b)` is added to the scaled score, broadcast from `[B|1, Hq|1,
-    Lq|1, Lk|1]`. `scale` defaults to `1/sqrt(D)`.
+    Lq|1, Lk|1]`. `scale` defaults to `1/sqrt(D)`. `rotary` rotates q and k
+    first (rotary position embeddings, see `#attn.rotary`; the CPU target
+    only, so far).
 
     Example (Mistral-style GQA with a causal sliding window and LSE):
 
@@ -66,7 +68,8 @@ def Attn_AttentionOp : Attn_Op<"attention",
     OptionalAttr<F64Attr>:$scale,
     DefaultValuedAttr<Attn_CausalKindAttr, "::mlir::attn::CausalKind::none">:$causal,
     OptionalAttr<Attn_WindowAttr>:$window,
-    DefaultValuedAttr<Attn_LayoutAttr, "::mlir::attn::Layout::bhsd">:$layout
+    DefaultValuedAttr<Attn_LayoutAttr, "::mlir::attn::Layout::bhsd">:$layout,
+    OptionalAttr<Attn_RotaryAttr>:$rotary
   );
   let results = (outs
     Attn_FloatTensor:$output,

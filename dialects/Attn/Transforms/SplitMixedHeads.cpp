@@ -57,7 +57,8 @@ void split(LinearAttentionOp op) {
       slice(op.getKey(), 0, nkv), slice(op.getValue(), 0, nkv), Value(),
       Value(), Value(), Value(), Value(), Value(), FloatAttr(),
       CausalKindAttr::get(b.getContext(), CausalKind::bottom_right),
-      WindowAttr::get(b.getContext(), w, 0), op.getLayoutAttr());
+      WindowAttr::get(b.getContext(), w, 0), op.getLayoutAttr(),
+      RotaryAttr());
   auto rest = LinearAttentionOp::create(
       b, loc, withHeads(outType, d.qHeads - n),
       slice(op.getQuery(), n, d.qHeads - n),

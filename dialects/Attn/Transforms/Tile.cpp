@@ -4,7 +4,9 @@
 // q-block) and, inside it, a loop over key blocks whose bounds come from the
 // mask: causal, window and key-padding limits shrink [lo, hi), documents and
 // Longformer global tokens skip whole blocks, and blocks proven fully allowed
-// run without per-element masking. Each key block is one attn.online_step;
+// run without per-element masking. Rotary embeddings turn the transposed Q
+// tile once per q-block and the keys once per call (a rotated copy). Each key
+// block is one attn.online_step;
 // attn.online_finalize writes the q-block's rows. Operands become memrefs
 // through bufferization.to_buffer, results come from fresh allocations, so
 // One-Shot Bufferize can take the function boundary afterwards.
@@ -13,6 +15,7 @@
 
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/Passes.h"
+#include "Attn/Transforms/RotaryMath.h"
 #include "MaskLogic.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -113,6 +116,39 @@ LogicalResult Tiler::run() {
     lse = allocLike(lseResult.getType(), sizes);
   }
 
+  // Rotary embeddings: cos/sin tables over every position, and the keys
+  // rotated once per (batch, KV head) into a BHSD copy that the key blocks
+  // read (rotating them per key block would redo it for every q-block).
+  RotaryAttr rotary = op.getRotaryAttr();
+  RotaryTables tables;
+  Value kRot;
+  Layout kLayout = layout;
+  if (rotary) {
+    // Keys sit at 0 .. Lk - 1, queries at Lk - Lq .. Lk - 1.
+    tables = buildRotaryTables(b, loc, rotary, m.min(m.sub(Lk, Lq), m.c(0)),
+                               m.max(Lk, Lq));
+    Type kElem = cast<MemRefType>(k.getType()).getElementType();
+    kRot = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
+                         ShapedType::kDynamic, D},
+                        kElem),
+        ValueRange{B, Hkv, Lk});
+    auto keys = scf::ParallelOp::create(b, loc, ValueRange{m.c(0), m.c(0)},
+                                        ValueRange{B, Hkv},
+                                        ValueRange{m.c(1), m.c(1)});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(keys.getBody());
+    Value kb = keys.getInductionVars()[0], kh = keys.getInductionVars()[1];
+    Value rows = tileView(b, loc, kRot, Layout::bhsd, kb, kh, m.c(0), Lk, D);
+    linalg::CopyOp::create(b, loc,
+                           tileView(b, loc, k, layout, kb, kh, m.c(0), Lk, D),
+                           rows);
+    rotateRows(b, loc, rotary, tables, rows, /*transposed=*/false, m.c(0), Lk);
+    k = kRot;
+    kLayout = Layout::bhsd;
+  }
+
   Value numQBlocks = m.ceilDiv(Lq, m.c(blockQ));
   auto par = scf::ParallelOp::create(
       b, loc, ValueRange{m.c(0), m.c(0), m.c(0)}, ValueRange{B, Hq, numQBlocks},
@@ -170,6 +206,9 @@ LogicalResult Tiler::run() {
         ArrayRef<OpFoldResult>{one, one});
     linalg::TransposeOp::create(b, loc, qTile, qtView,
                                 ArrayRef<int64_t>{1, 0});
+    if (rotary)
+      rotateRows(b, loc, rotary, tables, qt, /*transposed=*/true,
+                 m.add(off, q0), qn);
   }
 
   // Per-q-block facts for block skipping.
@@ -185,7 +224,7 @@ LogicalResult Tiler::run() {
 
   auto ifVisit = scf::IfOp::create(b, loc, visit, /*withElse=*/false);
   b.setInsertionPointToStart(ifVisit.thenBlock());
-  Value kTile = tileView(b, loc, k, layout, bi, kvh, k0, kn, D);
+  Value kTile = tileView(b, loc, k, kLayout, bi, kvh, k0, kn, D);
   Value vTile = tileView(b, loc, v, layout, bi, kvh, k0, kn, Dv);
   Value needsMask = arith::XOrIOp::create(b, loc, full, m.boolean(true));
   auto step = OnlineStepOp::create(
@@ -238,6 +277,9 @@ LogicalResult Tiler::run() {
     memref::DeallocOp::create(b, loc, buf);
 
   b.setInsertionPointAfter(par);
+  if (rotary)
+    for (Value buf : {tables.cos, tables.sin, kRot})
+      memref::DeallocOp::create(b, loc, buf);
   replaceWithBuffers(b, op, out, lse);
   return success();
 }

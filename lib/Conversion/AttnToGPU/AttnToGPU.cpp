@@ -681,6 +681,12 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), "attn_kernels");
     }
     for (auto [i, op] : llvm::enumerate(ops)) {
+      if (RotaryAttr r = op.getRotaryAttr()) {
+        op.emitError() << "attn-to-gpu: rotary embeddings (" << r
+                       << ") are not lowered for the GPU yet; the CPU target "
+                          "runs them";
+        return signalPassFailure();
+      }
       std::string why = hopper ? hopperAttentionUnsupported(op) : "";
       bool onHopper = hopper && why.empty();
       // f32 keeps the exact kernel by design; a 16-bit spec that misses the

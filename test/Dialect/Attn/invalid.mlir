@@ -946,3 +946,48 @@ func.func @tensor_map_stride(%q: memref<?x?x?x64xf16, strided<[?, ?, ?, 2]>>) ->
   %m = attn.tensor_map %q {box_rows = 64 : i64} : memref<?x?x?x64xf16, strided<[?, ?, ?, 2]>> -> !llvm.ptr
   return %m : !llvm.ptr
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Rotary embeddings
+//===----------------------------------------------------------------------===//
+
+func.func @rotary_dim_odd(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op rotary dim = 63 must be even and in [2, D = 64]}}
+  %o = attn.attention %q, %q, %q {rotary = #attn.rotary<style = half_split, dim = 63, theta = 10000.0>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @rotary_dim_past_d(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op rotary dim = 128 must be even and in [2, D = 64]}}
+  %o = attn.attention %q, %q, %q {rotary = #attn.rotary<style = interleaved, dim = 128, theta = 10000.0>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @rotary_theta_one(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op rotary theta = 1.000000e+00 must be finite and in (1, 1e38]}}
+  %o = attn.attention %q, %q, %q {rotary = #attn.rotary<style = half_split, dim = 64, theta = 1.0>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @rotary_theta_inf(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+1 {{'attn.attention' op rotary theta = 1.000000e+300 must be finite and in (1, 1e38]}}
+  %o = attn.attention %q, %q, %q {rotary = #attn.rotary<style = half_split, dim = 64, theta = 1.0e300>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}
+
+// -----
+
+func.func @rotary_bad_style(%q: tensor<2x8x16x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-error @+2 {{expected ::mlir::attn::RotaryStyle to be one of: half_split, interleaved}}
+  // expected-error @+1 {{failed to parse Attn_RotaryAttr parameter 'style'}}
+  %o = attn.attention %q, %q, %q {rotary = #attn.rotary<style = neox, dim = 64, theta = 10000.0>} : tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32>, tensor<2x8x16x64xf32> -> tensor<2x8x16x64xf32>
+  return %o : tensor<2x8x16x64xf32>
+}

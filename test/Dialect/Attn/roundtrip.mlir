@@ -514,3 +514,16 @@ func.func @multiprocessor_count(%tiles: index) -> index {
   %g = arith.minui %tiles, %n : index
   return %g : index
 }
+
+// Rotary embeddings (LLaMA: half_split over all of D; GPT-J: interleaved,
+// partial rotary over the first 32 of 64).
+// CHECK-LABEL: func.func @rotary(
+// CHECK:         attn.attention %{{.+}}, %{{.+}}, %{{.+}} {causal = #attn.causal<bottom_right>, rotary = #attn.rotary<style = half_split, dim = 128, theta = 5.000000e+05>}
+// CHECK:         attn.attention %{{.+}}, %{{.+}}, %{{.+}} {rotary = #attn.rotary<style = interleaved, dim = 32, theta = 1.000000e+04>}
+func.func @rotary(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %x: tensor<1x4x7x64xf32>) -> (tensor<?x32x?x128xbf16>, tensor<1x4x7x64xf32>) {
+  %o = attn.attention %q, %k, %k {causal = #attn.causal<bottom_right>, rotary = #attn.rotary<style = half_split, dim = 128, theta = 500000.0>}
+      : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16>
+  %p = attn.attention %x, %x, %x {rotary = #attn.rotary<style = interleaved, dim = 32, theta = 10000>}
+      : tensor<1x4x7x64xf32>, tensor<1x4x7x64xf32>, tensor<1x4x7x64xf32> -> tensor<1x4x7x64xf32>
+  return %o, %p : tensor<?x32x?x128xbf16>, tensor<1x4x7x64xf32>
+}

@@ -1,0 +1,43 @@
+// RUN: attn-opt %s --attn-tile | FileCheck %s
+// RUN: not attn-opt %s --attn-to-gpu 2>&1 | FileCheck %s --check-prefix=GPU
+
+// Rotary embeddings under --attn-tile, before the q-block loop:
+// - cos/sin tables [max(Lk, Lq), dim / 2] (f32), computed in f64, one
+//   position per parallel iteration;
+// - the keys rotated once per (batch, KV head) into a BHSD copy (linalg.copy,
+//   then the pairs in place).
+// In each q-block, the pairs of the transposed Q tile turn after the
+// transpose, and the key blocks read the rotated copy. Tables and copy are
+// freed after the loop.
+
+// CHECK-LABEL: func.func @llama_rope(
+// CHECK:         %[[COS:.+]] = memref.alloc(%{{.+}}) : memref<?x64xf32>
+// CHECK:         %[[SIN:.+]] = memref.alloc(%{{.+}}) : memref<?x64xf32>
+// CHECK:         scf.parallel
+// CHECK:           scf.for
+// CHECK:             math.exp %{{.+}} : f64
+// CHECK:             math.cos %{{.+}} : f64
+// CHECK:             math.sin %{{.+}} : f64
+// CHECK:         %[[KROT:.+]] = memref.alloc(%{{.+}}, %{{.+}}, %{{.+}}) : memref<?x?x?x128xbf16>
+// CHECK:         scf.parallel
+// CHECK:           linalg.copy
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK:               memref.load %[[COS]]
+// CHECK:               memref.load %[[SIN]]
+// CHECK:         scf.parallel
+// CHECK:           linalg.transpose
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK:               memref.load %[[COS]]
+// CHECK:           attn.online_step
+// CHECK:         memref.dealloc %[[COS]]
+// CHECK:         memref.dealloc %[[SIN]]
+// CHECK:         memref.dealloc %[[KROT]]
+
+// GPU: error: attn-to-gpu: rotary embeddings (#attn.rotary<style = half_split, dim = 128, theta = 5.000000e+05>) are not lowered for the GPU yet; the CPU target runs them
+func.func @llama_rope(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x128xbf16>) -> tensor<?x32x?x128xbf16> {
+  %o = attn.attention %q, %k, %v {causal = #attn.causal<bottom_right>, rotary = #attn.rotary<style = half_split, dim = 128, theta = 500000.0>}
+      : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16>
+  return %o : tensor<?x32x?x128xbf16>
+}
