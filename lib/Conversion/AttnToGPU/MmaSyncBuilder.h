@@ -43,10 +43,6 @@ protected:
   Value toBF16(Value x) {
     return arith::TruncFOp::create(g, loc, g.getBF16Type(), m.toF32(x));
   }
-  Value bits(Value bf16) {
-    Value h = arith::BitcastOp::create(g, loc, g.getI16Type(), bf16);
-    return arith::ExtUIOp::create(g, loc, g.getI32Type(), h);
-  }
   /// (lo, hi) f32 -> one word of two bf16, lo in the low half. As one
   /// vector truncation: PTX cvt.rn.bf16x2.f32 (a conversion of each and a
   /// shift and an or otherwise).
