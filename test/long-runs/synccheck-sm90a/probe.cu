@@ -45,6 +45,16 @@ __device__ __forceinline__ void expectTx(unsigned bar, unsigned bytes) {
                : "memory");
 }
 
+// `bytes` from `src` into shared `dst`, completing on mbarrier `bar`.
+__device__ __forceinline__ void bulkCopy(unsigned dst, const void *src,
+                                         unsigned bytes, unsigned bar) {
+  expectTx(bar, bytes);
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::"
+               "bytes [%0], [%1], %2, [%3];" ::"r"(dst),
+               "l"(src), "r"(bytes), "r"(bar)
+               : "memory");
+}
+
 __global__ void kMbarrier(int *out) {
   __shared__ __align__(8) uint64_t bar;
   unsigned b = smem(&bar);
@@ -63,13 +73,8 @@ __global__ void kBulk(const int *src, int *out) {
   if (threadIdx.x == 0)
     mbarInit(b, 1);
   __syncthreads();
-  if (threadIdx.x == 0) {
-    expectTx(b, sizeof(buf));
-    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::"
-                 "bytes [%0], [%1], %2, [%3];" ::"r"(smem(buf)),
-                 "l"(src), "r"((unsigned)sizeof(buf)), "r"(b)
-                 : "memory");
-  }
+  if (threadIdx.x == 0)
+    bulkCopy(smem(buf), src, sizeof(buf), b);
   mbarWait(b, 0);
   out[threadIdx.x] = buf[threadIdx.x] == (int)threadIdx.x;
 }
@@ -137,13 +142,8 @@ __global__ void kPhases(const int *src, int *out) {
   __syncthreads();
   int ok = 1;
   for (int round = 0; round < 100; ++round) {
-    if (threadIdx.x == 0) {
-      expectTx(b, sizeof(buf));
-      asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::"
-                   "bytes [%0], [%1], %2, [%3];" ::"r"(smem(buf)),
-                   "l"(src), "r"((unsigned)sizeof(buf)), "r"(b)
-                   : "memory");
-    }
+    if (threadIdx.x == 0)
+      bulkCopy(smem(buf), src, sizeof(buf), b);
     mbarWait(b, round % 2);
     ok &= buf[threadIdx.x] == (int)threadIdx.x;
     __syncthreads();
