@@ -1,4 +1,4 @@
-// Llama-3 attention with its rotary embeddings fused in: RoPE (rotate_half, theta 500000) on q and k, causal GQA 32/8, D = 128, bf16. CPU target only so far.
+// Llama-3 attention with its rotary embeddings fused in: RoPE (rotate_half, theta 500000) on q and k, causal GQA 32/8, D = 128, bf16.
 func.func @llama_rope(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x128xbf16>) -> tensor<?x32x?x128xbf16> {
   %o = attn.attention %q, %k, %v
       {causal = #attn.causal<bottom_right>,

@@ -4,7 +4,7 @@
 Each case is a spec drawn across the variants (softmax attention: dtypes,
 layouts, causal kinds, windows, key padding, documents, global tokens,
 explicit masks, bias, scale, LSE, GQA/MQA, D != Dv, static or dynamic dims,
-rotary embeddings on the CPU;
+rotary embeddings;
 linear attention: every feature map, projections, causal, GQA, layouts,
 dtypes, Performer's mixed heads) with random odd sizes, run by
 `attn-run --check` (random inputs, poisoned outputs, the fp64 reference).
@@ -97,8 +97,7 @@ class Case:
             mh = r.choice([h, 1])
             self.clauses.append(("bias", [("bias", tensor([mb, mh, lq, lk], "f32"))]))
         self.lse = r.random() < 0.25
-        # Rotary embeddings: the CPU target only, so far.
-        if self.target == "cpu" and self.D >= 2 and r.random() < 0.2:
+        if self.D >= 2 and r.random() < 0.2:
             dim = r.choice([self.D - self.D % 2, 2 * r.randint(1, self.D // 2)])
             style = r.choice(["half_split", "interleaved"])
             theta = r.choice(["10000.0", "500000", "100.5"])

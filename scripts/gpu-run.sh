@@ -19,8 +19,6 @@ echo "== CUDA kernel tests"
 grep -q "FAILED" "$out/tests.log" && status=1
 echo "== examples on cuda"
 for spec in "$root"/examples/*.mlir; do
-  # Rotary embeddings are lowered for the CPU only so far.
-  grep -q "#attn.rotary" "$spec" && { echo "-- $(basename "$spec"): CPU only"; continue; }
   echo "-- $(basename "$spec")"
   "$b/attn-run" "$spec" --target cuda --check --batch 2 --heads 8 --kv-heads 8 \
     --q-len 333 --kv-len 333 || status=1
@@ -32,7 +30,7 @@ if command -v compute-sanitizer >/dev/null; then
   echo "== compute-sanitizer memcheck"
   for spec in mha_lse llama_gqa_causal longformer_global key_padding \
       performer_mixed_heads documents_packed mistral_sliding_window \
-      alibi_bias bshd_layout; do
+      alibi_bias bshd_layout llama_rope; do
     compute-sanitizer --tool memcheck --error-exitcode 3 "$b/attn-run" \
       "$root/examples/$spec.mlir" --target cuda --batch 1 --heads 8 \
       --kv-heads 8 --q-len 130 --kv-len 130 2>&1 | tail -2

@@ -353,16 +353,11 @@ VARIANT(HalfBSHDAndNegativeScale) {
   checkHalfVariant(t, [](AttentionSpec &s) { s.scale = -0.2; });
 }
 
-} // namespace
-
-namespace {
-
-/// Device pointers (no copies, strided output view) give exactly what the
-/// host-buffer path gives.
-// Rotary embeddings (the CPU target only, so far): both styles, rotary dim
-// = D and < D, GQA, every causal kind and a window, Lq != Lk (queries at
-// positions Lk - Lq ..), LSE, f32, f16 and bf16, BSHD.
-TEST(CPUKernel, RotaryEmbeddings) {
+// Rotary embeddings: both styles, rotary dim = D and < D (an odd pair count
+// too), GQA, every causal kind and a window, Lq != Lk (queries at positions
+// Lk - Lq ..), LSE, f32, f16 and bf16 (on CUDA: the CUDA-core and the
+// sm_90a kernel), BSHD.
+VARIANT(RotaryEmbeddings) {
   struct Case {
     RotaryStyle style;
     int64_t D, dim;
@@ -383,6 +378,8 @@ TEST(CPUKernel, RotaryEmbeddings) {
        Causal::None, true},
       {RotaryStyle::Interleaved, 32, 2, 100, ElementType::F32, Layout::BHSD,
        Causal::TopLeft, false},
+      {RotaryStyle::Interleaved, 64, 36, 10000, ElementType::BF16,
+       Layout::BSHD, Causal::BottomRight, true},
   };
   const Sizes sizes[] = {{1, 2, 2, 1, 1},
                          {2, 8, 2, 63, 65},
@@ -399,16 +396,22 @@ TEST(CPUKernel, RotaryEmbeddings) {
     if (c.window)
       s.window = Window{100, 3};
     s.returnLse = true;
-    checkVariant(Target::CPU, s, sizes);
+    checkVariant(t, s, sizes);
   }
   // A long sequence: angles of 4096 radians and more.
   AttentionSpec s = base(64);
   s.rotary = Rotary{RotaryStyle::HalfSplit, 64, 10000};
   s.causal = Causal::BottomRight;
   const Sizes longSeq[] = {{1, 2, 1, 4097, 4097}};
-  checkVariant(Target::CPU, s, longSeq);
+  checkVariant(t, s, longSeq);
 }
 
+} // namespace
+
+namespace {
+
+/// Device pointers (no copies, strided output view) give exactly what the
+/// host-buffer path gives.
 TEST(CUDAKernel, DevicePointersAndStridedOutput) {
   if (auto chip = cuda::deviceChip(); !chip)
     GTEST_SKIP() << llvm::toString(chip.takeError());

@@ -828,9 +828,20 @@ CUDAKernel::bindLaunches(llvm::ArrayRef<Bound> args,
     for (auto [i, p] : llvm::enumerate(step.plan.params)) {
       llvm::ArrayRef<int64_t> shape = l.shapes[i];
       if (p.isScratch) {
+        char *data = scratchPool + l.scratchOffsets[i];
+        std::vector<int64_t> strides = TensorRef::contiguousStrides(shape);
+        if (p.tensorMapRows) { // a kernel's output read by the next by TMA
+          Bound scratch{data, std::vector<int64_t>(shape), strides,
+                        static_cast<size_t>(
+                            mlir::cast<mlir::ShapedType>(p.value.getType())
+                                .getElementTypeBitWidth() /
+                            8)};
+          if (llvm::Error e = appendTensorMap(r, p, data, shape, scratch))
+            return std::move(e);
+          continue;
+        }
         size_t first = r.words.size();
-        appendDescriptor(r.words, scratchPool + l.scratchOffsets[i], shape,
-                         TensorRef::contiguousStrides(shape));
+        appendDescriptor(r.words, data, shape, strides);
         for (size_t w = first; w < r.words.size(); ++w)
           r.starts.push_back(w);
         continue;

@@ -13,13 +13,75 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+std::pair<Value, Value> mlir::attn::rotaryTableExtent(OpBuilder &b,
+                                                      Location loc, Value Lq,
+                                                      Value Lk) {
+  IndexMath m{b, loc};
+  return {m.min(m.sub(Lk, Lq), m.c(0)), m.max(Lk, Lq)};
+}
+
+// Row = position - first, first = min(Lk - Lq, 0).
+Value mlir::attn::rotaryQueryRow(OpBuilder &b, Location loc, Value Lq,
+                                 Value Lk, Value i) {
+  IndexMath m{b, loc};
+  return m.add(m.max(m.sub(Lk, Lq), m.c(0)), i);
+}
+
+Value mlir::attn::rotaryKeyRow(OpBuilder &b, Location loc, Value Lq, Value Lk,
+                               Value j) {
+  IndexMath m{b, loc};
+  return m.add(m.max(m.sub(Lq, Lk), m.c(0)), j);
+}
+
+std::pair<Value, Value> mlir::attn::rotaryEntry(OpBuilder &b, Location loc,
+                                                RotaryAttr r, Value pos,
+                                                Value f) {
+  Type f32 = b.getF32Type(), f64 = b.getF64Type();
+  auto toF64 = [&](Value index) {
+    Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+    return arith::SIToFPOp::create(b, loc, f64, i64).getResult();
+  };
+  // theta^(-2f/dim) = exp(f * (-2 ln(theta) / dim)), in f64.
+  Value step = arith::ConstantOp::create(
+      b, loc,
+      b.getF64FloatAttr(-2.0 * std::log(r.getTheta().convertToDouble()) /
+                        static_cast<double>(r.getDim())));
+  Value freq = math::ExpOp::create(
+      b, loc, arith::MulFOp::create(b, loc, toF64(f), step));
+  Value angle = arith::MulFOp::create(b, loc, toF64(pos), freq);
+  auto narrow = [&](Value x) {
+    return arith::TruncFOp::create(b, loc, f32, x).getResult();
+  };
+  return {narrow(math::CosOp::create(b, loc, angle)),
+          narrow(math::SinOp::create(b, loc, angle))};
+}
+
+std::pair<Value, Value> mlir::attn::rotaryPairColumns(OpBuilder &b,
+                                                      Location loc,
+                                                      RotaryAttr r, Value f) {
+  IndexMath m{b, loc};
+  if (r.getStyle() == RotaryStyle::half_split)
+    return {f, m.add(f, m.c(r.getDim() / 2))};
+  Value d1 = m.mul(f, m.c(2));
+  return {d1, m.add(d1, m.c(1))};
+}
+
+std::pair<Value, Value> mlir::attn::rotatePair(OpBuilder &b, Location loc,
+                                               Value x1, Value x2, Value cos,
+                                               Value sin) {
+  Value y1 = arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, x1, cos),
+                                   arith::MulFOp::create(b, loc, x2, sin));
+  Value y2 = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, x2, cos),
+                                   arith::MulFOp::create(b, loc, x1, sin));
+  return {y1, y2};
+}
+
 RotaryTables mlir::attn::buildRotaryTables(OpBuilder &b, Location loc,
                                            RotaryAttr r, Value first,
                                            Value rows) {
   IndexMath m{b, loc};
   const int64_t half = r.getDim() / 2;
-  Type f32 = b.getF32Type(), f64 = b.getF64Type();
-  auto type = MemRefType::get({ShapedType::kDynamic, half}, f32);
+  auto type = MemRefType::get({ShapedType::kDynamic, half}, b.getF32Type());
   RotaryTables t{memref::AllocOp::create(b, loc, type, ValueRange{rows}),
                  memref::AllocOp::create(b, loc, type, ValueRange{rows}),
                  first};
@@ -28,27 +90,13 @@ RotaryTables mlir::attn::buildRotaryTables(OpBuilder &b, Location loc,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(par.getBody());
   Value row = par.getInductionVars()[0];
-  auto toF64 = [&](Value index) {
-    Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-    return arith::SIToFPOp::create(b, loc, f64, i64).getResult();
-  };
-  Value pos = toF64(m.add(row, first));
-  // theta^(-2f/dim) = exp(f * (-2 ln(theta) / dim)), in f64.
-  Value step = arith::ConstantOp::create(
-      b, loc, b.getF64FloatAttr(-2.0 * std::log(r.getTheta().convertToDouble()) /
-                                static_cast<double>(r.getDim())));
+  Value pos = m.add(row, first);
   scf::ForOp loop = scf::ForOp::create(b, loc, m.c(0), m.c(half), m.c(1));
   b.setInsertionPointToStart(loop.getBody());
   Value f = loop.getInductionVar();
-  Value freq =
-      math::ExpOp::create(b, loc, arith::MulFOp::create(b, loc, toF64(f), step));
-  Value angle = arith::MulFOp::create(b, loc, pos, freq);
-  auto store = [&](Value x, Value buf) {
-    memref::StoreOp::create(b, loc, arith::TruncFOp::create(b, loc, f32, x),
-                            buf, ValueRange{row, f});
-  };
-  store(math::CosOp::create(b, loc, angle), t.cos);
-  store(math::SinOp::create(b, loc, angle), t.sin);
+  auto [c, s] = rotaryEntry(b, loc, r, pos, f);
+  memref::StoreOp::create(b, loc, c, t.cos, ValueRange{row, f});
+  memref::StoreOp::create(b, loc, s, t.sin, ValueRange{row, f});
   return t;
 }
 
@@ -57,14 +105,12 @@ void mlir::attn::rotateRows(OpBuilder &b, Location loc, RotaryAttr r,
                             bool transposed, Value pos0, Value rows) {
   IndexMath m{b, loc};
   const int64_t half = r.getDim() / 2;
-  const bool halfSplit = r.getStyle() == RotaryStyle::half_split;
   Type elem = cast<MemRefType>(buf.getType()).getElementType();
   OpBuilder::InsertionGuard guard(b);
   scf::ForOp pairs = scf::ForOp::create(b, loc, m.c(0), m.c(half), m.c(1));
   b.setInsertionPointToStart(pairs.getBody());
   Value f = pairs.getInductionVar();
-  Value d1 = halfSplit ? f : m.mul(f, m.c(2));
-  Value d2 = halfSplit ? m.add(f, m.c(half)) : m.add(d1, m.c(1));
+  auto [d1, d2] = rotaryPairColumns(b, loc, r, f);
   scf::ForOp each = scf::ForOp::create(b, loc, m.c(0), rows, m.c(1));
   b.setInsertionPointToStart(each.getBody());
   Value i = each.getInductionVar();
@@ -76,10 +122,7 @@ void mlir::attn::rotateRows(OpBuilder &b, Location loc, RotaryAttr r,
   Value s = memref::LoadOp::create(b, loc, tables.sin, ValueRange{entry, f});
   Value x1 = m.toF32(memref::LoadOp::create(b, loc, buf, at(d1)));
   Value x2 = m.toF32(memref::LoadOp::create(b, loc, buf, at(d2)));
-  Value y1 = arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, x1, c),
-                                   arith::MulFOp::create(b, loc, x2, s));
-  Value y2 = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, x2, c),
-                                   arith::MulFOp::create(b, loc, x1, s));
+  auto [y1, y2] = rotatePair(b, loc, x1, x2, c, s);
   auto back = [&](Value y) -> Value {
     return elem.isF32() ? y : arith::TruncFOp::create(b, loc, elem, y).getResult();
   };

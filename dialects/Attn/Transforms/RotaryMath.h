@@ -8,7 +8,9 @@
 //
 // cos and sin come from tables [positions, dim / 2] (f32) computed once per
 // call in f64: a position times a frequency reaches 10^4 radians and more,
-// where an f32 angle would already be off by ~1e-3.
+// where an f32 angle would already be off by ~1e-3. The CPU tiler fills
+// them with an scf.parallel, the GPU lowering with a kernel; both build
+// each entry, and each turned pair, with the helpers below.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,13 +24,37 @@
 namespace mlir::attn {
 
 /// cos and sin of every (position, pair) for positions first .. first +
-/// rows - 1: f32 buffers [rows, dim / 2], heap-allocated (the caller frees
-/// them).
+/// rows - 1: f32 buffers [rows, dim / 2]. Keys sit at 0 .. Lk - 1 and
+/// queries at Lk - Lq .. Lk - 1, so first = min(Lk - Lq, 0) and rows =
+/// max(Lk, Lq) (rotaryTableExtent).
 struct RotaryTables {
   Value cos, sin, first;
 };
 
-/// Allocates and fills the tables of `r` (an scf.parallel over positions).
+/// (first, rows) of the tables for Lq queries against Lk keys.
+std::pair<Value, Value> rotaryTableExtent(OpBuilder &b, Location loc, Value Lq,
+                                          Value Lk);
+
+/// The table rows of query i (position Lk - Lq + i) and of key j
+/// (position j).
+Value rotaryQueryRow(OpBuilder &b, Location loc, Value Lq, Value Lk, Value i);
+Value rotaryKeyRow(OpBuilder &b, Location loc, Value Lq, Value Lk, Value j);
+
+/// cos and sin (f32) of pair `f` (index) at position `pos` (index), from
+/// an f64 angle.
+std::pair<Value, Value> rotaryEntry(OpBuilder &b, Location loc, RotaryAttr r,
+                                    Value pos, Value f);
+
+/// The columns (x1, x2) of pair `f` (index).
+std::pair<Value, Value> rotaryPairColumns(OpBuilder &b, Location loc,
+                                          RotaryAttr r, Value f);
+
+/// (x1, x2) turned by (cos, sin), all f32.
+std::pair<Value, Value> rotatePair(OpBuilder &b, Location loc, Value x1,
+                                   Value x2, Value cos, Value sin);
+
+/// Allocates (memref.alloc) and fills the tables of `r` (an scf.parallel
+/// over positions); the caller frees them.
 RotaryTables buildRotaryTables(OpBuilder &b, Location loc, RotaryAttr r,
                                Value first, Value rows);
 

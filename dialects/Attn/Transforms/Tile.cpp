@@ -124,9 +124,8 @@ LogicalResult Tiler::run() {
   Value kRot;
   Layout kLayout = layout;
   if (rotary) {
-    // Keys sit at 0 .. Lk - 1, queries at Lk - Lq .. Lk - 1.
-    tables = buildRotaryTables(b, loc, rotary, m.min(m.sub(Lk, Lq), m.c(0)),
-                               m.max(Lk, Lq));
+    auto [first, positions] = rotaryTableExtent(b, loc, Lq, Lk);
+    tables = buildRotaryTables(b, loc, rotary, first, positions);
     Type kElem = cast<MemRefType>(k.getType()).getElementType();
     kRot = memref::AllocOp::create(
         b, loc,

@@ -17,6 +17,7 @@
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/MaskLogic.h"
 #include "Attn/Transforms/OnlineSoftmaxMath.h"
+#include "Attn/Transforms/RotaryMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -55,6 +56,7 @@ constexpr int64_t kStaticShared = 48 * 1024; // static shared memory per block
 struct KernelBuilder {
   AttentionOp op;
   int64_t blockQ, blockKV;
+  Value cosTable = {}, sinTable = {}; ///< kernel arguments, with rotary
 
   LogicalResult run(gpu::GPUModuleOp kernels, int index);
 
@@ -87,12 +89,21 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   Value B = m.dim(bufs.q, 0), Hq = m.dim(bufs.q, storedDim(layout, 1)),
         Lq = m.dim(bufs.q, storedDim(layout, 2));
   AttentionResults res = allocAttentionResults(b, op, bufs);
+  std::string name = kernelName(op, "attention", index);
+  // Rotary embeddings: turned keys in K's place, and the tables for the
+  // queries.
+  GPURotary rotary;
+  if (op.getRotaryAttr()) {
+    rotary = launchRotaryPrePass(b, op, bufs, kernels, name);
+    bufs.k = rotary.keys;
+  }
 
   SmallVector<Value> params = {bufs.q, bufs.k, bufs.v};
   appendMaskAndResultParams(params, bufs, res);
+  if (rotary.cos)
+    params.append({rotary.cos, rotary.sin});
 
   // The kernel.
-  std::string name = kernelName(op, "attention", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
                                        gpu::AddressSpace::Workgroup);
@@ -122,6 +133,12 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   kbufs.k = entry.getArgument(1);
   kbufs.v = entry.getArgument(2);
   auto [kOut, kLse] = takeMaskAndResultArgs(entry, 3, bufs, res, kbufs);
+  if (rotary.cos) {
+    // The last two parameters (attributions follow them in the block).
+    unsigned n = params.size();
+    cosTable = entry.getArgument(n - 2);
+    sinTable = entry.getArgument(n - 1);
+  }
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   buildBody(body, fn, kbufs, kOut, kLse);
 
@@ -130,6 +147,8 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   gpu::LaunchFuncOp::create(
       b, loc, fn, gpu::KernelDim3{numQBlocks, Hq, B},
       gpu::KernelDim3{m.c(blockQ), m.c(1), m.c(1)}, Value(), params);
+  for (Value buf : rotary.scratch)
+    gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, buf);
   replaceWithBuffers(b, op, res.out, res.lse);
   return success();
 }
@@ -175,6 +194,24 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
         b, loc, arith::MulFOp::create(b, loc, toF32(x), scale), qRow, d);
     return SmallVector<Value>{};
   });
+  if (RotaryAttr r = op.getRotaryAttr()) {
+    Value entry = rotaryQueryRow(
+        b, loc, Lq, m.dim(bufs.k, storedDim(layout, 2)), rowAt);
+    forLoop(m.c(0), m.c(r.getDim() / 2), m.c(1), {}, [&](Value f, ValueRange) {
+      auto [d1, d2] = rotaryPairColumns(b, loc, r, f);
+      auto table = [&](Value t) {
+        return memref::LoadOp::create(b, loc, t, ValueRange{entry, f})
+            .getResult();
+      };
+      auto [y1, y2] = rotatePair(
+          b, loc, memref::LoadOp::create(b, loc, qRow, d1),
+          memref::LoadOp::create(b, loc, qRow, d2), table(cosTable),
+          table(sinTable));
+      memref::StoreOp::create(b, loc, y1, qRow, d1);
+      memref::StoreOp::create(b, loc, y2, qRow, d2);
+      return SmallVector<Value>{};
+    });
+  }
   forLoop(m.c(0), m.c(Dv), m.c(1), {}, [&](Value d, ValueRange) {
     memref::StoreOp::create(b, loc, f32c(0.0f), accRow, d);
     return SmallVector<Value>{};
@@ -681,12 +718,6 @@ struct AttnToGPU : ::attn::impl::AttnToGPUBase<AttnToGPU> {
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), "attn_kernels");
     }
     for (auto [i, op] : llvm::enumerate(ops)) {
-      if (RotaryAttr r = op.getRotaryAttr()) {
-        op.emitError() << "attn-to-gpu: rotary embeddings (" << r
-                       << ") are not lowered for the GPU yet; the CPU target "
-                          "runs them";
-        return signalPassFailure();
-      }
       std::string why = hopper ? hopperAttentionUnsupported(op) : "";
       bool onHopper = hopper && why.empty();
       // f32 keeps the exact kernel by design; a 16-bit spec that misses the

@@ -34,6 +34,7 @@
 #include "Attn/IR/AttnOps.h"
 #include "Attn/Transforms/MaskLogic.h"
 #include "Attn/Transforms/OnlineSoftmaxMath.h"
+#include "Attn/Transforms/RotaryMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -49,6 +50,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <numeric>
 #include <limits>
 
 using namespace mlir;
@@ -94,6 +96,7 @@ struct HopperKernel {
   AttentionOp op;
   HopperTiling tiling;
   bool bf16;
+  Value cosTable = {}, sinTable = {}; ///< kernel arguments, with rotary
   const int64_t D = tiling.D, Dv = tiling.Dv, Dp = tiling.Dp,
                 Dvp = tiling.Dvp, blockN = tiling.blockN,
                 stages = tiling.stages;
@@ -211,9 +214,99 @@ struct HopperKernel {
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
 
+  void rotateQueryRow(Value qElems, Value row, Value tableRow, Value part,
+                      int64_t pairs);
+
   void build(const AttentionBuffers &bufs, Value qMap, Value kMap, Value vMap,
              Value out, Value lse);
 };
+
+/// Rotary: turns pairs [part * pairs, (part + 1) * pairs) of row `row` of
+/// the query tile in shared memory (`qElems`, the Q region as 16-bit
+/// elements; 128-byte swizzle) by the tables' row `tableRow`. Every load
+/// is issued before the first turn, as vectors of up to 16 bytes (no piece
+/// crosses a swizzle chunk of 8 elements), so the table's latency is paid
+/// once per tile, not once per pair.
+void HopperKernel::rotateQueryRow(Value qElems, Value row, Value tableRow,
+                                  Value part, int64_t pairs) {
+  RotaryAttr r = op.getRotaryAttr();
+  const int64_t half = r.getDim() / 2;
+  const bool split = r.getStyle() == RotaryStyle::half_split;
+  Type elem = bf16 ? b.getBF16Type() : b.getF16Type();
+  Value swizzle = b.createOrFold<arith::RemUIOp>(loc, row, m.c(8));
+  Value rowStart = m.mul(row, m.c(kPanelBytes / 2));
+  // Columns d0 .. d0 + w - 1 of the row (w | 8, d0 % w == 0): element
+  // panel * 64 * kBlockM + 64 row + 8 (chunk ^ row % 8) + d % 8.
+  auto at = [&](Value d0) {
+    Value inPanel = b.createOrFold<arith::RemUIOp>(loc, d0, m.c(64));
+    Value chunk = arith::XOrIOp::create(b, loc, m.div(inPanel, m.c(8)),
+                                        swizzle);
+    return m.add(m.add(m.mul(m.div(d0, m.c(64)), m.c(64 * kBlockM)),
+                       rowStart),
+                 m.add(m.mul(chunk, m.c(8)),
+                       b.createOrFold<arith::RemUIOp>(loc, d0, m.c(8))));
+  };
+  // Pieces of `count` columns from d0, w at a time.
+  const int64_t w = std::gcd<int64_t>(split ? pairs : 2 * pairs, 8);
+  auto pieceType = VectorType::get({w}, elem);
+  auto load = [&](Value d0, int64_t count) {
+    SmallVector<Value> x;
+    for (int64_t k = 0; k < count; k += w) {
+      Value v = vector::LoadOp::create(b, loc, pieceType, qElems,
+                                       at(m.add(d0, m.c(k))),
+                                       /*nontemporal=*/false,
+                                       llvm::MaybeAlign(2 * w));
+      for (int64_t i = 0; i < w; ++i)
+        x.push_back(m.toF32(vector::ExtractOp::create(b, loc, v, i)));
+    }
+    return x;
+  };
+  auto store = [&](Value d0, ArrayRef<Value> x) {
+    for (int64_t k = 0; k < static_cast<int64_t>(x.size()); k += w) {
+      Value v = vector::FromElementsOp::create(
+          b, loc, VectorType::get({w}, b.getF32Type()), x.slice(k, w));
+      v = arith::TruncFOp::create(b, loc, pieceType, v);
+      vector::StoreOp::create(b, loc, v, qElems, at(m.add(d0, m.c(k))),
+                              /*nontemporal=*/false, llvm::MaybeAlign(2 * w));
+    }
+  };
+  // cos and sin of the pairs, tw at a time (tw | pairs and | half, so the
+  // pieces stay aligned in the [rows, half] tables).
+  Value f0 = m.mul(part, m.c(pairs));
+  const int64_t tw = std::gcd<int64_t>(pairs, 4);
+  auto table = [&](Value t) {
+    SmallVector<Value> x;
+    for (int64_t k = 0; k < pairs; k += tw) {
+      Value v = vector::LoadOp::create(
+          b, loc, VectorType::get({tw}, b.getF32Type()), t,
+          ValueRange{tableRow, m.add(f0, m.c(k))}, /*nontemporal=*/false,
+          llvm::MaybeAlign(4 * tw));
+      for (int64_t i = 0; i < tw; ++i)
+        x.push_back(vector::ExtractOp::create(b, loc, v, i));
+    }
+    return x;
+  };
+  SmallVector<Value> c = table(cosTable), s = table(sinTable);
+  // half_split: x1 = columns f0 .., x2 = half + f0 ..; interleaved: the
+  // pairs are adjacent columns 2 f0 ...
+  Value d1 = split ? f0 : m.mul(f0, m.c(2));
+  SmallVector<Value> x = load(d1, split ? pairs : 2 * pairs);
+  Value d2 = m.add(f0, m.c(half));
+  if (split) {
+    SmallVector<Value> x2 = load(d2, pairs);
+    x.append(x2.begin(), x2.end());
+  }
+  for (int64_t j = 0; j < pairs; ++j) {
+    int64_t i1 = split ? j : 2 * j, i2 = split ? pairs + j : 2 * j + 1;
+    std::tie(x[i1], x[i2]) = rotatePair(b, loc, x[i1], x[i2], c[j], s[j]);
+  }
+  if (split) {
+    store(d1, ArrayRef<Value>(x).take_front(pairs));
+    store(d2, ArrayRef<Value>(x).drop_front(pairs));
+  } else {
+    store(d1, x);
+  }
+}
 
 void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
                          Value kMapPtr, Value vMapPtr, Value out, Value lse) {
@@ -499,6 +592,16 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   const bool scaleFirst = op.getBias() || !(scale > 0);
   const float c = static_cast<float>(scale * M_LOG2E);
   Type outElem = cast<MemRefType>(out.getType()).getElementType();
+  // Rotary: the query region as 16-bit elements; two threads a row where
+  // the pairs split evenly (named barriers 1 and 2 are the warpgroups').
+  Value qElems;
+  int64_t threadsPerRow = 1;
+  if (RotaryAttr r = op.getRotaryAttr()) {
+    qElems = memref::ViewOp::create(
+        b, loc, MemRefType::get({kBlockM * Dp}, elem, AffineMap(), wg), smem,
+        pad, ValueRange{});
+    threadsPerRow = r.getDim() % 4 == 0 ? 2 : 1;
+  }
 
   forTiles({m.c(0)}, [&](const Tile &tile, Value n,
                          ValueRange st) -> SmallVector<Value> {
@@ -507,6 +610,34 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
     Value rows[2] = {row0, m.add(row0, m.c(8))};
     nvgpu::MBarrierTryWaitParityOp::create(b, loc, qFull, parity(n), ticks,
                                            m.c(0));
+    if (op.getRotaryAttr()) {
+      // Rotary: this warpgroup turns its 64 rows of the query in place,
+      // `threadsPerRow` threads a row, then makes the writes visible to
+      // its own wgmma (async proxy) before the first Q K^T.
+      Value t = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(128));
+      Value row = m.add(m.mul(wgIdx, m.c(64)), m.div(t, m.c(threadsPerRow)));
+      Value q = m.add(qb.q0, row);
+      Value Lk = m.dim(bufs.k, storedDim(layout, 2));
+      auto mine = scf::IfOp::create(
+          b, loc, m.andI(m.lt(t, m.c(64 * threadsPerRow)), m.lt(q, Lq)),
+          /*withElse=*/false);
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(mine.thenBlock());
+        rotateQueryRow(qElems, row, rotaryQueryRow(b, loc, Lq, Lk, q),
+                       b.createOrFold<arith::RemUIOp>(loc, t,
+                                                      m.c(threadsPerRow)),
+                       op.getRotaryAttr().getDim() / 2 / threadsPerRow);
+      }
+      NVVM::FenceProxyOp::create(
+          b, loc, NVVM::ProxyKind::async_shared,
+          NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+      NVVM::BarrierOp::create(
+          b, loc, Type(),
+          arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                     m.add(wgIdx, m.c(1))),
+          i32(128), NVVM::BarrierReductionAttr(), Value());
+    }
     Value zeroO = LLVM::ZeroOp::create(b, loc, accType(nO));
     Value ninf = f32(-kInf), zero = f32(0.0f);
     auto loop = forVisited(
@@ -761,6 +892,14 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   // Host side: operands, tensor maps of Q, K and V, results.
   AttentionBuffers bufs = bufferizeOperands(b, loc, op);
   AttentionResults res = allocAttentionResults(b, op, bufs);
+  std::string name = kernelName(op, "attention", index);
+  // Rotary embeddings: turned keys in K's place (TMA reads them), and the
+  // tables for the queries, which the consumers turn in shared memory.
+  GPURotary rotary;
+  if (op.getRotaryAttr()) {
+    rotary = launchRotaryPrePass(b, op, bufs, kernels, name);
+    bufs.k = rotary.keys;
+  }
   auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
   auto map = [&](Value buf, int64_t rows) -> Value {
     return TensorMapOp::create(b, loc, ptrType, buf, b.getI64IntegerAttr(rows),
@@ -773,8 +912,9 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   SmallVector<Value> params = {map(bufs.q, kBlockM), map(bufs.k, t.blockN),
                                map(bufs.v, t.blockN), bufs.q, bufs.k};
   appendMaskAndResultParams(params, bufs, res);
+  if (rotary.cos)
+    params.append({rotary.cos, rotary.sin});
 
-  std::string name = kernelName(op, "attention", index);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   auto fn = gpu::GPUFuncOp::create(
       kb, loc, name, kb.getFunctionType(ValueRange(params).getTypes(), {}));
@@ -793,7 +933,14 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   auto [kOut, kLse] = takeMaskAndResultArgs(entry, 5, bufs, res, kbufs);
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   Type elem = op.getQuery().getType().getElementType();
-  HopperKernel{body, loc, op, t, elem.isBF16()}.build(
+  Value cosTable, sinTable;
+  if (rotary.cos) {
+    // The last two parameters (attributions follow them in the block).
+    unsigned n = params.size();
+    cosTable = entry.getArgument(n - 2);
+    sinTable = entry.getArgument(n - 1);
+  }
+  HopperKernel{body, loc, op, t, elem.isBF16(), cosTable, sinTable}.build(
       kbufs, entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
       kOut, kLse);
 
@@ -810,6 +957,8 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
       gpu::KernelDim3{m.c(kThreads), m.c(1), m.c(1)},
       arith::ConstantIntOp::create(b, loc, b.getI32Type(), t.sharedBytes()),
       params);
+  for (Value buf : rotary.scratch)
+    gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, buf);
   replaceWithBuffers(b, op, res.out, res.lse);
   return success();
 }

@@ -90,6 +90,21 @@ KernelQueryBlock kernelQueryBlock(IndexMath &m, AttentionOp op,
                                   const AttentionBuffers &bufs, int64_t rows,
                                   Value block, Value hi, Value bi);
 
+/// Rotary embeddings of a softmax-attention launch (RotaryKernels.cpp):
+/// the cos/sin tables (RotaryMath's, f32 [max(Lk, Lq), dim / 2]) and the
+/// keys turned into a copy of K's stored shape, typed as `bufs.k`, to pass
+/// in K's place. All three are scratch (gpu.alloc), listed in `scratch` for
+/// the caller to free after its launch.
+struct GPURotary {
+  Value cos, sin, keys;
+  SmallVector<Value> scratch;
+};
+/// For `op` with a rotary attribute: launches `<name>_rotary_tables` and
+/// `<name>_rotary_keys` (added to `kernels`) at `b`.
+GPURotary launchRotaryPrePass(OpBuilder &b, AttentionOp op,
+                              const AttentionBuffers &bufs,
+                              gpu::GPUModuleOp kernels, StringRef name);
+
 /// Why `op` cannot use the sm_90a kernel (TMA, wgmma, warp specialization),
 /// or "" if it can.
 std::string hopperAttentionUnsupported(AttentionOp op);

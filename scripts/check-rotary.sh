@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Rotary embeddings (#attn.rotary) on the GPU (or the CPU) against the fp64
+# reference (attn-run --check: random inputs, outputs poisoned by the
+# runner). Both styles; rot = D, rot < D (partial) and rot % 4 == 2 (odd
+# pair count); bf16 and f16 (the sm_90a kernel) and f32 (the CUDA-core
+# kernel); no mask, causal, a sliding window, the LSE; GQA (4 query heads
+# on 2 KV heads); BSHD; lengths with Lq < Lk (queries at an offset into
+# the keys, the KV-cache case), Lq > Lk (negative query positions) and
+# awkward sizes. One line per run; exits non-zero unless every run passes.
+#
+#   scripts/check-rotary.sh [attn-run]   (default: bundle/attn-run)
+#   ATTN_CHECK_TARGET=cpu ... runs the same matrix on the CPU;
+#   ATTN_CHECK_SIZES="LqxLk ..." other lengths.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+runner="${1:-$root/bundle/attn-run}"
+target="${ATTN_CHECK_TARGET:-cuda}"
+jobs="${ATTN_CHECK_JOBS:-8}"
+work="$(mktemp -d /tmp/attn-check-rotary.XXXXXX)"
+export ATTN_CACHE_DIR="$work/cache"
+
+spec() { # NAME DTYPE D STYLE ROT MASK(none/causal/window) LSE(0/1) LAYOUT
+  local t=$2 d=$3 attrs="rotary = #attn.rotary<style = $4, dim = $5, theta = 10000.0>"
+  [ "$6" = causal ] && attrs+=", causal = #attn.causal<bottom_right>"
+  [ "$6" = window ] && attrs+=", causal = #attn.causal<bottom_right>, window = #attn.window<left = 300, right = 0>"
+  [ "$8" = bshd ] && attrs+=", layout = #attn.layout<bshd>"
+  local ty="tensor<?x?x?x${d}x$t>" res="tensor<?x?x?x${d}x$t>" rets="%o" lhs="%o"
+  if [ "$7" = 1 ]; then
+    res="$ty, tensor<?x?x?xf32>"; lhs="%o, %lse"; rets="%o, %lse"
+  fi
+  cat > "$work/$1.mlir" <<EOF
+func.func @rope(%q: $ty, %k: $ty, %v: $ty) -> ($res) {
+  $lhs = attn.attention %q, %k, %v {$attrs} : $ty, $ty, $ty -> $res
+  return $rets : $res
+}
+EOF
+  echo "$1"
+}
+
+names=()
+for t in bf16 f16 f32; do
+  for style in half_split interleaved; do
+    names+=("$(spec "${t}_${style}_d128_full" $t 128 $style 128 none 0 bhsd)")
+    names+=("$(spec "${t}_${style}_d64_rot32_causal" $t 64 $style 32 causal 1 bhsd)")
+    names+=("$(spec "${t}_${style}_d64_rot18_window" $t 64 $style 18 window 0 bhsd)")
+  done
+  names+=("$(spec "${t}_half_split_d128_causal_bshd" $t 128 half_split 128 causal 1 bshd)")
+done
+names+=("$(spec "bf16_half_split_d256_rot64" bf16 256 half_split 64 causal 0 bhsd)")
+
+one() { # NAME: every size of that spec, one line each
+  local name=$1 line rc
+  local sizes="${ATTN_CHECK_SIZES:-1x1 63x65 65x63 3x1500 1000x1111 4097x4097}"
+  for size in $sizes; do
+    set -- ${size/x/ }
+    line=$("$runner" "$work/$name.mlir" --target "$target" --check --batch 2 \
+           --heads 4 --kv-heads 2 --q-len "$1" --kv-len "$2" 2>&1)
+    rc=$?
+    echo "$name Lq=$1 Lk=$2: rc $rc $(echo "$line" | grep -m1 -E "check|error")"
+  done
+}
+export -f one
+export runner work target ATTN_CHECK_SIZES
+printf '%s\n' "${names[@]}" | xargs -P "$jobs" -I{} bash -c 'one {}' | sort > "$work/results.txt"
+cat "$work/results.txt"
+bad=$(grep -cv ": rc 0 .* ok$" "$work/results.txt")
+echo "== $(wc -l < "$work/results.txt") runs, $bad failed"
+[ "$bad" -eq 0 ]
