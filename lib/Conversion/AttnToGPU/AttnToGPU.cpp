@@ -6,7 +6,9 @@
 // them and folds the block into its running max, sum and output row (online
 // softmax, fp32). Key ranges, block skipping and the per-pair mask and bias
 // come from MaskLogic, shared with the CPU tiler, so both targets agree on
-// every mask kind. Correctness first: no tensor cores yet.
+// every mask kind. With rotary embeddings, each thread turns its query row
+// after loading it and the keys come turned from a pre-pass
+// (RotaryKernels.cpp). Correctness first: no tensor cores.
 //
 //===----------------------------------------------------------------------===//
 

@@ -14,7 +14,10 @@
 // registers (wgmma's register-A form, as inline PTX: MLIR 22 has no op for
 // it), and an arrive on the stage's "empty" mbarrier. The ring's slot and
 // phase count on across tiles, and the query has its own full/empty pair,
-// so the next tile's loads overlap this tile's epilogue.
+// so the next tile's loads overlap this tile's epilogue. With rotary
+// embeddings the keys come turned from a pre-pass (RotaryKernels.cpp) and
+// each consumer warpgroup turns its query rows in shared memory once they
+// land, before its first wgmma of the tile.
 //
 // Which key blocks are visited, and which of them need a per-element mask,
 // comes from MaskLogic (the CPU tiler's key ranges and block facts), and
@@ -214,21 +217,46 @@ struct HopperKernel {
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
 
-  void rotateQueryRow(Value qElems, Value row, Value tableRow, Value part,
-                      int64_t pairs);
+  std::pair<SmallVector<Value>, SmallVector<Value>>
+  rotaryTableRow(Value tableRow, Value part, int64_t pairs);
+  void rotateQueryRow(Value qElems, Value row, Value part, int64_t pairs,
+                      ArrayRef<Value> cos, ArrayRef<Value> sin);
 
   void build(const AttentionBuffers &bufs, Value qMap, Value kMap, Value vMap,
              Value out, Value lse);
 };
 
+/// Rotary: cos and sin of pairs [part * pairs, (part + 1) * pairs) from
+/// the tables' row `tableRow`, as vectors of up to 4 (tw divides `pairs`
+/// and dim / 2, so the pieces stay aligned in the [rows, dim / 2] tables).
+/// Loaded before the query lands, so their latency hides behind its TMA.
+std::pair<SmallVector<Value>, SmallVector<Value>>
+HopperKernel::rotaryTableRow(Value tableRow, Value part, int64_t pairs) {
+  Value f0 = m.mul(part, m.c(pairs));
+  const int64_t tw = std::gcd<int64_t>(pairs, 4);
+  auto table = [&](Value t) {
+    SmallVector<Value> x;
+    for (int64_t k = 0; k < pairs; k += tw) {
+      Value v = vector::LoadOp::create(
+          b, loc, VectorType::get({tw}, b.getF32Type()), t,
+          ValueRange{tableRow, m.add(f0, m.c(k))}, /*nontemporal=*/false,
+          llvm::MaybeAlign(4 * tw));
+      for (int64_t i = 0; i < tw; ++i)
+        x.push_back(vector::ExtractOp::create(b, loc, v, i));
+    }
+    return x;
+  };
+  return {table(cosTable), table(sinTable)};
+}
+
 /// Rotary: turns pairs [part * pairs, (part + 1) * pairs) of row `row` of
 /// the query tile in shared memory (`qElems`, the Q region as 16-bit
-/// elements; 128-byte swizzle) by the tables' row `tableRow`. Every load
-/// is issued before the first turn, as vectors of up to 16 bytes (no piece
-/// crosses a swizzle chunk of 8 elements), so the table's latency is paid
-/// once per tile, not once per pair.
-void HopperKernel::rotateQueryRow(Value qElems, Value row, Value tableRow,
-                                  Value part, int64_t pairs) {
+/// elements; 128-byte swizzle) by `cos` and `sin` (rotaryTableRow). Every
+/// load is issued before the first turn, as vectors of up to 16 bytes (no
+/// piece crosses a swizzle chunk of 8 elements).
+void HopperKernel::rotateQueryRow(Value qElems, Value row, Value part,
+                                  int64_t pairs, ArrayRef<Value> c,
+                                  ArrayRef<Value> s) {
   RotaryAttr r = op.getRotaryAttr();
   const int64_t half = r.getDim() / 2;
   const bool split = r.getStyle() == RotaryStyle::half_split;
@@ -270,23 +298,7 @@ void HopperKernel::rotateQueryRow(Value qElems, Value row, Value tableRow,
                               /*nontemporal=*/false, llvm::MaybeAlign(2 * w));
     }
   };
-  // cos and sin of the pairs, tw at a time (tw | pairs and | half, so the
-  // pieces stay aligned in the [rows, half] tables).
   Value f0 = m.mul(part, m.c(pairs));
-  const int64_t tw = std::gcd<int64_t>(pairs, 4);
-  auto table = [&](Value t) {
-    SmallVector<Value> x;
-    for (int64_t k = 0; k < pairs; k += tw) {
-      Value v = vector::LoadOp::create(
-          b, loc, VectorType::get({tw}, b.getF32Type()), t,
-          ValueRange{tableRow, m.add(f0, m.c(k))}, /*nontemporal=*/false,
-          llvm::MaybeAlign(4 * tw));
-      for (int64_t i = 0; i < tw; ++i)
-        x.push_back(vector::ExtractOp::create(b, loc, v, i));
-    }
-    return x;
-  };
-  SmallVector<Value> c = table(cosTable), s = table(sinTable);
   // half_split: x1 = columns f0 .., x2 = half + f0 ..; interleaved: the
   // pairs are adjacent columns 2 f0 ...
   Value d1 = split ? f0 : m.mul(f0, m.c(2));
@@ -608,26 +620,35 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
     const QueryBlock &qb = tile.qb;
     Value row0 = m.add(qb.q0, rowInTile);
     Value rows[2] = {row0, m.add(row0, m.c(8))};
+    // Rotary: this warpgroup turns its 64 rows of the query in place,
+    // `threadsPerRow` threads a row, then makes the writes visible to its
+    // own wgmma (async proxy) before the first Q K^T. The tables are read
+    // first (rows past Lq read row Lq - 1 and turn nothing).
+    Value rotaryRow, rotaryPart, rotaryMine;
+    SmallVector<Value> cosRow, sinRow;
+    const int64_t rotaryPairs =
+        op.getRotaryAttr() ? op.getRotaryAttr().getDim() / 2 / threadsPerRow
+                           : 0;
+    if (op.getRotaryAttr()) {
+      Value t = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(128));
+      rotaryRow = m.add(m.mul(wgIdx, m.c(64)), m.div(t, m.c(threadsPerRow)));
+      rotaryPart = b.createOrFold<arith::RemUIOp>(loc, t, m.c(threadsPerRow));
+      Value q = m.add(qb.q0, rotaryRow);
+      rotaryMine = m.andI(m.lt(t, m.c(64 * threadsPerRow)), m.lt(q, Lq));
+      Value Lk = m.dim(bufs.k, storedDim(layout, 2));
+      std::tie(cosRow, sinRow) = rotaryTableRow(
+          rotaryQueryRow(b, loc, Lq, Lk, m.min(q, m.sub(Lq, m.c(1)))),
+          rotaryPart, rotaryPairs);
+    }
     nvgpu::MBarrierTryWaitParityOp::create(b, loc, qFull, parity(n), ticks,
                                            m.c(0));
     if (op.getRotaryAttr()) {
-      // Rotary: this warpgroup turns its 64 rows of the query in place,
-      // `threadsPerRow` threads a row, then makes the writes visible to
-      // its own wgmma (async proxy) before the first Q K^T.
-      Value t = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(128));
-      Value row = m.add(m.mul(wgIdx, m.c(64)), m.div(t, m.c(threadsPerRow)));
-      Value q = m.add(qb.q0, row);
-      Value Lk = m.dim(bufs.k, storedDim(layout, 2));
-      auto mine = scf::IfOp::create(
-          b, loc, m.andI(m.lt(t, m.c(64 * threadsPerRow)), m.lt(q, Lq)),
-          /*withElse=*/false);
+      auto mine = scf::IfOp::create(b, loc, rotaryMine, /*withElse=*/false);
       {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(mine.thenBlock());
-        rotateQueryRow(qElems, row, rotaryQueryRow(b, loc, Lq, Lk, q),
-                       b.createOrFold<arith::RemUIOp>(loc, t,
-                                                      m.c(threadsPerRow)),
-                       op.getRotaryAttr().getDim() / 2 / threadsPerRow);
+        rotateQueryRow(qElems, rotaryRow, rotaryPart, rotaryPairs, cosRow,
+                       sinRow);
       }
       NVVM::FenceProxyOp::create(
           b, loc, NVVM::ProxyKind::async_shared,
