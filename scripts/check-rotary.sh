@@ -56,7 +56,7 @@ one() { # NAME: every size of that spec, one line each
     line=$("$runner" "$work/$name.mlir" --target "$target" --check --batch 2 \
            --heads 4 --kv-heads 2 --q-len "$1" --kv-len "$2" 2>&1)
     rc=$?
-    echo "$name Lq=$1 Lk=$2: rc $rc $(echo "$line" | grep -m1 -E "check|error")"
+    echo "$name Lq=$1 Lk=$2: rc $rc $(echo "$line" | grep -m1 -E "check output|error")"
   done
 }
 export -f one

@@ -1,51 +1,61 @@
 // RUN: attn-opt %s --attn-to-gpu | FileCheck %s
 // RUN: attn-opt %s --attn-to-gpu="hopper=true" | FileCheck %s --check-prefix=HOPPER
 
-// Rotary embeddings on the GPU. Host side, before the attention launch:
-// cos/sin tables [max(Lk, Lq), dim / 2] and a copy of K (its stored shape)
-// as scratch, filled by two kernels (tables: f64 angles; keys: the pairs
-// turned, columns past dim copied), then the attention kernel with the
-// turned keys in K's place and the tables as its last parameters; the
-// scratch is freed after it.
+// Rotary embeddings on the GPU. Host side, before the attention launch: a
+// copy of K (its stored shape) as scratch, filled by the keys kernel, then
+// the attention kernel with the turned keys in K's place; the scratch is
+// freed after it. Neither kernel reads a table: cos and sin are computed
+// where a pair turns (the frequency, the angle reduced in f32 with its
+// product's error kept, then MUFU cos and sin).
 // CHECK-LABEL: func.func @partial_rope(
-// CHECK:         %[[COS:.+]] = gpu.alloc  (%{{.+}}) : memref<?x16xf32>
-// CHECK:         %[[SIN:.+]] = gpu.alloc  (%{{.+}}) : memref<?x16xf32>
 // CHECK:         %[[KROT:.+]] = gpu.alloc  (%{{.+}}, %{{.+}}) : memref<?x?x2x64xf16>
 // CHECK:         %[[KCAST:.+]] = memref.cast %[[KROT]]
-// CHECK:         gpu.launch_func  @attn_kernels::@partial_rope_attention_0_rotary_tables {{.*}} args(%[[COS]] : {{.*}}, %[[SIN]] :
-// CHECK:         gpu.launch_func  @attn_kernels::@partial_rope_attention_0_rotary_keys {{.*}} args(%{{.+}} : {{.*}}, %[[KROT]] : {{.*}}, %[[COS]] : {{.*}}, %[[SIN]] :
-// CHECK:         gpu.launch_func  @attn_kernels::@partial_rope_attention_0 {{.*}} args(%{{.+}} : {{.*}}, %[[KCAST]] : {{.*}}, %[[COS]] : memref<?x16xf32>, %[[SIN]] : memref<?x16xf32>)
-// CHECK:         gpu.dealloc  %[[COS]]
-// CHECK:         gpu.dealloc  %[[SIN]]
+// CHECK:         gpu.launch_func  @attn_kernels::@partial_rope_attention_0_rotary_keys {{.*}} args(%{{.+}} : {{.*}}, %[[KROT]] : memref<?x?x2x64xf16>)
+// CHECK:         gpu.launch_func  @attn_kernels::@partial_rope_attention_0 {{.*}} args(%{{.+}} : {{.*}}, %[[KCAST]] : {{.*}})
 // CHECK:         gpu.dealloc  %[[KROT]]
-// CHECK:       gpu.func @partial_rope_attention_0_rotary_tables(
+// The keys kernel: the 16 frequencies into shared memory (f64), then one
+// piece a thread. The CUDA-core kernel takes any row alignment, so pieces
+// are one interleaved pair (two elements, element-aligned); items past the
+// 16 pairs copy columns 32 .. 63 one at a time.
+// CHECK:       gpu.func @partial_rope_attention_0_rotary_keys({{.*}}) workgroup(%[[FREQ:.+]] : memref<16x2xf32, #gpu.address_space<workgroup>>)
 // CHECK:         math.exp %{{.+}} : f64
-// CHECK:         math.cos %{{.+}} : f64
-// CHECK:         math.sin %{{.+}} : f64
-// The interleaved pairs are columns (2f, 2f + 1); items past the 16 pairs
-// copy columns 32 .. 63.
-// CHECK:       gpu.func @partial_rope_attention_0_rotary_keys(
-// CHECK:         arith.muli %{{.+}}, %c2
-// CHECK:         arith.subf
-// CHECK:         arith.addf
+// CHECK:         gpu.barrier
+// CHECK:         vector.load %arg0{{.*}} {alignment = 2 : i64} : {{.*}}, vector<2xf16>
+// CHECK:         memref.load %[[FREQ]]
+// CHECK:         math.roundeven
+// CHECK:         llvm.call_intrinsic "llvm.nvvm.cos.approx.ftz.f"
+// CHECK:         llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
+// CHECK:         vector.store %{{.+}}, %arg1{{.*}} {alignment = 2 : i64} : memref<?x?x2x64xf16>, vector<2xf16>
 // CHECK:       } else {
-// CHECK:         %[[COPIED:.+]] = arith.addi %{{.+}}, %c16
-// CHECK:         memref.load %arg0[%{{.+}}, %{{.+}}, %{{.+}}, %[[COPIED]]]
+// CHECK:         vector.load %arg0{{.*}} : {{.*}}, vector<1xf16>
 // The CUDA-core kernel turns its query row (private, f32) by pair.
 // CHECK:       gpu.func @partial_rope_attention_0(
 // CHECK:         scf.for %{{.+}} = %{{.+}} to %c16 step %{{.+}} {
-// CHECK:           memref.load %arg{{[0-9]+}}[%{{.+}}, %{{.+}}] : memref<?x16xf32>
+// CHECK:           math.exp %{{.+}} : f64
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.cos.approx.ftz.f"
 
-// The sm_90a kernel: each consumer warpgroup turns its rows of the query
-// tile in shared memory after the query lands, two threads a row (8 pairs
-// each: two f32x4 loads per table, 16 interleaved columns as two 8-element
-// pieces), then fences the async proxy and syncs the warpgroup (named
-// barrier 1 + warpgroup, 128 threads) before its first wgmma.
-// HOPPER-LABEL: gpu.func @partial_rope_attention_0(
+// The sm_90a path: K's rows are read in 16-byte pieces (8 columns, 4
+// pairs), which the runtime checks (assume_alignment 16).
+// HOPPER-LABEL: func.func @partial_rope(
+// HOPPER:         memref.assume_alignment %{{.+}}, 16
+// HOPPER:       gpu.func @partial_rope_attention_0_rotary_keys(
+// HOPPER:         vector.load %arg0{{.*}} {alignment = 16 : i64} : {{.*}}, vector<8xf16>
+// HOPPER-COUNT-4: llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
+// HOPPER:         vector.store %{{.+}}, %arg1{{.*}} {alignment = 16 : i64} : memref<?x?x2x64xf16>, vector<8xf16>
+// The attention kernel: after the query lands, each consumer warpgroup
+// turns its rows in shared memory, two threads a row (warps 0-1 pairs
+// 0-7, warps 2-3 pairs 8-15: constant frequencies in each branch; 16
+// interleaved columns as two 8-element pieces), then fences the async proxy
+// and syncs the warpgroup (named barrier 1 + warpgroup, 128 threads) before
+// its first wgmma.
+// HOPPER:       gpu.func @partial_rope_attention_0(
 // HOPPER:         nvgpu.mbarrier.try_wait.parity
-// HOPPER-COUNT-4:   vector.load %{{.+}} {alignment = 16 : i64} : memref<?x16xf32>, vector<4xf32>
-// HOPPER-COUNT-2:   vector.load %{{.+}} {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
-// HOPPER-COUNT-2:   vector.store %{{.+}} {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// HOPPER:         scf.if
+// HOPPER:           scf.if
+// HOPPER-COUNT-4:     llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
+// HOPPER:             vector.store %{{.+}} {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// HOPPER:           } else {
+// HOPPER-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
 // HOPPER:         nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // HOPPER:         nvvm.barrier id = %{{.+}} number_of_threads = %c128_i32
 // HOPPER:         nvvm.wgmma.fence.aligned

@@ -1,8 +1,9 @@
 // RUN: attn-opt %s --attn-tile | FileCheck %s
 
 // Rotary embeddings under --attn-tile, before the q-block loop:
-// - cos/sin tables [max(Lk, Lq), dim / 2] (f32), computed in f64, one
-//   position per parallel iteration;
+// - cos/sin tables [max(Lk, Lq), dim / 2] (f32), one position per parallel
+//   iteration: the frequency in f64, the angle in f32 with its product's
+//   error kept (an FMA) and reduced mod 2 pi (rotaryCosSin);
 // - the keys rotated once per (batch, KV head) into a BHSD copy (linalg.copy,
 //   then the pairs in place).
 // In each q-block, the pairs of the transposed Q tile turn after the
@@ -15,8 +16,10 @@
 // CHECK:         scf.parallel
 // CHECK:           scf.for
 // CHECK:             math.exp %{{.+}} : f64
-// CHECK:             math.cos %{{.+}} : f64
-// CHECK:             math.sin %{{.+}} : f64
+// CHECK:             math.fma %{{.+}} : f32
+// CHECK:             math.roundeven %{{.+}} : f32
+// CHECK:             math.cos %{{.+}} : f32
+// CHECK:             math.sin %{{.+}} : f32
 // CHECK:         %[[KROT:.+]] = memref.alloc(%{{.+}}, %{{.+}}, %{{.+}}) : memref<?x?x?x128xbf16>
 // CHECK:         scf.parallel
 // CHECK:           linalg.copy

@@ -8,6 +8,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -20,40 +22,69 @@ std::pair<Value, Value> mlir::attn::rotaryTableExtent(OpBuilder &b,
   return {m.min(m.sub(Lk, Lq), m.c(0)), m.max(Lk, Lq)};
 }
 
-// Row = position - first, first = min(Lk - Lq, 0).
-Value mlir::attn::rotaryQueryRow(OpBuilder &b, Location loc, Value Lq,
-                                 Value Lk, Value i) {
-  IndexMath m{b, loc};
-  return m.add(m.max(m.sub(Lk, Lq), m.c(0)), i);
-}
-
-Value mlir::attn::rotaryKeyRow(OpBuilder &b, Location loc, Value Lq, Value Lk,
-                               Value j) {
-  IndexMath m{b, loc};
-  return m.add(m.max(m.sub(Lq, Lk), m.c(0)), j);
-}
-
-std::pair<Value, Value> mlir::attn::rotaryEntry(OpBuilder &b, Location loc,
-                                                RotaryAttr r, Value pos,
-                                                Value f) {
+std::pair<Value, Value> mlir::attn::rotaryFrequency(OpBuilder &b,
+                                                    Location loc, RotaryAttr r,
+                                                    OpFoldResult f) {
+  const double theta = r.getTheta().convertToDouble();
+  const double dim = static_cast<double>(r.getDim());
   Type f32 = b.getF32Type(), f64 = b.getF64Type();
-  auto toF64 = [&](Value index) {
-    Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-    return arith::SIToFPOp::create(b, loc, f64, i64).getResult();
-  };
+  if (std::optional<int64_t> c = getConstantIntValue(f)) {
+    double w = std::pow(theta, -2.0 * static_cast<double>(*c) / dim);
+    float hi = static_cast<float>(w);
+    float lo = static_cast<float>(w - static_cast<double>(hi));
+    return {arith::ConstantOp::create(b, loc, b.getF32FloatAttr(hi)),
+            arith::ConstantOp::create(b, loc, b.getF32FloatAttr(lo))};
+  }
   // theta^(-2f/dim) = exp(f * (-2 ln(theta) / dim)), in f64.
+  Value fi = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                        cast<Value>(f));
   Value step = arith::ConstantOp::create(
+      b, loc, b.getF64FloatAttr(-2.0 * std::log(theta) / dim));
+  Value w = math::ExpOp::create(
       b, loc,
-      b.getF64FloatAttr(-2.0 * std::log(r.getTheta().convertToDouble()) /
-                        static_cast<double>(r.getDim())));
-  Value freq = math::ExpOp::create(
-      b, loc, arith::MulFOp::create(b, loc, toF64(f), step));
-  Value angle = arith::MulFOp::create(b, loc, toF64(pos), freq);
-  auto narrow = [&](Value x) {
-    return arith::TruncFOp::create(b, loc, f32, x).getResult();
+      arith::MulFOp::create(b, loc, arith::SIToFPOp::create(b, loc, f64, fi),
+                            step));
+  Value hi = arith::TruncFOp::create(b, loc, f32, w);
+  Value lo = arith::TruncFOp::create(
+      b, loc, f32,
+      arith::SubFOp::create(b, loc, w,
+                            arith::ExtFOp::create(b, loc, f64, hi)));
+  return {hi, lo};
+}
+
+std::pair<Value, Value>
+mlir::attn::rotaryCosSin(OpBuilder &b, Location loc, Value pos,
+                         std::pair<Value, Value> omega,
+                         function_ref<Value(Value)> cos,
+                         function_ref<Value(Value)> sin) {
+  Type f32 = b.getF32Type();
+  auto cst = [&](double v) {
+    return arith::ConstantOp::create(b, loc,
+                                     b.getF32FloatAttr(static_cast<float>(v)))
+        .getResult();
   };
-  return {narrow(math::CosOp::create(b, loc, angle)),
-          narrow(math::SinOp::create(b, loc, angle))};
+  // p exactly (|pos| < 2^24); h + e = p * hi exactly (e by an FMA); t = p
+  // * lo, below 1 and off by ~2^-24.
+  Value p = arith::SIToFPOp::create(
+      b, loc, f32, arith::IndexCastOp::create(b, loc, b.getI64Type(), pos));
+  Value h = arith::MulFOp::create(b, loc, p, omega.first);
+  Value e = math::FmaOp::create(b, loc, p, omega.first,
+                                arith::NegFOp::create(b, loc, h));
+  Value t = arith::MulFOp::create(b, loc, p, omega.second);
+  // h - k 2 pi with 2 pi = c1 + c2: each FMA rounds once, on a value below
+  // ~4, and k c1 + k c2 misses k 2 pi by k 1e-15.
+  const double twoPi = 2.0 * M_PI;
+  const double c1 = static_cast<float>(twoPi);
+  const double c2 = twoPi - c1;
+  Value k = math::RoundEvenOp::create(
+      b, loc, arith::MulFOp::create(b, loc, h, cst(1.0 / twoPi)));
+  Value negK = arith::NegFOp::create(b, loc, k);
+  Value a = math::FmaOp::create(b, loc, negK, cst(c1), h);
+  a = math::FmaOp::create(b, loc, negK, cst(c2), a);
+  a = arith::AddFOp::create(b, loc, a, arith::AddFOp::create(b, loc, e, t));
+  Value c = cos ? cos(a) : math::CosOp::create(b, loc, a).getResult();
+  Value s = sin ? sin(a) : math::SinOp::create(b, loc, a).getResult();
+  return {c, s};
 }
 
 std::pair<Value, Value> mlir::attn::rotaryPairColumns(OpBuilder &b,
@@ -94,7 +125,7 @@ RotaryTables mlir::attn::buildRotaryTables(OpBuilder &b, Location loc,
   scf::ForOp loop = scf::ForOp::create(b, loc, m.c(0), m.c(half), m.c(1));
   b.setInsertionPointToStart(loop.getBody());
   Value f = loop.getInductionVar();
-  auto [c, s] = rotaryEntry(b, loc, r, pos, f);
+  auto [c, s] = rotaryCosSin(b, loc, pos, rotaryFrequency(b, loc, r, f));
   memref::StoreOp::create(b, loc, c, t.cos, ValueRange{row, f});
   memref::StoreOp::create(b, loc, s, t.sin, ValueRange{row, f});
   return t;

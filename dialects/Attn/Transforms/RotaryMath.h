@@ -6,11 +6,10 @@
 // with x1, x2 = x[f], x[f + dim/2] (half_split) or x[2f], x[2f + 1]
 // (interleaved).
 //
-// cos and sin come from tables [positions, dim / 2] (f32) computed once per
-// call in f64: a position times a frequency reaches 10^4 radians and more,
-// where an f32 angle would already be off by ~1e-3. The CPU tiler fills
-// them with an scf.parallel, the GPU lowering with a kernel; both build
-// each entry, and each turned pair, with the helpers below.
+// cos and sin come from rotaryCosSin (an f32 angle reduced with its error
+// kept, ~1e-7 radians). The CPU tiler tabulates them once per call
+// ([positions, dim / 2]); the GPU kernels compute them where they turn a
+// row (no table to load). Both turn pairs with the helpers below.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,15 +34,22 @@ struct RotaryTables {
 std::pair<Value, Value> rotaryTableExtent(OpBuilder &b, Location loc, Value Lq,
                                           Value Lk);
 
-/// The table rows of query i (position Lk - Lq + i) and of key j
-/// (position j).
-Value rotaryQueryRow(OpBuilder &b, Location loc, Value Lq, Value Lk, Value i);
-Value rotaryKeyRow(OpBuilder &b, Location loc, Value Lq, Value Lk, Value j);
+/// The frequency of pair `f`, theta^(-2f / dim), as two f32 (hi + lo,
+/// ~48 bits together): constants when `f` is static, else an f64 exp.
+std::pair<Value, Value> rotaryFrequency(OpBuilder &b, Location loc,
+                                        RotaryAttr r, OpFoldResult f);
 
-/// cos and sin (f32) of pair `f` (index) at position `pos` (index), from
-/// an f64 angle.
-std::pair<Value, Value> rotaryEntry(OpBuilder &b, Location loc, RotaryAttr r,
-                                    Value pos, Value f);
+/// cos and sin (f32) of position `pos` (index; |pos| < 2^24) times the
+/// frequency `omega` (rotaryFrequency). The angle reaches 10^4 radians and
+/// more, where a plain f32 product would be off by ~1e-3: it is reduced
+/// mod 2 pi in f32 keeping the product's rounding error (an FMA) and 2 pi
+/// in two parts, which leaves ~1e-7 radians; `cos` and `sin` of the reduced
+/// angle (in [-pi - 1/2, pi + 1/2]) are math.cos / math.sin unless given.
+std::pair<Value, Value>
+rotaryCosSin(OpBuilder &b, Location loc, Value pos,
+             std::pair<Value, Value> omega,
+             function_ref<Value(Value)> cos = nullptr,
+             function_ref<Value(Value)> sin = nullptr);
 
 /// The columns (x1, x2) of pair `f` (index).
 std::pair<Value, Value> rotaryPairColumns(OpBuilder &b, Location loc,

@@ -58,7 +58,6 @@ constexpr int64_t kStaticShared = 48 * 1024; // static shared memory per block
 struct KernelBuilder {
   AttentionOp op;
   int64_t blockQ, blockKV;
-  Value cosTable = {}, sinTable = {}; ///< kernel arguments, with rotary
 
   LogicalResult run(gpu::GPUModuleOp kernels, int index);
 
@@ -92,18 +91,16 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
         Lq = m.dim(bufs.q, storedDim(layout, 2));
   AttentionResults res = allocAttentionResults(b, op, bufs);
   std::string name = kernelName(op, "attention", index);
-  // Rotary embeddings: turned keys in K's place, and the tables for the
-  // queries.
+  // Rotary embeddings: turned keys in K's place (read element by element:
+  // this kernel takes any row alignment).
   GPURotary rotary;
   if (op.getRotaryAttr()) {
-    rotary = launchRotaryPrePass(b, op, bufs, kernels, name);
+    rotary = launchRotaryKeys(b, op, bufs, kernels, name, /*rows16=*/false);
     bufs.k = rotary.keys;
   }
 
   SmallVector<Value> params = {bufs.q, bufs.k, bufs.v};
   appendMaskAndResultParams(params, bufs, res);
-  if (rotary.cos)
-    params.append({rotary.cos, rotary.sin});
 
   // The kernel.
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
@@ -135,12 +132,6 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   kbufs.k = entry.getArgument(1);
   kbufs.v = entry.getArgument(2);
   auto [kOut, kLse] = takeMaskAndResultArgs(entry, 3, bufs, res, kbufs);
-  if (rotary.cos) {
-    // The last two parameters (attributions follow them in the block).
-    unsigned n = params.size();
-    cosTable = entry.getArgument(n - 2);
-    sinTable = entry.getArgument(n - 1);
-  }
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   buildBody(body, fn, kbufs, kOut, kLse);
 
@@ -149,8 +140,8 @@ LogicalResult KernelBuilder::run(gpu::GPUModuleOp kernels, int index) {
   gpu::LaunchFuncOp::create(
       b, loc, fn, gpu::KernelDim3{numQBlocks, Hq, B},
       gpu::KernelDim3{m.c(blockQ), m.c(1), m.c(1)}, Value(), params);
-  for (Value buf : rotary.scratch)
-    gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, buf);
+  if (rotary.scratch)
+    gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, rotary.scratch);
   replaceWithBuffers(b, op, res.out, res.lse);
   return success();
 }
@@ -197,18 +188,14 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
     return SmallVector<Value>{};
   });
   if (RotaryAttr r = op.getRotaryAttr()) {
-    Value entry = rotaryQueryRow(
-        b, loc, Lq, m.dim(bufs.k, storedDim(layout, 2)), rowAt);
+    // Query rowAt sits at Lk - Lq + rowAt.
+    Value pos = m.add(m.sub(m.dim(bufs.k, storedDim(layout, 2)), Lq), rowAt);
     forLoop(m.c(0), m.c(r.getDim() / 2), m.c(1), {}, [&](Value f, ValueRange) {
       auto [d1, d2] = rotaryPairColumns(b, loc, r, f);
-      auto table = [&](Value t) {
-        return memref::LoadOp::create(b, loc, t, ValueRange{entry, f})
-            .getResult();
-      };
+      auto [c, s] = rotaryCosSinGPU(b, loc, pos, rotaryFrequency(b, loc, r, f));
       auto [y1, y2] = rotatePair(
           b, loc, memref::LoadOp::create(b, loc, qRow, d1),
-          memref::LoadOp::create(b, loc, qRow, d2), table(cosTable),
-          table(sinTable));
+          memref::LoadOp::create(b, loc, qRow, d2), c, s);
       memref::StoreOp::create(b, loc, y1, qRow, d1);
       memref::StoreOp::create(b, loc, y2, qRow, d2);
       return SmallVector<Value>{};

@@ -99,7 +99,6 @@ struct HopperKernel {
   AttentionOp op;
   HopperTiling tiling;
   bool bf16;
-  Value cosTable = {}, sinTable = {}; ///< kernel arguments, with rotary
   const int64_t D = tiling.D, Dv = tiling.Dv, Dp = tiling.Dp,
                 Dvp = tiling.Dvp, blockN = tiling.blockN,
                 stages = tiling.stages;
@@ -217,46 +216,22 @@ struct HopperKernel {
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
 
-  std::pair<SmallVector<Value>, SmallVector<Value>>
-  rotaryTableRow(Value tableRow, Value part, int64_t pairs);
-  void rotateQueryRow(Value qElems, Value row, Value part, int64_t pairs,
-                      ArrayRef<Value> cos, ArrayRef<Value> sin);
+  void rotateQueryRow(Value qElems, Value row, int64_t f0, int64_t pairs,
+                      Value pos);
 
   void build(const AttentionBuffers &bufs, Value qMap, Value kMap, Value vMap,
              Value out, Value lse);
 };
 
-/// Rotary: cos and sin of pairs [part * pairs, (part + 1) * pairs) from
-/// the tables' row `tableRow`, as vectors of up to 4 (tw divides `pairs`
-/// and dim / 2, so the pieces stay aligned in the [rows, dim / 2] tables).
-/// Loaded before the query lands, so their latency hides behind its TMA.
-std::pair<SmallVector<Value>, SmallVector<Value>>
-HopperKernel::rotaryTableRow(Value tableRow, Value part, int64_t pairs) {
-  Value f0 = m.mul(part, m.c(pairs));
-  const int64_t tw = std::gcd<int64_t>(pairs, 4);
-  auto table = [&](Value t) {
-    SmallVector<Value> x;
-    for (int64_t k = 0; k < pairs; k += tw) {
-      Value v = vector::LoadOp::create(
-          b, loc, VectorType::get({tw}, b.getF32Type()), t,
-          ValueRange{tableRow, m.add(f0, m.c(k))}, /*nontemporal=*/false,
-          llvm::MaybeAlign(4 * tw));
-      for (int64_t i = 0; i < tw; ++i)
-        x.push_back(vector::ExtractOp::create(b, loc, v, i));
-    }
-    return x;
-  };
-  return {table(cosTable), table(sinTable)};
-}
-
-/// Rotary: turns pairs [part * pairs, (part + 1) * pairs) of row `row` of
-/// the query tile in shared memory (`qElems`, the Q region as 16-bit
-/// elements; 128-byte swizzle) by `cos` and `sin` (rotaryTableRow). Every
-/// load is issued before the first turn, as vectors of up to 16 bytes (no
-/// piece crosses a swizzle chunk of 8 elements).
-void HopperKernel::rotateQueryRow(Value qElems, Value row, Value part,
-                                  int64_t pairs, ArrayRef<Value> c,
-                                  ArrayRef<Value> s) {
+/// Rotary: turns pairs [f0, f0 + pairs) of row `row` of the query tile in
+/// shared memory (`qElems`, the Q region as 16-bit elements; 128-byte
+/// swizzle), the query at position `pos`. A piece at a time: up to 8
+/// columns (16 bytes, never across a swizzle chunk) of each half
+/// (half_split) or of adjacent pairs (interleaved), its cos and sin
+/// computed in registers (no memory: the frequencies are constants),
+/// turned and stored back.
+void HopperKernel::rotateQueryRow(Value qElems, Value row, int64_t f0,
+                                  int64_t pairs, Value pos) {
   RotaryAttr r = op.getRotaryAttr();
   const int64_t half = r.getDim() / 2;
   const bool split = r.getStyle() == RotaryStyle::half_split;
@@ -274,49 +249,48 @@ void HopperKernel::rotateQueryRow(Value qElems, Value row, Value part,
                  m.add(m.mul(chunk, m.c(8)),
                        b.createOrFold<arith::RemUIOp>(loc, d0, m.c(8))));
   };
-  // Pieces of `count` columns from d0, w at a time.
-  const int64_t w = std::gcd<int64_t>(split ? pairs : 2 * pairs, 8);
-  auto pieceType = VectorType::get({w}, elem);
-  auto load = [&](Value d0, int64_t count) {
+  auto load = [&](Value d0, int64_t w) {
+    Value v = vector::LoadOp::create(b, loc, VectorType::get({w}, elem),
+                                     qElems, at(d0), /*nontemporal=*/false,
+                                     llvm::MaybeAlign(2 * w));
     SmallVector<Value> x;
-    for (int64_t k = 0; k < count; k += w) {
-      Value v = vector::LoadOp::create(b, loc, pieceType, qElems,
-                                       at(m.add(d0, m.c(k))),
-                                       /*nontemporal=*/false,
-                                       llvm::MaybeAlign(2 * w));
-      for (int64_t i = 0; i < w; ++i)
-        x.push_back(m.toF32(vector::ExtractOp::create(b, loc, v, i)));
-    }
+    for (int64_t i = 0; i < w; ++i)
+      x.push_back(m.toF32(vector::ExtractOp::create(b, loc, v, i)));
     return x;
   };
   auto store = [&](Value d0, ArrayRef<Value> x) {
-    for (int64_t k = 0; k < static_cast<int64_t>(x.size()); k += w) {
-      Value v = vector::FromElementsOp::create(
-          b, loc, VectorType::get({w}, b.getF32Type()), x.slice(k, w));
-      v = arith::TruncFOp::create(b, loc, pieceType, v);
-      vector::StoreOp::create(b, loc, v, qElems, at(m.add(d0, m.c(k))),
-                              /*nontemporal=*/false, llvm::MaybeAlign(2 * w));
-    }
+    const int64_t w = x.size();
+    Value v = vector::FromElementsOp::create(
+        b, loc, VectorType::get({w}, b.getF32Type()), x);
+    v = arith::TruncFOp::create(b, loc, VectorType::get({w}, elem), v);
+    vector::StoreOp::create(b, loc, v, qElems, at(d0), /*nontemporal=*/false,
+                            llvm::MaybeAlign(2 * w));
   };
-  Value f0 = m.mul(part, m.c(pairs));
-  // half_split: x1 = columns f0 .., x2 = half + f0 ..; interleaved: the
-  // pairs are adjacent columns 2 f0 ...
-  Value d1 = split ? f0 : m.mul(f0, m.c(2));
-  SmallVector<Value> x = load(d1, split ? pairs : 2 * pairs);
-  Value d2 = m.add(f0, m.c(half));
-  if (split) {
-    SmallVector<Value> x2 = load(d2, pairs);
-    x.append(x2.begin(), x2.end());
-  }
-  for (int64_t j = 0; j < pairs; ++j) {
-    int64_t i1 = split ? j : 2 * j, i2 = split ? pairs + j : 2 * j + 1;
-    std::tie(x[i1], x[i2]) = rotatePair(b, loc, x[i1], x[i2], c[j], s[j]);
-  }
-  if (split) {
-    store(d1, ArrayRef<Value>(x).take_front(pairs));
-    store(d2, ArrayRef<Value>(x).drop_front(pairs));
-  } else {
-    store(d1, x);
+  // P pairs a piece: split, P columns of each half; interleaved, 2 P
+  // adjacent columns.
+  const int64_t P = split ? std::gcd<int64_t>(pairs, 8)
+                          : std::gcd<int64_t>(2 * pairs, 8) / 2;
+  for (int64_t j0 = 0; j0 < pairs; j0 += P) {
+    Value first = m.c(f0 + j0);
+    Value d1 = split ? first : m.mul(first, m.c(2));
+    Value d2 = m.add(first, m.c(half));
+    SmallVector<Value> x = load(d1, split ? P : 2 * P);
+    if (split) {
+      SmallVector<Value> x2 = load(d2, P);
+      x.append(x2.begin(), x2.end());
+    }
+    for (int64_t p = 0; p < P; ++p) {
+      auto [c, s] = rotaryCosSinGPU(
+          b, loc, pos, rotaryFrequency(b, loc, r, b.getIndexAttr(f0 + j0 + p)));
+      int64_t i1 = split ? p : 2 * p, i2 = split ? P + p : 2 * p + 1;
+      std::tie(x[i1], x[i2]) = rotatePair(b, loc, x[i1], x[i2], c, s);
+    }
+    if (split) {
+      store(d1, ArrayRef<Value>(x).take_front(P));
+      store(d2, ArrayRef<Value>(x).drop_front(P));
+    } else {
+      store(d1, x);
+    }
   }
 }
 
@@ -620,35 +594,36 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
     const QueryBlock &qb = tile.qb;
     Value row0 = m.add(qb.q0, rowInTile);
     Value rows[2] = {row0, m.add(row0, m.c(8))};
-    // Rotary: this warpgroup turns its 64 rows of the query in place,
-    // `threadsPerRow` threads a row, then makes the writes visible to its
-    // own wgmma (async proxy) before the first Q K^T. The tables are read
-    // first (rows past Lq read row Lq - 1 and turn nothing).
-    Value rotaryRow, rotaryPart, rotaryMine;
-    SmallVector<Value> cosRow, sinRow;
-    const int64_t rotaryPairs =
-        op.getRotaryAttr() ? op.getRotaryAttr().getDim() / 2 / threadsPerRow
-                           : 0;
-    if (op.getRotaryAttr()) {
-      Value t = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(128));
-      rotaryRow = m.add(m.mul(wgIdx, m.c(64)), m.div(t, m.c(threadsPerRow)));
-      rotaryPart = b.createOrFold<arith::RemUIOp>(loc, t, m.c(threadsPerRow));
-      Value q = m.add(qb.q0, rotaryRow);
-      rotaryMine = m.andI(m.lt(t, m.c(64 * threadsPerRow)), m.lt(q, Lq));
-      Value Lk = m.dim(bufs.k, storedDim(layout, 2));
-      std::tie(cosRow, sinRow) = rotaryTableRow(
-          rotaryQueryRow(b, loc, Lq, Lk, m.min(q, m.sub(Lq, m.c(1)))),
-          rotaryPart, rotaryPairs);
-    }
     nvgpu::MBarrierTryWaitParityOp::create(b, loc, qFull, parity(n), ticks,
                                            m.c(0));
-    if (op.getRotaryAttr()) {
-      auto mine = scf::IfOp::create(b, loc, rotaryMine, /*withElse=*/false);
+    if (RotaryAttr r = op.getRotaryAttr()) {
+      // Rotary: this warpgroup turns its 64 rows of the query in place,
+      // then makes the writes visible to its own wgmma (async proxy) before
+      // the first Q K^T. Rows past Lq are left. With two threads a row,
+      // warps 0-1 take the first half of the pairs and warps 2-3 the rest:
+      // each branch is warp-uniform, and its frequencies are constants.
+      Value t = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(128));
+      Value row = m.add(m.mul(wgIdx, m.c(64)),
+                        b.createOrFold<arith::RemUIOp>(loc, t, m.c(64)));
+      Value q = m.add(qb.q0, row);
+      Value pos = m.add(m.sub(m.dim(bufs.k, storedDim(layout, 2)), Lq), q);
+      const int64_t pairs = r.getDim() / 2 / threadsPerRow;
+      auto mine = scf::IfOp::create(
+          b, loc, m.andI(m.lt(t, m.c(64 * threadsPerRow)), m.lt(q, Lq)),
+          /*withElse=*/false);
       {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(mine.thenBlock());
-        rotateQueryRow(qElems, rotaryRow, rotaryPart, rotaryPairs, cosRow,
-                       sinRow);
+        if (threadsPerRow == 1) {
+          rotateQueryRow(qElems, row, 0, pairs, pos);
+        } else {
+          auto which = scf::IfOp::create(b, loc, m.lt(t, m.c(64)),
+                                         /*withElse=*/true);
+          b.setInsertionPointToStart(which.thenBlock());
+          rotateQueryRow(qElems, row, 0, pairs, pos);
+          b.setInsertionPointToStart(which.elseBlock());
+          rotateQueryRow(qElems, row, pairs, pairs, pos);
+        }
       }
       NVVM::FenceProxyOp::create(
           b, loc, NVVM::ProxyKind::async_shared,
@@ -914,11 +889,11 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   AttentionBuffers bufs = bufferizeOperands(b, loc, op);
   AttentionResults res = allocAttentionResults(b, op, bufs);
   std::string name = kernelName(op, "attention", index);
-  // Rotary embeddings: turned keys in K's place (TMA reads them), and the
-  // tables for the queries, which the consumers turn in shared memory.
+  // Rotary embeddings: turned keys in K's place (TMA reads them); the
+  // consumers turn the queries in shared memory.
   GPURotary rotary;
   if (op.getRotaryAttr()) {
-    rotary = launchRotaryPrePass(b, op, bufs, kernels, name);
+    rotary = launchRotaryKeys(b, op, bufs, kernels, name, /*rows16=*/true);
     bufs.k = rotary.keys;
   }
   auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
@@ -933,8 +908,6 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   SmallVector<Value> params = {map(bufs.q, kBlockM), map(bufs.k, t.blockN),
                                map(bufs.v, t.blockN), bufs.q, bufs.k};
   appendMaskAndResultParams(params, bufs, res);
-  if (rotary.cos)
-    params.append({rotary.cos, rotary.sin});
 
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
   auto fn = gpu::GPUFuncOp::create(
@@ -954,14 +927,7 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
   auto [kOut, kLse] = takeMaskAndResultArgs(entry, 5, bufs, res, kbufs);
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
   Type elem = op.getQuery().getType().getElementType();
-  Value cosTable, sinTable;
-  if (rotary.cos) {
-    // The last two parameters (attributions follow them in the block).
-    unsigned n = params.size();
-    cosTable = entry.getArgument(n - 2);
-    sinTable = entry.getArgument(n - 1);
-  }
-  HopperKernel{body, loc, op, t, elem.isBF16(), cosTable, sinTable}.build(
+  HopperKernel{body, loc, op, t, elem.isBF16()}.build(
       kbufs, entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
       kOut, kLse);
 
@@ -978,8 +944,8 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
       gpu::KernelDim3{m.c(kThreads), m.c(1), m.c(1)},
       arith::ConstantIntOp::create(b, loc, b.getI32Type(), t.sharedBytes()),
       params);
-  for (Value buf : rotary.scratch)
-    gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, buf);
+  if (rotary.scratch)
+    gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, rotary.scratch);
   replaceWithBuffers(b, op, res.out, res.lse);
   return success();
 }

@@ -24,6 +24,20 @@ Value mlir::attn::fastExp(OpBuilder &b, Location loc, Value x) {
   return fastExp2(b, loc, arith::MulFOp::create(b, loc, x, log2e));
 }
 
+Value mlir::attn::fastSin(OpBuilder &b, Location loc, Value x) {
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, b.getF32Type(),
+             b.getStringAttr("llvm.nvvm.sin.approx.ftz.f"), ValueRange{x})
+      .getResult(0);
+}
+
+Value mlir::attn::fastCos(OpBuilder &b, Location loc, Value x) {
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, b.getF32Type(),
+             b.getStringAttr("llvm.nvvm.cos.approx.ftz.f"), ValueRange{x})
+      .getResult(0);
+}
+
 /// O, which shares Q's stored B, H and L, and its parameter cast.
 static std::pair<Value, Value> allocOutput(OpBuilder &b, Location loc,
                                            Value output, Value q) {

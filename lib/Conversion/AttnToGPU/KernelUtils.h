@@ -91,19 +91,25 @@ KernelQueryBlock kernelQueryBlock(IndexMath &m, AttentionOp op,
                                   Value block, Value hi, Value bi);
 
 /// Rotary embeddings of a softmax-attention launch (RotaryKernels.cpp):
-/// the cos/sin tables (RotaryMath's, f32 [max(Lk, Lq), dim / 2]) and the
-/// keys turned into a copy of K's stored shape, typed as `bufs.k`, to pass
-/// in K's place. All three are scratch (gpu.alloc), listed in `scratch` for
-/// the caller to free after its launch.
+/// the keys turned into a scratch copy (gpu.alloc, freed by the caller
+/// after its launch) of K's stored shape, typed as `bufs.k`, to pass in K's
+/// place. The attention kernels turn the queries themselves, computing cos
+/// and sin where they need them (rotaryCosSin with fastCos / fastSin).
 struct GPURotary {
-  Value cos, sin, keys;
-  SmallVector<Value> scratch;
+  Value keys, scratch;
 };
-/// For `op` with a rotary attribute: launches `<name>_rotary_tables` and
-/// `<name>_rotary_keys` (added to `kernels`) at `b`.
-GPURotary launchRotaryPrePass(OpBuilder &b, AttentionOp op,
-                              const AttentionBuffers &bufs,
-                              gpu::GPUModuleOp kernels, StringRef name);
+/// For `op` with a rotary attribute: launches `<name>_rotary_keys` (added
+/// to `kernels`) at `b`. `rows16`: K's rows are read in 16-byte pieces (the
+/// runtime checks K's start and row strides for 16-byte alignment, as TMA
+/// does for the sm_90a kernel's inputs); else element by element.
+GPURotary launchRotaryKeys(OpBuilder &b, AttentionOp op,
+                           const AttentionBuffers &bufs,
+                           gpu::GPUModuleOp kernels, StringRef name,
+                           bool rows16);
+
+/// rotaryCosSin with the MUFU cos and sin (fastCos, fastSin).
+std::pair<Value, Value> rotaryCosSinGPU(OpBuilder &b, Location loc, Value pos,
+                                        std::pair<Value, Value> omega);
 
 /// Why `op` cannot use the sm_90a kernel (TMA, wgmma, warp specialization),
 /// or "" if it can.
@@ -124,6 +130,11 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
 Value fastExp2(OpBuilder &b, Location loc, Value x);
 /// e^x as fastExp2(x log2 e), for the kernels' feature maps.
 Value fastExp(OpBuilder &b, Location loc, Value x);
+
+/// sin and cos as one MUFU op each (sin/cos.approx.ftz: ~5e-7 absolute
+/// error on [-pi, pi]), for angles already reduced (rotaryCosSin).
+Value fastSin(OpBuilder &b, Location loc, Value x);
+Value fastCos(OpBuilder &b, Location loc, Value x);
 
 /// Tiling of the tensor-core linear-attention kernel.
 struct ChunkedLinearOptions {

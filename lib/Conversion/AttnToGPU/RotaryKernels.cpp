@@ -1,18 +1,18 @@
 //===- RotaryKernels.cpp - rotary embeddings before a GPU attention -------===//
 //
-// The GPU half of #attn.rotary; the math (angles, pair columns, the turn)
-// is RotaryMath's, shared with the CPU tiler. Two launches precede the
-// attention kernel:
-//  - tables: cos and sin of every (position, pair), f32 [rows, dim / 2]
-//    scratch, one thread per entry. Angles are f64 (libdevice's exp, cos
-//    and sin): 4096 positions x 64 pairs cost microseconds.
-//  - keys: K turned into a scratch copy with K's stored shape and layout,
-//    so the attention kernel's indexing and tensor maps take it in K's
-//    place. One thread per pair of a row (columns past `dim` are copied),
-//    consecutive threads on consecutive columns. Keys are turned once per
-//    call, not once per query block that reads them.
-// The attention kernels turn the queries themselves, as they load them,
-// from the same tables.
+// The GPU half of #attn.rotary; the math (frequencies, the reduced angle,
+// pair columns, the turn) is RotaryMath's, shared with the CPU tiler. One
+// launch precedes the attention kernel: K turned into a scratch copy with
+// K's stored shape and layout, so the attention kernel's indexing and
+// tensor maps take it in K's place. Keys are turned once per call, not once
+// per query block that reads them. Each thread takes one piece of a row:
+// up to 8 consecutive columns (16 bytes) of a pair's halves, or of the
+// columns past `dim`, which are copied; consecutive threads take
+// consecutive pieces. cos and sin are computed in place (one MUFU op
+// each); the frequencies, one f64 exp per pair, once per block into shared
+// memory.
+//
+// The attention kernels turn the queries themselves as they load them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,165 +24,167 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-
 constexpr int64_t kThreads = 256;
-
-/// A kernel `name` at the end of `kernels` taking `params`, with a builder
-/// at its entry (before the gpu.return).
-std::pair<gpu::GPUFuncOp, OpBuilder>
-makeKernel(gpu::GPUModuleOp kernels, Location loc, StringRef name,
-           ValueRange params) {
-  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
-  auto fn = gpu::GPUFuncOp::create(
-      kb, loc, name, kb.getFunctionType(params.getTypes(), {}));
-  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-  fn.setKnownBlockSizeAttr(
-      kb.getDenseI32ArrayAttr({static_cast<int32_t>(kThreads), 1, 1}));
-  OpBuilder body = OpBuilder::atBlockBegin(&fn.getBody().front());
-  gpu::ReturnOp::create(body, loc);
-  body.setInsertionPointToStart(&fn.getBody().front());
-  return {fn, body};
-}
-
-/// This thread's element blockIdx.x * kThreads + threadIdx.x as (row,
-/// item) of `items` per row, and whether the row is below `rows`; the
-/// body runs only there.
-void forElement(OpBuilder &b, Location loc, int64_t items, Value rows,
-                function_ref<void(Value row, Value item)> body) {
-  IndexMath m{b, loc};
-  Value e = m.add(m.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-                        m.c(kThreads)),
-                  gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  Value row = m.div(e, m.c(items));
-  auto inRange = scf::IfOp::create(b, loc, m.lt(row, rows), false);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(inRange.thenBlock());
-  body(row, b.createOrFold<arith::RemUIOp>(loc, e, m.c(items)));
-}
-
 } // namespace
 
-GPURotary mlir::attn::launchRotaryPrePass(OpBuilder &b, AttentionOp op,
-                                          const AttentionBuffers &bufs,
-                                          gpu::GPUModuleOp kernels,
-                                          StringRef name) {
+std::pair<Value, Value> mlir::attn::rotaryCosSinGPU(
+    OpBuilder &b, Location loc, Value pos, std::pair<Value, Value> omega) {
+  return rotaryCosSin(
+      b, loc, pos, omega, [&](Value x) { return fastCos(b, loc, x); },
+      [&](Value x) { return fastSin(b, loc, x); });
+}
+
+GPURotary mlir::attn::launchRotaryKeys(OpBuilder &b, AttentionOp op,
+                                       const AttentionBuffers &bufs,
+                                       gpu::GPUModuleOp kernels,
+                                       StringRef name, bool rows16) {
   Location loc = op.getLoc();
   IndexMath m{b, loc};
   RotaryAttr r = op.getRotaryAttr();
   const Layout layout = op.getLayout();
-  const int64_t half = r.getDim() / 2, D = op.getDims().headDim;
-  auto lengths = [&](IndexMath &k, Value q, Value key) {
-    return std::make_pair(k.dim(q, storedDim(layout, 2)),
-                          k.dim(key, storedDim(layout, 2)));
-  };
-  Value Lq, Lk;
-  std::tie(Lq, Lk) = lengths(m, bufs.q, bufs.k);
-  Value rows = rotaryTableExtent(b, loc, Lq, Lk).second;
-  auto alloc = [&](MemRefType type, ValueRange sizes) -> Value {
-    return gpu::AllocOp::create(b, loc, type, Type(), ValueRange{}, sizes,
-                                ValueRange{}, /*hostShared=*/false)
-        .getMemref();
-  };
-  GPURotary out;
-  auto tableType =
-      MemRefType::get({ShapedType::kDynamic, half}, b.getF32Type());
-  out.cos = alloc(tableType, {rows});
-  out.sin = alloc(tableType, {rows});
+  const bool split = r.getStyle() == RotaryStyle::half_split;
+  const int64_t dim = r.getDim(), half = dim / 2, D = op.getDims().headDim;
   auto kType = cast<MemRefType>(bufs.k.getType());
+  Type elem = kType.getElementType();
+  const int64_t elemBytes = elem.getIntOrFloatBitWidth() / 8;
+  // Pieces: P pairs (split: P columns of each half; interleaved: 2 P
+  // adjacent columns) and C copied columns, each at most 16 bytes and
+  // aligned to its size within the row.
+  const int64_t lanes = rows16 ? 16 / elemBytes : 1;
+  const int64_t P = split ? std::gcd(half, lanes)
+                          : std::max<int64_t>(std::gcd(dim, lanes) / 2, 1);
+  const int64_t C = std::gcd(std::gcd(dim, D - dim), lanes);
+  const int64_t turnItems = half / P, items = turnItems + (D - dim) / C;
+  auto align = [&](int64_t n) {
+    return llvm::MaybeAlign(rows16 ? n * elemBytes : elemBytes);
+  };
+
+  GPURotary out;
   SmallVector<Value> kSizes;
   for (int64_t i = 0; i < 4; ++i)
     if (kType.isDynamicDim(i))
       kSizes.push_back(m.dim(bufs.k, i));
-  Value keys = alloc(MemRefType::get(kType.getShape(), kType.getElementType()),
-                     kSizes);
-  out.scratch = {out.cos, out.sin, keys};
-  out.keys = memref::CastOp::create(b, loc, kType, keys);
+  out.scratch = gpu::AllocOp::create(
+                    b, loc, MemRefType::get(kType.getShape(), elem), Type(),
+                    ValueRange{}, kSizes, ValueRange{}, /*hostShared=*/false)
+                    .getMemref();
+  out.keys = memref::CastOp::create(b, loc, kType, out.scratch);
+  Value src = bufs.k;
+  if (rows16) // the runtime checks it at each launch
+    src = memref::AssumeAlignmentOp::create(b, loc, src,
+                                            b.getI32IntegerAttr(16));
 
-  // Tables: (position row, pair) per thread.
+  // The kernel: (piece, KV head, batch) per thread.
+  SmallVector<Value> params = {src, out.scratch};
+  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
+  auto wg = gpu::AddressSpaceAttr::get(b.getContext(),
+                                       gpu::AddressSpace::Workgroup);
+  auto freqType = MemRefType::get({half, 2}, b.getF32Type(), AffineMap(), wg);
+  auto fn = gpu::GPUFuncOp::create(
+      kb, loc, (name + "_rotary_keys").str(),
+      kb.getFunctionType(ValueRange(params).getTypes(), {}),
+      TypeRange{freqType}, TypeRange{});
+  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+  fn.setKnownBlockSizeAttr(
+      kb.getDenseI32ArrayAttr({static_cast<int32_t>(kThreads), 1, 1}));
+  Block &entry = fn.getBody().front();
+  Value k = entry.getArgument(0), dst = entry.getArgument(1);
+  Value freq = fn.getWorkgroupAttributions()[0];
+  kb.setInsertionPointToStart(&entry);
+  IndexMath km{kb, loc};
+  Value tid = gpu::ThreadIdOp::create(kb, loc, gpu::Dimension::x);
+  // The frequencies of every pair, once per block.
+  km.loop(tid, km.c(half), km.c(kThreads), {}, [&](Value f, ValueRange) {
+    auto [hi, lo] = rotaryFrequency(kb, loc, r, f);
+    memref::StoreOp::create(kb, loc, hi, freq, ValueRange{f, km.c(0)});
+    memref::StoreOp::create(kb, loc, lo, freq, ValueRange{f, km.c(1)});
+    return SmallVector<Value>{};
+  });
+  gpu::BarrierOp::create(kb, loc);
+  Value e = km.add(
+      km.mul(gpu::BlockIdOp::create(kb, loc, gpu::Dimension::x),
+             km.c(kThreads)),
+      tid);
+  Value j = km.div(e, km.c(items));
+  Value item = kb.createOrFold<arith::RemUIOp>(loc, e, km.c(items));
+  Value head = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::y);
+  Value batch = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::z);
+  Value Lk = km.dim(k, storedDim(layout, 2));
+  auto inRange = scf::IfOp::create(kb, loc, km.lt(j, Lk), false);
+  kb.setInsertionPointToStart(inRange.thenBlock());
+  auto at = [&](Value d) { return storedIndex(layout, batch, head, j, d); };
+  auto load = [&](Value d0, int64_t n) {
+    Value v = vector::LoadOp::create(kb, loc, VectorType::get({n}, elem), k,
+                                     at(d0), /*nontemporal=*/false, align(n));
+    SmallVector<Value> x;
+    for (int64_t i = 0; i < n; ++i)
+      x.push_back(km.toF32(vector::ExtractOp::create(kb, loc, v, i)));
+    return x;
+  };
+  auto store = [&](Value d0, ArrayRef<Value> x) {
+    Value v = vector::FromElementsOp::create(
+        kb, loc, VectorType::get({static_cast<int64_t>(x.size())},
+                                 kb.getF32Type()),
+        x);
+    if (!elem.isF32())
+      v = arith::TruncFOp::create(
+          kb, loc, VectorType::get({static_cast<int64_t>(x.size())}, elem), v);
+    vector::StoreOp::create(kb, loc, v, dst, at(d0), /*nontemporal=*/false,
+                            align(x.size()));
+  };
+  auto turn = scf::IfOp::create(kb, loc, km.lt(item, km.c(turnItems)),
+                                /*withElse=*/true);
+  kb.setInsertionPointToStart(turn.thenBlock());
   {
-    SmallVector<Value> params = {out.cos, out.sin, bufs.q, bufs.k};
-    auto made = makeKernel(kernels, loc, (name + "_rotary_tables").str(),
-                           params);
-    gpu::GPUFuncOp fn = made.first;
-    OpBuilder &kb = made.second;
-    Block &entry = fn.getBody().front();
-    IndexMath km{kb, loc};
-    Value kLq, kLk, first, kRows;
-    std::tie(kLq, kLk) =
-        lengths(km, entry.getArgument(2), entry.getArgument(3));
-    std::tie(first, kRows) = rotaryTableExtent(kb, loc, kLq, kLk);
-    forElement(kb, loc, half, kRows, [&](Value row, Value f) {
-      auto [c, s] = rotaryEntry(kb, loc, r, km.add(row, first), f);
-      memref::StoreOp::create(kb, loc, c, entry.getArgument(0),
-                              ValueRange{row, f});
-      memref::StoreOp::create(kb, loc, s, entry.getArgument(1),
-                              ValueRange{row, f});
-    });
-    gpu::LaunchFuncOp::create(
-        b, loc, fn, gpu::KernelDim3{m.ceilDiv(m.mul(rows, m.c(half)),
-                                              m.c(kThreads)),
-                                    m.c(1), m.c(1)},
-        gpu::KernelDim3{m.c(kThreads), m.c(1), m.c(1)}, Value(), params);
+    // Pairs f0 .. f0 + P - 1 of key j (position j).
+    Value f0 = km.mul(item, km.c(P));
+    Value d1 = split ? f0 : km.mul(f0, km.c(2));
+    SmallVector<Value> x = load(d1, split ? P : 2 * P);
+    Value d2 = km.add(f0, km.c(half));
+    if (split) {
+      SmallVector<Value> x2 = load(d2, P);
+      x.append(x2.begin(), x2.end());
+    }
+    for (int64_t p = 0; p < P; ++p) {
+      Value f = km.add(f0, km.c(p));
+      Value hi = memref::LoadOp::create(kb, loc, freq, ValueRange{f, km.c(0)});
+      Value lo = memref::LoadOp::create(kb, loc, freq, ValueRange{f, km.c(1)});
+      auto [c, s] = rotaryCosSinGPU(kb, loc, j, {hi, lo});
+      int64_t i1 = split ? p : 2 * p, i2 = split ? P + p : 2 * p + 1;
+      std::tie(x[i1], x[i2]) = rotatePair(kb, loc, x[i1], x[i2], c, s);
+    }
+    if (split) {
+      store(d1, ArrayRef<Value>(x).take_front(P));
+      store(d2, ArrayRef<Value>(x).drop_front(P));
+    } else {
+      store(d1, x);
+    }
   }
+  kb.setInsertionPointToStart(turn.elseBlock());
+  if (C > 0 && D > dim) {
+    Value d0 = km.add(km.c(dim), km.mul(km.sub(item, km.c(turnItems)),
+                                        km.c(C)));
+    store(d0, load(d0, C));
+  }
+  kb.setInsertionPointToEnd(&entry);
+  gpu::ReturnOp::create(kb, loc);
 
-  // Keys: items 0 .. half - 1 turn pair `item` of a row, the rest copy
-  // column dim + (item - half).
-  {
-    const int64_t items = half + (D - r.getDim());
-    SmallVector<Value> params = {bufs.k, keys, out.cos, out.sin, bufs.q};
-    auto made = makeKernel(kernels, loc, (name + "_rotary_keys").str(),
-                           params);
-    gpu::GPUFuncOp fn = made.first;
-    OpBuilder &kb = made.second;
-    Block &entry = fn.getBody().front();
-    Value src = entry.getArgument(0), dst = entry.getArgument(1);
-    IndexMath km{kb, loc};
-    Value kLq, kLk;
-    std::tie(kLq, kLk) = lengths(km, entry.getArgument(4), src);
-    Value head = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::y);
-    Value batch = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::z);
-    Type elem = kType.getElementType();
-    forElement(kb, loc, items, kLk, [&](Value j, Value item) {
-      auto at = [&](Value d) { return storedIndex(layout, batch, head, j, d); };
-      auto turn = scf::IfOp::create(kb, loc, km.lt(item, km.c(half)), true);
-      OpBuilder::InsertionGuard g(kb);
-      kb.setInsertionPointToStart(turn.thenBlock());
-      Value d1, d2, y1, y2;
-      std::tie(d1, d2) = rotaryPairColumns(kb, loc, r, item);
-      Value entryRow = rotaryKeyRow(kb, loc, kLq, kLk, j);
-      auto table = [&](unsigned arg) {
-        return memref::LoadOp::create(kb, loc, entry.getArgument(arg),
-                                      ValueRange{entryRow, item})
-            .getResult();
-      };
-      auto load = [&](Value d) {
-        return km.toF32(memref::LoadOp::create(kb, loc, src, at(d)));
-      };
-      std::tie(y1, y2) =
-          rotatePair(kb, loc, load(d1), load(d2), table(2), table(3));
-      auto store = [&](Value y, Value d) {
-        if (!elem.isF32())
-          y = arith::TruncFOp::create(kb, loc, elem, y);
-        memref::StoreOp::create(kb, loc, y, dst, at(d));
-      };
-      store(y1, d1);
-      store(y2, d2);
-      kb.setInsertionPointToStart(turn.elseBlock());
-      Value d = km.add(item, km.c(r.getDim() - half));
-      memref::StoreOp::create(
-          kb, loc, memref::LoadOp::create(kb, loc, src, at(d)), dst, at(d));
-    });
-    Value Hkv = m.dim(bufs.k, storedDim(layout, 1));
-    gpu::LaunchFuncOp::create(
-        b, loc, fn,
-        gpu::KernelDim3{m.ceilDiv(m.mul(Lk, m.c(items)), m.c(kThreads)), Hkv,
-                        m.dim(bufs.k, 0)},
-        gpu::KernelDim3{m.c(kThreads), m.c(1), m.c(1)}, Value(), params);
-  }
+  // Launch: enough blocks for every piece of every key row.
+  Value Hkv = m.dim(bufs.k, storedDim(layout, 1));
+  gpu::LaunchFuncOp::create(
+      b, loc, fn,
+      gpu::KernelDim3{
+          m.ceilDiv(m.mul(m.dim(bufs.k, storedDim(layout, 2)), m.c(items)),
+                    m.c(kThreads)),
+          Hkv, m.dim(bufs.k, 0)},
+      gpu::KernelDim3{m.c(kThreads), m.c(1), m.c(1)}, Value(), params);
   return out;
 }
