@@ -1,6 +1,5 @@
 // RUN: attn-opt %s --attn-to-gpu | FileCheck %s
 // RUN: attn-opt %s --attn-to-gpu="hopper=true" | FileCheck %s --check-prefix=HOPPER
-// RUN: attn-opt %s --attn-to-gpu="hopper=true" | FileCheck %s --check-prefix=ONE-SET
 
 // Rotary embeddings on the GPU. Host side, before the attention launch: a
 // copy of K (its stored shape) as scratch, filled by the keys kernel, then
@@ -44,27 +43,22 @@
 // HOPPER-COUNT-4: llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
 // HOPPER:         vector.store %{{.+}}, %arg1{{.*}} {alignment = 16 : i64} : memref<?x?x2x64xf16>, vector<8xf16>
 // The attention kernel: after the query lands, each consumer warpgroup
-// turns its rows in shared memory. The 16 pairs form 4 sets of 4, one per
-// warp (warp-uniform branches with constant frequencies); a thread takes
-// rows lane and lane + 32 of its warpgroup's 64: 8 interleaved columns of
-// each as one 16-byte piece, cos and sin by MUFU for the first row and by
-// angle addition (constants) for the second. Then it fences the async
-// proxy and syncs the warpgroup (named barrier 1 + warpgroup, 128 threads)
-// before its first wgmma.
+// turns its rows in shared memory, two threads a row (warps 0-1 pairs
+// 0-7, warps 2-3 pairs 8-15: constant frequencies in each branch; 16
+// interleaved columns as two 8-element pieces), then fences the async proxy
+// and syncs the warpgroup (named barrier 1 + warpgroup, 128 threads) before
+// its first wgmma.
 // HOPPER:       gpu.func @partial_rope_attention_0(
 // HOPPER:         nvgpu.mbarrier.try_wait.parity
-// HOPPER-COUNT-4: scf.if
+// HOPPER:         scf.if
+// HOPPER:           scf.if
+// HOPPER-COUNT-4:     llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
+// HOPPER:             vector.store %{{.+}} {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// HOPPER:           } else {
+// HOPPER-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
 // HOPPER:         nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // HOPPER:         nvvm.barrier id = %{{.+}} number_of_threads = %c128_i32
 // HOPPER:         nvvm.wgmma.fence.aligned
-// ONE-SET-LABEL:  gpu.func @partial_rope_attention_0(
-// ONE-SET:          nvgpu.mbarrier.try_wait.parity
-// ONE-SET:          scf.if
-// ONE-SET-COUNT-2:    vector.load %{{.+}} {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
-// ONE-SET-COUNT-4:    llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
-// ONE-SET-NOT:        llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
-// ONE-SET-COUNT-2:    vector.store %{{.+}} {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
-// ONE-SET:          }
 func.func @partial_rope(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x2x64xf16>, %v: tensor<?x?x2x64xf16>) -> tensor<?x?x4x64xf16> {
   %o = attn.attention %q, %k, %v {layout = #attn.layout<bshd>, rotary = #attn.rotary<style = interleaved, dim = 32, theta = 10000.0>}
       : tensor<?x?x4x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<?x?x4x64xf16>

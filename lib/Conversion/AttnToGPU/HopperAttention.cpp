@@ -216,8 +216,8 @@ struct HopperKernel {
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
 
-  void rotateQueryRows(Value qElems, Value row, bool twoRows, int64_t f0,
-                       int64_t pairs, Value pos);
+  void rotateQueryRow(Value qElems, Value row, int64_t f0, int64_t pairs,
+                      Value pos);
 
   void build(const AttentionBuffers &bufs, Value qMap, Value kMap, Value vMap,
              Value out, Value lse);
@@ -225,15 +225,13 @@ struct HopperKernel {
 
 /// Rotary: turns pairs [f0, f0 + pairs) of row `row` of the query tile in
 /// shared memory (`qElems`, the Q region as 16-bit elements; 128-byte
-/// swizzle), the query at position `pos`, and with `twoRows` those of row
-/// `row` + 32 too. A piece at a time: up to 8 columns (16 bytes, never
-/// across a swizzle chunk) of each half (half_split) or of adjacent pairs
-/// (interleaved), turned and stored back. cos and sin are computed in
-/// registers (no memory: the frequencies are constants); row + 32 gets
-/// them by angle addition with the constants cos and sin of 32 omega (4
-/// FMAs instead of the reduction and two MUFU ops).
-void HopperKernel::rotateQueryRows(Value qElems, Value row, bool twoRows,
-                                   int64_t f0, int64_t pairs, Value pos) {
+/// swizzle), the query at position `pos`. A piece at a time: up to 8
+/// columns (16 bytes, never across a swizzle chunk) of each half
+/// (half_split) or of adjacent pairs (interleaved), its cos and sin
+/// computed in registers (no memory: the frequencies are constants),
+/// turned and stored back.
+void HopperKernel::rotateQueryRow(Value qElems, Value row, int64_t f0,
+                                  int64_t pairs, Value pos) {
   RotaryAttr r = op.getRotaryAttr();
   const int64_t half = r.getDim() / 2;
   const bool split = r.getStyle() == RotaryStyle::half_split;
@@ -251,78 +249,47 @@ void HopperKernel::rotateQueryRows(Value qElems, Value row, bool twoRows,
                  m.add(m.mul(chunk, m.c(8)),
                        b.createOrFold<arith::RemUIOp>(loc, d0, m.c(8))));
   };
-  // Row + 32 has the same swizzle, 32 rows of 64 elements on.
-  auto load = [&](Value d0, int64_t w, int64_t rowOffset) {
+  auto load = [&](Value d0, int64_t w) {
     Value v = vector::LoadOp::create(b, loc, VectorType::get({w}, elem),
-                                     qElems, m.add(at(d0), m.c(rowOffset)),
-                                     /*nontemporal=*/false,
+                                     qElems, at(d0), /*nontemporal=*/false,
                                      llvm::MaybeAlign(2 * w));
     SmallVector<Value> x;
     for (int64_t i = 0; i < w; ++i)
       x.push_back(m.toF32(vector::ExtractOp::create(b, loc, v, i)));
     return x;
   };
-  auto store = [&](Value d0, ArrayRef<Value> x, int64_t rowOffset) {
+  auto store = [&](Value d0, ArrayRef<Value> x) {
     const int64_t w = x.size();
     Value v = vector::FromElementsOp::create(
         b, loc, VectorType::get({w}, b.getF32Type()), x);
     v = arith::TruncFOp::create(b, loc, VectorType::get({w}, elem), v);
-    vector::StoreOp::create(b, loc, v, qElems,
-                            m.add(at(d0), m.c(rowOffset)),
-                            /*nontemporal=*/false, llvm::MaybeAlign(2 * w));
-  };
-  const double theta = r.getTheta().convertToDouble();
-  auto cst = [&](double v) {
-    return arith::ConstantOp::create(b, loc,
-                                     b.getF32FloatAttr(static_cast<float>(v)))
-        .getResult();
+    vector::StoreOp::create(b, loc, v, qElems, at(d0), /*nontemporal=*/false,
+                            llvm::MaybeAlign(2 * w));
   };
   // P pairs a piece: split, P columns of each half; interleaved, 2 P
   // adjacent columns.
   const int64_t P = split ? std::gcd<int64_t>(pairs, 8)
                           : std::gcd<int64_t>(2 * pairs, 8) / 2;
-  const int64_t rowStep = 32 * kPanelBytes / 2;
   for (int64_t j0 = 0; j0 < pairs; j0 += P) {
     Value first = m.c(f0 + j0);
     Value d1 = split ? first : m.mul(first, m.c(2));
     Value d2 = m.add(first, m.c(half));
-    // x[i] holds row i's piece(s): split, P columns of each half.
-    SmallVector<SmallVector<Value>> x;
-    for (int64_t i = 0; i < (twoRows ? 2 : 1); ++i) {
-      x.push_back(load(d1, split ? P : 2 * P, i * rowStep));
-      if (split) {
-        SmallVector<Value> x2 = load(d2, P, i * rowStep);
-        x.back().append(x2.begin(), x2.end());
-      }
+    SmallVector<Value> x = load(d1, split ? P : 2 * P);
+    if (split) {
+      SmallVector<Value> x2 = load(d2, P);
+      x.append(x2.begin(), x2.end());
     }
     for (int64_t p = 0; p < P; ++p) {
-      const int64_t f = f0 + j0 + p;
-      auto [c, s] = rotaryCosSinGPU(b, loc, pos,
-                                    rotaryFrequency(b, loc, r, b.getIndexAttr(f)));
+      auto [c, s] = rotaryCosSinGPU(
+          b, loc, pos, rotaryFrequency(b, loc, r, b.getIndexAttr(f0 + j0 + p)));
       int64_t i1 = split ? p : 2 * p, i2 = split ? P + p : 2 * p + 1;
-      std::tie(x[0][i1], x[0][i2]) =
-          rotatePair(b, loc, x[0][i1], x[0][i2], c, s);
-      if (!twoRows)
-        continue;
-      const double a32 =
-          32.0 * std::pow(theta, -2.0 * static_cast<double>(f) / r.getDim());
-      Value c32 = cst(std::cos(a32)), s32 = cst(std::sin(a32));
-      Value c2 = math::FmaOp::create(
-          b, loc, c, c32,
-          arith::NegFOp::create(b, loc, arith::MulFOp::create(b, loc, s, s32)));
-      Value s2 = math::FmaOp::create(b, loc, s, c32,
-                                     arith::MulFOp::create(b, loc, c, s32));
-      std::tie(x[1][i1], x[1][i2]) =
-          rotatePair(b, loc, x[1][i1], x[1][i2], c2, s2);
+      std::tie(x[i1], x[i2]) = rotatePair(b, loc, x[i1], x[i2], c, s);
     }
-    for (int64_t i = 0; i < (twoRows ? 2 : 1); ++i) {
-      ArrayRef<Value> xi = x[i];
-      if (split) {
-        store(d1, xi.take_front(P), i * rowStep);
-        store(d2, xi.drop_front(P), i * rowStep);
-      } else {
-        store(d1, xi, i * rowStep);
-      }
+    if (split) {
+      store(d1, ArrayRef<Value>(x).take_front(P));
+      store(d2, ArrayRef<Value>(x).drop_front(P));
+    } else {
+      store(d1, x);
     }
   }
 }
@@ -611,18 +578,15 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   const bool scaleFirst = op.getBias() || !(scale > 0);
   const float c = static_cast<float>(scale * M_LOG2E);
   Type outElem = cast<MemRefType>(out.getType()).getElementType();
-  // Rotary: the query region as 16-bit elements, and how a warpgroup's
-  // 128 threads share its 64 rows: the pairs in `pairSets` warp-uniform
-  // sets (4: a warp each, two rows a thread; 2: two warps each, one row a
-  // thread; 1: threads 0-63, one row each).
+  // Rotary: the query region as 16-bit elements; two threads a row where
+  // the pairs split evenly (named barriers 1 and 2 are the warpgroups').
   Value qElems;
-  int64_t pairSets = 1;
+  int64_t threadsPerRow = 1;
   if (RotaryAttr r = op.getRotaryAttr()) {
     qElems = memref::ViewOp::create(
         b, loc, MemRefType::get({kBlockM * Dp}, elem, AffineMap(), wg), smem,
         pad, ValueRange{});
-    const int64_t half = r.getDim() / 2;
-    pairSets = half % 4 == 0 ? 4 : half % 2 == 0 ? 2 : 1;
+    threadsPerRow = r.getDim() % 4 == 0 ? 2 : 1;
   }
 
   forTiles({m.c(0)}, [&](const Tile &tile, Value n,
@@ -635,24 +599,31 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
     if (RotaryAttr r = op.getRotaryAttr()) {
       // Rotary: this warpgroup turns its 64 rows of the query in place,
       // then makes the writes visible to its own wgmma (async proxy) before
-      // the first Q K^T. Each set of pairs is a warp-uniform branch with
-      // constant frequencies. Rows past Lq hold zeros (TMA), which turn to
-      // zeros.
+      // the first Q K^T. Rows past Lq are left. With two threads a row,
+      // warps 0-1 take the first half of the pairs and warps 2-3 the rest:
+      // each branch is warp-uniform, and its frequencies are constants.
       Value t = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(128));
-      const int64_t perSet = pairSets == 1 ? 64 : 128 / pairSets;
       Value row = m.add(m.mul(wgIdx, m.c(64)),
-                        b.createOrFold<arith::RemUIOp>(loc, t, m.c(perSet)));
-      Value pos = m.add(m.sub(m.dim(bufs.k, storedDim(layout, 2)), Lq),
-                        m.add(qb.q0, row));
-      const int64_t pairs = r.getDim() / 2 / pairSets;
-      Value set = m.div(t, m.c(perSet));
-      for (int64_t k = 0; k < pairSets; ++k) {
-        auto mine = scf::IfOp::create(b, loc, m.eq(set, m.c(k)),
-                                      /*withElse=*/false);
+                        b.createOrFold<arith::RemUIOp>(loc, t, m.c(64)));
+      Value q = m.add(qb.q0, row);
+      Value pos = m.add(m.sub(m.dim(bufs.k, storedDim(layout, 2)), Lq), q);
+      const int64_t pairs = r.getDim() / 2 / threadsPerRow;
+      auto mine = scf::IfOp::create(
+          b, loc, m.andI(m.lt(t, m.c(64 * threadsPerRow)), m.lt(q, Lq)),
+          /*withElse=*/false);
+      {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(mine.thenBlock());
-        rotateQueryRows(qElems, row, /*twoRows=*/pairSets == 4, k * pairs,
-                        pairs, pos);
+        if (threadsPerRow == 1) {
+          rotateQueryRow(qElems, row, 0, pairs, pos);
+        } else {
+          auto which = scf::IfOp::create(b, loc, m.lt(t, m.c(64)),
+                                         /*withElse=*/true);
+          b.setInsertionPointToStart(which.thenBlock());
+          rotateQueryRow(qElems, row, 0, pairs, pos);
+          b.setInsertionPointToStart(which.elseBlock());
+          rotateQueryRow(qElems, row, pairs, pairs, pos);
+        }
       }
       NVVM::FenceProxyOp::create(
           b, loc, NVVM::ProxyKind::async_shared,
