@@ -42,23 +42,20 @@
 // HOPPER:         vector.load %arg0{{.*}} {alignment = 16 : i64} : {{.*}}, vector<8xf16>
 // HOPPER-COUNT-4: llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
 // HOPPER:         vector.store %{{.+}}, %arg1{{.*}} {alignment = 16 : i64} : memref<?x?x2x64xf16>, vector<8xf16>
-// The attention kernel: the 16 frequencies into shared memory once
-// (after the ring; the consumers sync on named barrier 3). After the query
-// lands, each consumer warpgroup turns its rows in shared memory, two
-// threads a row (8 pairs each), in a loop over 16-byte pieces (8
-// interleaved columns, 4 pairs: cos and sin by MUFU from the shared
-// frequencies), then fences the async proxy and syncs the warpgroup (named
-// barrier 1 + warpgroup, 128 threads) before its first wgmma.
+// The attention kernel: after the query lands, each consumer warpgroup
+// turns its rows in shared memory, two threads a row (warps 0-1 pairs
+// 0-7, warps 2-3 pairs 8-15: constant frequencies in each branch; 16
+// interleaved columns as two 8-element pieces), then fences the async proxy
+// and syncs the warpgroup (named barrier 1 + warpgroup, 128 threads) before
+// its first wgmma.
 // HOPPER:       gpu.func @partial_rope_attention_0(
-// HOPPER:         memref.view {{.*}} to memref<16x2xf32, #gpu.address_space<workgroup>>
-// HOPPER:         math.exp %{{.+}} : f64
-// HOPPER:         nvvm.barrier id = %{{.+}} number_of_threads = %c256_i32
 // HOPPER:         nvgpu.mbarrier.try_wait.parity
 // HOPPER:         scf.if
-// HOPPER:           scf.for %{{.+}} = %{{.+}} to %c8{{.*}} step %c4
-// HOPPER:             vector.load %{{.+}} {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// HOPPER:           scf.if
 // HOPPER-COUNT-4:     llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
 // HOPPER:             vector.store %{{.+}} {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// HOPPER:           } else {
+// HOPPER-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.sin.approx.ftz.f"
 // HOPPER:         nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // HOPPER:         nvvm.barrier id = %{{.+}} number_of_threads = %c128_i32
 // HOPPER:         nvvm.wgmma.fence.aligned

@@ -85,10 +85,9 @@ int64_t roundUp64(int64_t x) { return (x + 63) / 64 * 64; }
 struct HopperTiling {
   int64_t D, Dv, Dp, Dvp, blockN, stages;
   bool setMaxNReg = true; ///< off: every thread keeps 168 (consumers spill)
-  int64_t rotaryBytes = 0; ///< the rotary frequencies after the ring
   int64_t sharedBytes() const {
     return 1024 /*alignment slack*/ + kBlockM * Dp * 2 +
-           stages * blockN * (Dp + Dvp) * 2 + rotaryBytes;
+           stages * blockN * (Dp + Dvp) * 2;
   }
 };
 
@@ -217,8 +216,8 @@ struct HopperKernel {
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
 
-  void rotateQueryRow(Value qElems, Value freq, Value row, Value f0,
-                      int64_t pairs, Value pos);
+  void rotateQueryRow(Value qElems, Value row, int64_t f0, int64_t pairs,
+                      Value pos);
 
   void build(const AttentionBuffers &bufs, Value qMap, Value kMap, Value vMap,
              Value out, Value lse);
@@ -226,14 +225,13 @@ struct HopperKernel {
 
 /// Rotary: turns pairs [f0, f0 + pairs) of row `row` of the query tile in
 /// shared memory (`qElems`, the Q region as 16-bit elements; 128-byte
-/// swizzle), the query at position `pos`. A loop over pieces of up to 8
+/// swizzle), the query at position `pos`. A piece at a time: up to 8
 /// columns (16 bytes, never across a swizzle chunk) of each half
-/// (half_split) or of adjacent pairs (interleaved): each is loaded, turned
-/// by cos and sin computed in registers from the frequencies in `freq`
-/// (shared, [dim / 2, 2] hi and lo) and stored back. A loop, not unrolled
-/// code, keeps the kernel's instructions few: every warp runs the same.
-void HopperKernel::rotateQueryRow(Value qElems, Value freq, Value row,
-                                  Value f0, int64_t pairs, Value pos) {
+/// (half_split) or of adjacent pairs (interleaved), its cos and sin
+/// computed in registers (no memory: the frequencies are constants),
+/// turned and stored back.
+void HopperKernel::rotateQueryRow(Value qElems, Value row, int64_t f0,
+                                  int64_t pairs, Value pos) {
   RotaryAttr r = op.getRotaryAttr();
   const int64_t half = r.getDim() / 2;
   const bool split = r.getStyle() == RotaryStyle::half_split;
@@ -272,8 +270,8 @@ void HopperKernel::rotateQueryRow(Value qElems, Value freq, Value row,
   // adjacent columns.
   const int64_t P = split ? std::gcd<int64_t>(pairs, 8)
                           : std::gcd<int64_t>(2 * pairs, 8) / 2;
-  m.loop(m.c(0), m.c(pairs), m.c(P), {}, [&](Value j0, ValueRange) {
-    Value first = m.add(f0, j0);
+  for (int64_t j0 = 0; j0 < pairs; j0 += P) {
+    Value first = m.c(f0 + j0);
     Value d1 = split ? first : m.mul(first, m.c(2));
     Value d2 = m.add(first, m.c(half));
     SmallVector<Value> x = load(d1, split ? P : 2 * P);
@@ -282,14 +280,8 @@ void HopperKernel::rotateQueryRow(Value qElems, Value freq, Value row,
       x.append(x2.begin(), x2.end());
     }
     for (int64_t p = 0; p < P; ++p) {
-      Value f = m.add(first, m.c(p));
-      Value omega = vector::LoadOp::create(
-          b, loc, VectorType::get({2}, b.getF32Type()), freq,
-          ValueRange{f, m.c(0)}, /*nontemporal=*/false, llvm::MaybeAlign(8));
       auto [c, s] = rotaryCosSinGPU(
-          b, loc, pos,
-          {vector::ExtractOp::create(b, loc, omega, 0),
-           vector::ExtractOp::create(b, loc, omega, 1)});
+          b, loc, pos, rotaryFrequency(b, loc, r, b.getIndexAttr(f0 + j0 + p)));
       int64_t i1 = split ? p : 2 * p, i2 = split ? P + p : 2 * p + 1;
       std::tie(x[i1], x[i2]) = rotatePair(b, loc, x[i1], x[i2], c, s);
     }
@@ -299,8 +291,7 @@ void HopperKernel::rotateQueryRow(Value qElems, Value freq, Value row,
     } else {
       store(d1, x);
     }
-    return SmallVector<Value>{};
-  });
+  }
 }
 
 void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
@@ -588,29 +579,14 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
   const float c = static_cast<float>(scale * M_LOG2E);
   Type outElem = cast<MemRefType>(out.getType()).getElementType();
   // Rotary: the query region as 16-bit elements; two threads a row where
-  // the pairs split evenly. The frequencies go to shared memory once
-  // (f64, split hi + lo), after the ring; the consumers sync on named
-  // barrier 3 (1 and 2 are the warpgroups').
-  Value qElems, freq;
+  // the pairs split evenly (named barriers 1 and 2 are the warpgroups').
+  Value qElems;
   int64_t threadsPerRow = 1;
   if (RotaryAttr r = op.getRotaryAttr()) {
-    const int64_t half = r.getDim() / 2;
     qElems = memref::ViewOp::create(
         b, loc, MemRefType::get({kBlockM * Dp}, elem, AffineMap(), wg), smem,
         pad, ValueRange{});
-    freq = memref::ViewOp::create(
-        b, loc, MemRefType::get({half, 2}, b.getF32Type(), AffineMap(), wg),
-        smem, m.add(pad, m.c(qBytes + stages * stageBytes)), ValueRange{});
     threadsPerRow = r.getDim() % 4 == 0 ? 2 : 1;
-    m.loop(tid, m.c(half), m.c(kConsumerThreads), {},
-           [&](Value f, ValueRange) {
-             auto [hi, lo] = rotaryFrequency(b, loc, r, f);
-             memref::StoreOp::create(b, loc, hi, freq, ValueRange{f, m.c(0)});
-             memref::StoreOp::create(b, loc, lo, freq, ValueRange{f, m.c(1)});
-             return SmallVector<Value>{};
-           });
-    NVVM::BarrierOp::create(b, loc, Type(), i32(3), i32(kConsumerThreads),
-                            NVVM::BarrierReductionAttr(), Value());
   }
 
   forTiles({m.c(0)}, [&](const Tile &tile, Value n,
@@ -624,7 +600,8 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
       // Rotary: this warpgroup turns its 64 rows of the query in place,
       // then makes the writes visible to its own wgmma (async proxy) before
       // the first Q K^T. Rows past Lq are left. With two threads a row,
-      // warps 0-1 take the first half of the pairs and warps 2-3 the rest.
+      // warps 0-1 take the first half of the pairs and warps 2-3 the rest:
+      // each branch is warp-uniform, and its frequencies are constants.
       Value t = b.createOrFold<arith::RemUIOp>(loc, tid, m.c(128));
       Value row = m.add(m.mul(wgIdx, m.c(64)),
                         b.createOrFold<arith::RemUIOp>(loc, t, m.c(64)));
@@ -637,8 +614,16 @@ void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,
       {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(mine.thenBlock());
-        rotateQueryRow(qElems, freq, row,
-                       m.mul(m.div(t, m.c(64)), m.c(pairs)), pairs, pos);
+        if (threadsPerRow == 1) {
+          rotateQueryRow(qElems, row, 0, pairs, pos);
+        } else {
+          auto which = scf::IfOp::create(b, loc, m.lt(t, m.c(64)),
+                                         /*withElse=*/true);
+          b.setInsertionPointToStart(which.thenBlock());
+          rotateQueryRow(qElems, row, 0, pairs, pos);
+          b.setInsertionPointToStart(which.elseBlock());
+          rotateQueryRow(qElems, row, pairs, pairs, pos);
+        }
       }
       NVVM::FenceProxyOp::create(
           b, loc, NVVM::ProxyKind::async_shared,
@@ -882,8 +867,6 @@ LogicalResult buildHopperAttentionKernel(AttentionOp op,
                             << stages;
   HopperTiling t{dims.headDim, dims.valueDim, roundUp64(dims.headDim),
                  roundUp64(dims.valueDim), 128, stages, setMaxNReg};
-  if (RotaryAttr r = op.getRotaryAttr())
-    t.rotaryBytes = r.getDim() / 2 * 8; // hi and lo f32 per pair
   // 128-key blocks, unless O's accumulator (Dv / 2 registers per thread)
   // or shared memory leaves no room: then 64 (S and P take half).
   t.stages = 2;
