@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The main job: every spec in examples/ parsed and verified by attn-opt, then
 # compiled for the CPU and run on random inputs by attn-run, which prints the
-# error against the fp64 reference; then the C++ JIT example. Installs,
+# error against the fp64 reference; then the C++ JIT examples. Installs,
 # configures and builds first as needed.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-attn_build attn-opt attn-run attn-example-llama
+attn_build attn-opt attn-run attn-example-llama attn-example-nanogpt
 status=0
 for spec in "$ATTN_ROOT"/examples/*.mlir; do
   name=$(basename "$spec")
@@ -23,4 +23,6 @@ for spec in "$ATTN_ROOT"/examples/*.mlir; do
 done
 echo "== examples/llama_gqa.cpp (C++ JIT API)"
 "$BUILD_DIR/bin/attn-example-llama" || status=1
+echo "== examples/nanogpt_packed_qkv.cpp (packed QKV views)"
+"$BUILD_DIR/bin/attn-example-nanogpt" || status=1
 exit $status

@@ -410,6 +410,84 @@ VARIANT(RotaryEmbeddings) {
 
 namespace {
 
+/// Packed QKV (nanoGPT's c_attn output, [B, T, 3, H, D]): q, k and v are
+/// strided BSHD views of one buffer, passed as they are (host memory on the
+/// CPU, device memory on CUDA: no copy of q, k or v). Checked against the
+/// fp64 reference of contiguous copies, causal, with and without rotary.
+void checkPackedQKV(Target t, bool rotary) {
+  AttentionSpec spec = base(64, ElementType::BF16);
+  spec.layout = Layout::BSHD;
+  spec.causal = Causal::BottomRight;
+  if (rotary)
+    spec.rotary = Rotary{RotaryStyle::HalfSplit, 64, 10000};
+  auto kernel = jit().compile(spec, t);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  const int64_t B = 2, T = 77, H = 4, D = 64;
+  Dims d = spec.dims;
+  d.batch = B, d.qHeads = d.kvHeads = H, d.qLen = d.kvLen = T;
+  auto args = (*kernel)->arguments();
+  // Contiguous q, k, v, and the packed buffer built from them.
+  std::vector<HostTensor> qkv =
+      randomArguments(args, argumentShapes(args, d, spec.layout), d, 11);
+  HostTensor packed(DType::BF16, {B, T, 3, H, D});
+  for (int64_t i = 0; i < B * T; ++i)
+    for (int64_t which = 0; which < 3; ++which)
+      for (int64_t e = 0; e < H * D; ++e)
+        packed.set((i * 3 + which) * H * D + e, qkv[which].get(i * H * D + e));
+  std::vector<cuda::DevicePtr> owned;
+  char *base = reinterpret_cast<char *>(packed.bytes.data());
+  Memory memory = Memory::Host;
+  if (t == Target::CUDA) {
+    auto p = cuda::alloc(packed.bytes.size());
+    ASSERT_TRUE(static_cast<bool>(p)) << llvm::toString(p.takeError());
+    owned.push_back(*p);
+    llvm::cantFail(
+        cuda::copyToDevice(*p, packed.bytes.data(), packed.bytes.size()));
+    base = reinterpret_cast<char *>(*p);
+    memory = Memory::Device;
+  }
+  std::vector<TensorRef> views;
+  for (int64_t which = 0; which < 3; ++which) {
+    TensorRef r;
+    r.data = base + which * H * D * sizeOf(DType::BF16);
+    r.memory = memory;
+    r.dtype = DType::BF16;
+    r.shape = {B, T, H, D};
+    r.strides = {T * 3 * H * D, 3 * H * D, D, 1};
+    views.push_back(r);
+  }
+  HostTensor out(DType::BF16, {B, T, H, D});
+  out.poison();
+  TensorRef outRef = out.ref();
+  if (t == Target::CUDA) {
+    auto p = cuda::alloc(out.bytes.size());
+    ASSERT_TRUE(static_cast<bool>(p));
+    owned.push_back(*p);
+    llvm::cantFail(cuda::copyToDevice(*p, out.bytes.data(), out.bytes.size()));
+    outRef.data = reinterpret_cast<void *>(*p);
+    outRef.memory = Memory::Device;
+  }
+  llvm::Error err = (*kernel)->run(views, {outRef}, /*stream=*/nullptr);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  if (t == Target::CUDA) {
+    llvm::cantFail(cuda::synchronize());
+    llvm::cantFail(
+        cuda::copyToHost(out.bytes.data(), owned.back(), out.bytes.size()));
+    for (cuda::DevicePtr p : owned)
+      cuda::free(p);
+  }
+  auto want = referenceAttention(spec, referenceInputs(args, qkv));
+  ASSERT_TRUE(static_cast<bool>(want)) << llvm::toString(want.takeError());
+  ErrorStats e = compare(out, want->out);
+  EXPECT_FALSE(e.nan);
+  EXPECT_LE(e.maxRel, 1e-2);
+}
+
+VARIANT(PackedQKVViews) {
+  checkPackedQKV(t, /*rotary=*/false);
+  checkPackedQKV(t, /*rotary=*/true);
+}
+
 /// Device pointers (no copies, strided output view) give exactly what the
 /// host-buffer path gives.
 TEST(CUDAKernel, DevicePointersAndStridedOutput) {
