@@ -107,6 +107,36 @@ std::pair<Value, Value> mlir::attn::rotatePair(OpBuilder &b, Location loc,
   return {y1, y2};
 }
 
+void mlir::attn::rotatePiece(
+    OpBuilder &b, Location loc, RotaryAttr r, Value first, int64_t count,
+    function_ref<SmallVector<Value>(Value, int64_t)> load,
+    function_ref<void(Value, ArrayRef<Value>)> store,
+    function_ref<std::pair<Value, Value>(int64_t)> cosSin) {
+  IndexMath m{b, loc};
+  const bool split = r.getStyle() == RotaryStyle::half_split;
+  // x: split, the count columns of the first half, then of the second;
+  // interleaved, 2 count adjacent columns.
+  Value d1 = split ? first : m.mul(first, m.c(2));
+  Value d2 = m.add(first, m.c(r.getDim() / 2));
+  SmallVector<Value> x = load(d1, split ? count : 2 * count);
+  if (split) {
+    SmallVector<Value> x2 = load(d2, count);
+    x.append(x2.begin(), x2.end());
+  }
+  for (int64_t p = 0; p < count; ++p) {
+    auto [c, s] = cosSin(p);
+    int64_t i1 = split ? p : 2 * p, i2 = split ? count + p : 2 * p + 1;
+    std::tie(x[i1], x[i2]) = rotatePair(b, loc, x[i1], x[i2], c, s);
+  }
+  ArrayRef<Value> all = x;
+  if (split) {
+    store(d1, all.take_front(count));
+    store(d2, all.drop_front(count));
+  } else {
+    store(d1, all);
+  }
+}
+
 RotaryTables mlir::attn::buildRotaryTables(OpBuilder &b, Location loc,
                                            RotaryAttr r, Value first,
                                            Value rows) {
@@ -141,7 +171,6 @@ void mlir::attn::rotateRows(OpBuilder &b, Location loc, RotaryAttr r,
   scf::ForOp pairs = scf::ForOp::create(b, loc, m.c(0), m.c(half), m.c(1));
   b.setInsertionPointToStart(pairs.getBody());
   Value f = pairs.getInductionVar();
-  auto [d1, d2] = rotaryPairColumns(b, loc, r, f);
   scf::ForOp each = scf::ForOp::create(b, loc, m.c(0), rows, m.c(1));
   b.setInsertionPointToStart(each.getBody());
   Value i = each.getInductionVar();
@@ -149,14 +178,28 @@ void mlir::attn::rotateRows(OpBuilder &b, Location loc, RotaryAttr r,
     return transposed ? SmallVector<Value, 2>{d, i} : SmallVector<Value, 2>{i, d};
   };
   Value entry = m.sub(m.add(pos0, i), tables.first);
-  Value c = memref::LoadOp::create(b, loc, tables.cos, ValueRange{entry, f});
-  Value s = memref::LoadOp::create(b, loc, tables.sin, ValueRange{entry, f});
-  Value x1 = m.toF32(memref::LoadOp::create(b, loc, buf, at(d1)));
-  Value x2 = m.toF32(memref::LoadOp::create(b, loc, buf, at(d2)));
-  auto [y1, y2] = rotatePair(b, loc, x1, x2, c, s);
-  auto back = [&](Value y) -> Value {
-    return elem.isF32() ? y : arith::TruncFOp::create(b, loc, elem, y).getResult();
-  };
-  memref::StoreOp::create(b, loc, back(y1), buf, at(d1));
-  memref::StoreOp::create(b, loc, back(y2), buf, at(d2));
+  rotatePiece(
+      b, loc, r, f, /*count=*/1,
+      [&](Value d0, int64_t n) {
+        SmallVector<Value> x;
+        for (int64_t k = 0; k < n; ++k)
+          x.push_back(m.toF32(
+              memref::LoadOp::create(b, loc, buf, at(m.add(d0, m.c(k))))));
+        return x;
+      },
+      [&](Value d0, ArrayRef<Value> x) {
+        for (auto [k, y] : llvm::enumerate(x))
+          memref::StoreOp::create(
+              b, loc,
+              elem.isF32() ? y
+                           : arith::TruncFOp::create(b, loc, elem, y).getResult(),
+              buf, at(m.add(d0, m.c(k))));
+      },
+      [&](int64_t) {
+        return std::make_pair(
+            memref::LoadOp::create(b, loc, tables.cos, ValueRange{entry, f})
+                .getResult(),
+            memref::LoadOp::create(b, loc, tables.sin, ValueRange{entry, f})
+                .getResult());
+      });
 }

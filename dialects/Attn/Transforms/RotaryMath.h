@@ -59,6 +59,18 @@ std::pair<Value, Value> rotaryPairColumns(OpBuilder &b, Location loc,
 std::pair<Value, Value> rotatePair(OpBuilder &b, Location loc, Value x1,
                                    Value x2, Value cos, Value sin);
 
+/// Turns pairs first .. first + count - 1 (`first` index) of one row:
+/// `load(d0, n)` gives n f32 columns from column d0 and `store(d0, x)` puts
+/// them back; `cosSin(p)` is the cos and sin of pair first + p. half_split
+/// reads the count columns of each half, interleaved the 2 count adjacent
+/// ones, so a caller's pieces of memory stay whole (16-byte loads on the
+/// GPU, one element at a time elsewhere).
+void rotatePiece(OpBuilder &b, Location loc, RotaryAttr r, Value first,
+                 int64_t count,
+                 function_ref<SmallVector<Value>(Value, int64_t)> load,
+                 function_ref<void(Value, ArrayRef<Value>)> store,
+                 function_ref<std::pair<Value, Value>(int64_t)> cosSin);
+
 /// Allocates (memref.alloc) and fills the tables of `r` (an scf.parallel
 /// over positions); the caller frees them.
 RotaryTables buildRotaryTables(OpBuilder &b, Location loc, RotaryAttr r,

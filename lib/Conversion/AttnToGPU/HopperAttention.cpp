@@ -233,7 +233,6 @@ struct HopperKernel {
 void HopperKernel::rotateQueryRow(Value qElems, Value row, int64_t f0,
                                   int64_t pairs, Value pos) {
   RotaryAttr r = op.getRotaryAttr();
-  const int64_t half = r.getDim() / 2;
   const bool split = r.getStyle() == RotaryStyle::half_split;
   Type elem = bf16 ? b.getBF16Type() : b.getF16Type();
   Value swizzle = b.createOrFold<arith::RemUIOp>(loc, row, m.c(8));
@@ -270,28 +269,12 @@ void HopperKernel::rotateQueryRow(Value qElems, Value row, int64_t f0,
   // adjacent columns.
   const int64_t P = split ? std::gcd<int64_t>(pairs, 8)
                           : std::gcd<int64_t>(2 * pairs, 8) / 2;
-  for (int64_t j0 = 0; j0 < pairs; j0 += P) {
-    Value first = m.c(f0 + j0);
-    Value d1 = split ? first : m.mul(first, m.c(2));
-    Value d2 = m.add(first, m.c(half));
-    SmallVector<Value> x = load(d1, split ? P : 2 * P);
-    if (split) {
-      SmallVector<Value> x2 = load(d2, P);
-      x.append(x2.begin(), x2.end());
-    }
-    for (int64_t p = 0; p < P; ++p) {
-      auto [c, s] = rotaryCosSinGPU(
-          b, loc, pos, rotaryFrequency(b, loc, r, b.getIndexAttr(f0 + j0 + p)));
-      int64_t i1 = split ? p : 2 * p, i2 = split ? P + p : 2 * p + 1;
-      std::tie(x[i1], x[i2]) = rotatePair(b, loc, x[i1], x[i2], c, s);
-    }
-    if (split) {
-      store(d1, ArrayRef<Value>(x).take_front(P));
-      store(d2, ArrayRef<Value>(x).drop_front(P));
-    } else {
-      store(d1, x);
-    }
-  }
+  for (int64_t j0 = 0; j0 < pairs; j0 += P)
+    rotatePiece(b, loc, r, m.c(f0 + j0), P, load, store, [&](int64_t p) {
+      return rotaryCosSinGPU(
+          b, loc, pos,
+          rotaryFrequency(b, loc, r, b.getIndexAttr(f0 + j0 + p)));
+    });
 }
 
 void HopperKernel::build(const AttentionBuffers &bufs, Value qMapPtr,

@@ -11,11 +11,16 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-Value mlir::attn::fastExp2(OpBuilder &b, Location loc, Value x) {
-  return LLVM::CallIntrinsicOp::create(
-             b, loc, b.getF32Type(),
-             b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
+/// One f32 NVVM intrinsic of one operand (a single MUFU op).
+static Value mufu(OpBuilder &b, Location loc, StringRef intrinsic, Value x) {
+  return LLVM::CallIntrinsicOp::create(b, loc, b.getF32Type(),
+                                       b.getStringAttr(intrinsic),
+                                       ValueRange{x})
       .getResult(0);
+}
+
+Value mlir::attn::fastExp2(OpBuilder &b, Location loc, Value x) {
+  return mufu(b, loc, "llvm.nvvm.ex2.approx.ftz.f", x);
 }
 
 Value mlir::attn::fastExp(OpBuilder &b, Location loc, Value x) {
@@ -25,17 +30,11 @@ Value mlir::attn::fastExp(OpBuilder &b, Location loc, Value x) {
 }
 
 Value mlir::attn::fastSin(OpBuilder &b, Location loc, Value x) {
-  return LLVM::CallIntrinsicOp::create(
-             b, loc, b.getF32Type(),
-             b.getStringAttr("llvm.nvvm.sin.approx.ftz.f"), ValueRange{x})
-      .getResult(0);
+  return mufu(b, loc, "llvm.nvvm.sin.approx.ftz.f", x);
 }
 
 Value mlir::attn::fastCos(OpBuilder &b, Location loc, Value x) {
-  return LLVM::CallIntrinsicOp::create(
-             b, loc, b.getF32Type(),
-             b.getStringAttr("llvm.nvvm.cos.approx.ftz.f"), ValueRange{x})
-      .getResult(0);
+  return mufu(b, loc, "llvm.nvvm.cos.approx.ftz.f", x);
 }
 
 /// O, which shares Q's stored B, H and L, and its parameter cast.

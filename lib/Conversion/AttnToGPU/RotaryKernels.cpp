@@ -143,31 +143,14 @@ GPURotary mlir::attn::launchRotaryKeys(OpBuilder &b, AttentionOp op,
   auto turn = scf::IfOp::create(kb, loc, km.lt(item, km.c(turnItems)),
                                 /*withElse=*/true);
   kb.setInsertionPointToStart(turn.thenBlock());
-  {
-    // Pairs f0 .. f0 + P - 1 of key j (position j).
-    Value f0 = km.mul(item, km.c(P));
-    Value d1 = split ? f0 : km.mul(f0, km.c(2));
-    SmallVector<Value> x = load(d1, split ? P : 2 * P);
-    Value d2 = km.add(f0, km.c(half));
-    if (split) {
-      SmallVector<Value> x2 = load(d2, P);
-      x.append(x2.begin(), x2.end());
-    }
-    for (int64_t p = 0; p < P; ++p) {
-      Value f = km.add(f0, km.c(p));
-      Value hi = memref::LoadOp::create(kb, loc, freq, ValueRange{f, km.c(0)});
-      Value lo = memref::LoadOp::create(kb, loc, freq, ValueRange{f, km.c(1)});
-      auto [c, s] = rotaryCosSinGPU(kb, loc, j, {hi, lo});
-      int64_t i1 = split ? p : 2 * p, i2 = split ? P + p : 2 * p + 1;
-      std::tie(x[i1], x[i2]) = rotatePair(kb, loc, x[i1], x[i2], c, s);
-    }
-    if (split) {
-      store(d1, ArrayRef<Value>(x).take_front(P));
-      store(d2, ArrayRef<Value>(x).drop_front(P));
-    } else {
-      store(d1, x);
-    }
-  }
+  // Pairs f0 .. f0 + P - 1 of key j (position j).
+  Value f0 = km.mul(item, km.c(P));
+  rotatePiece(kb, loc, r, f0, P, load, store, [&](int64_t p) {
+    Value f = km.add(f0, km.c(p));
+    Value hi = memref::LoadOp::create(kb, loc, freq, ValueRange{f, km.c(0)});
+    Value lo = memref::LoadOp::create(kb, loc, freq, ValueRange{f, km.c(1)});
+    return rotaryCosSinGPU(kb, loc, j, {hi, lo});
+  });
   kb.setInsertionPointToStart(turn.elseBlock());
   if (C > 0 && D > dim) {
     Value d0 = km.add(km.c(dim), km.mul(km.sub(item, km.c(turnItems)),
