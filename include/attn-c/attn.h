@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct or signature below changes. */
-#define ATTN_C_API_VERSION 1
+#define ATTN_C_API_VERSION 2
 
 /* A dim that binds at run time (the spec's `?`). */
 #define ATTN_DYNAMIC INT64_MIN
@@ -42,6 +42,11 @@ enum attn_causal {
   ATTN_CAUSAL_NONE = 0,
   ATTN_CAUSAL_BOTTOM_RIGHT = 1,
   ATTN_CAUSAL_TOP_LEFT = 2
+};
+enum attn_rotary {
+  ATTN_ROTARY_NONE = 0,
+  ATTN_ROTARY_HALF_SPLIT = 1, /* rotate_half: LLaMA, GPT-NeoX */
+  ATTN_ROTARY_INTERLEAVED = 2 /* GPT-J */
 };
 enum attn_feature_map {
   ATTN_ELU_PLUS_ONE = 0,
@@ -86,6 +91,12 @@ typedef struct {
   int32_t documents;     /* doc_q [B, Lq], doc_k [B, Lk] i32 */
   int32_t global_tokens; /* global_tokens [B, L] bool; needs a window */
   int32_t return_lse;    /* second result [B, Hq, Lq] f32 */
+  /* Rotary embeddings of q and k (enum attn_rotary): the first rotary_dim
+   * elements of each row turn by pos * rotary_theta^(-2f / rotary_dim);
+   * keys at 0 .. Lk - 1, queries at Lk - Lq .. Lk - 1. */
+  int32_t rotary;
+  int64_t rotary_dim;
+  double rotary_theta;
 } attn_attention_spec;
 
 /* Linear attention (attn.linear_attention): q, k, v, [projection [m, D]]. */

@@ -147,6 +147,22 @@ llvm::Expected<attn::AttentionSpec> toSpec(const attn_attention_spec *s) {
   spec.documents = s->documents != 0;
   spec.globalTokens = s->global_tokens != 0;
   spec.returnLse = s->return_lse != 0;
+  switch (s->rotary) {
+  case ATTN_ROTARY_NONE:
+    break;
+  case ATTN_ROTARY_HALF_SPLIT:
+  case ATTN_ROTARY_INTERLEAVED:
+    // The verifier checks dim and theta, with their values.
+    spec.rotary = attn::Rotary{s->rotary == ATTN_ROTARY_HALF_SPLIT
+                                   ? attn::RotaryStyle::HalfSplit
+                                   : attn::RotaryStyle::Interleaved,
+                               s->rotary_dim, s->rotary_theta};
+    break;
+  default:
+    return llvm::createStringError(
+        "rotary %d is not none (0), half_split (1) or interleaved (2)",
+        s->rotary);
+  }
   return spec;
 }
 

@@ -3,13 +3,13 @@
 ctypes rather than a compiled extension: the library has a plain C ABI, so
 one build serves every Python and PyTorch version, with nothing to compile
 against Python's or PyTorch's headers and no binding library to install.
-The structs below mirror attn.h field for field (ATTN_C_API_VERSION 1).
+The structs below mirror attn.h field for field (ATTN_C_API_VERSION 2).
 """
 import ctypes
 import os
 import pathlib
 
-API_VERSION = 1
+API_VERSION = 2
 DYNAMIC = -(2 ** 63)
 
 F32, F16, BF16, I32, I64, BOOL = range(6)
@@ -54,7 +54,10 @@ class AttentionSpec(ctypes.Structure):
                 ("key_padding", ctypes.c_int32),
                 ("documents", ctypes.c_int32),
                 ("global_tokens", ctypes.c_int32),
-                ("return_lse", ctypes.c_int32)]
+                ("return_lse", ctypes.c_int32),
+                ("rotary", ctypes.c_int32),
+                ("rotary_dim", ctypes.c_int64),
+                ("rotary_theta", ctypes.c_double)]
 
 
 class LinearAttentionSpec(ctypes.Structure):

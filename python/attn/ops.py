@@ -14,6 +14,7 @@ from . import _lib as L
 _ELEMENT = {torch.float32: L.F32, torch.float16: L.F16, torch.bfloat16: L.BF16}
 _LAYOUT = {"bhsd": 0, "bshd": 1}
 _CAUSAL = {"none": 0, "bottom_right": 1, "top_left": 2}
+_ROTARY = {"half_split": 1, "interleaved": 2}
 _FEATURE_MAP = {"elu_plus_one": 0, "relu": 1, "favor_plus": 2, "softmax": 3}
 
 _cache = {}
@@ -66,7 +67,8 @@ def _broadcast(t, full):
 
 
 def attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
-                   global_tokens, causal, window, scale, return_lse, layout):
+                   global_tokens, causal, window, scale, return_lse, layout,
+                   rotary_style=None, rotary_dim=0, rotary_theta=0.0):
     """The AttentionSpec struct of a call and its kernel arguments in
     order."""
     spec = L.AttentionSpec()
@@ -104,6 +106,9 @@ def attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
         spec.global_tokens = 1
         args.append(global_tokens)
     spec.return_lse = int(return_lse)
+    if rotary_style is not None:
+        spec.rotary = _choice(_ROTARY, rotary_style, "rotary style")
+        spec.rotary_dim, spec.rotary_theta = rotary_dim, rotary_theta
     return spec, args
 
 
@@ -113,16 +118,18 @@ def _attention_impl(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                doc_q: Optional[torch.Tensor], doc_k: Optional[torch.Tensor],
                global_tokens: Optional[torch.Tensor], causal: str,
                window: Optional[List[int]], scale: Optional[float],
-               return_lse: bool, layout: str
+               return_lse: bool, layout: str, rotary_style: Optional[str],
+               rotary_dim: int, rotary_theta: float
                ) -> Tuple[torch.Tensor, torch.Tensor]:
     spec, args = attention_spec(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
                                 global_tokens, causal, window, scale,
-                                return_lse, layout)
+                                return_lse, layout, rotary_style, rotary_dim,
+                                rotary_theta)
     # The results' shapes are the fake implementation's; the kernel checks
     # every operand before it runs.
     o, lse = _attention_fake(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
                              global_tokens, causal, window, scale, return_lse,
-                             layout)
+                             layout, rotary_style, rotary_dim, rotary_theta)
     _kernel_for(spec, q.device).run(args, [o, lse] if return_lse else [o])
     return o, lse
 
@@ -149,7 +156,7 @@ def _remembered(key, device, make_spec):
 
 
 def _call_key(q, k, v, kv_lengths, doc_q, global_tokens, causal, window,
-              scale, layout):
+              scale, layout, rotary):
     if q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
         return None  # the spec builder raises the error
     heads = 1 if layout == "bhsd" else 2
@@ -157,24 +164,27 @@ def _call_key(q, k, v, kv_lengths, doc_q, global_tokens, causal, window,
             q.shape[3], v.shape[3], causal,
             tuple(window) if window is not None else None, scale,
             kv_lengths is not None, doc_q is not None,
-            global_tokens is not None)
+            global_tokens is not None, rotary)
 
 
 def _attention_eager(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
-                     global_tokens, causal, window, scale, return_lse, layout):
+                     global_tokens, causal, window, scale, return_lse, layout,
+                     rotary_style, rotary_dim, rotary_theta):
     """_attention_impl outside the dispatcher: no placeholder LSE tensor
     when none is asked for (an allocation is a few us on a GPU)."""
     if return_lse:
         return _attention_impl(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
                                global_tokens, causal, window, scale, True,
-                               layout)
+                               layout, rotary_style, rotary_dim, rotary_theta)
     key = None
     if bias is None and mask is None and (doc_q is None) == (doc_k is None):
         key = _call_key(q, k, v, kv_lengths, doc_q, global_tokens, causal,
-                        window, scale, layout)
+                        window, scale, layout,
+                        (rotary_style, rotary_dim, rotary_theta))
     kernel = _remembered(key, q.device, lambda: attention_spec(
         q, k, v, bias, mask, kv_lengths, doc_q, doc_k, global_tokens, causal,
-        window, scale, False, layout)[0])
+        window, scale, False, layout, rotary_style, rotary_dim,
+        rotary_theta)[0])
     # The arguments in the spec's order (attention_spec's).
     args = [q, k, v]
     for extra in (bias, mask, kv_lengths):
@@ -195,7 +205,8 @@ _attention = torch.library.custom_op("attn::attention",
 
 @_attention.register_fake
 def _attention_fake(q, k, v, bias, mask, kv_lengths, doc_q, doc_k,
-                    global_tokens, causal, window, scale, return_lse, layout):
+                    global_tokens, causal, window, scale, return_lse, layout,
+                    rotary_style, rotary_dim, rotary_theta):
     o = q.new_empty(q.shape[:3] + (v.shape[3],))
     if layout == "bhsd":
         lse_shape = q.shape[:3]
@@ -229,7 +240,7 @@ _attention.register_autograd(_no_backward, setup_context=_keep_nothing)
 
 def attention(q, k, v, *, causal=False, window=None, kv_lengths=None,
               documents=None, global_tokens=None, mask=None, bias=None,
-              scale=None, return_lse=False, layout="bhsd"):
+              scale=None, return_lse=False, layout="bhsd", rotary=None):
     """Softmax attention, softmax(scale q k^T + bias, masked) v.
 
     q [B, Hq, Lq, D], k [B, Hkv, Lk, D], v [B, Hkv, Lk, Dv] (layout "bhsd",
@@ -240,19 +251,37 @@ def attention(q, k, v, *, causal=False, window=None, kv_lengths=None,
     documents: (doc_q [B, Lq], doc_k [B, Lk]) int32; global_tokens: bool
     [B, L] (with a window); mask: bool [B|1, H|1, Lq, Lk], True = keep;
     bias: additive, same shape rules. Returns o [like q with Dv], and the
-    log-sum-exp [B, Hq, Lq] (float32) too with return_lse.
+    log-sum-exp [B, Hq, Lq] (float32) too with return_lse. rotary:
+    (style, dim, theta) turns q and k inside the kernel (RoPE): style
+    "half_split" (LLaMA's rotate_half) or "interleaved" (GPT-J), the first
+    dim elements of each row, keys at positions 0 .. Lk - 1 and queries at
+    Lk - Lq .. Lk - 1.
     """
     if causal is True:
         causal = "bottom_right"
     elif causal is False or causal is None:
         causal = "none"
     doc_q, doc_k = documents if documents is not None else (None, None)
+    style, dim, theta = rotary_args(rotary)
     op = _attention_eager if _eager(q, k, v, bias) else torch.ops.attn.attention
     o, lse = op(q, k, v, bias, mask, kv_lengths, doc_q, doc_k, global_tokens,
                 causal, list(window) if window is not None else None,
                 float(scale) if scale is not None else None, bool(return_lse),
-                layout)
+                layout, style, dim, theta)
     return (o, lse) if return_lse else o
+
+
+def rotary_args(rotary):
+    """(style, dim, theta) of a `rotary=` argument, (None, 0, 0.0) for
+    none."""
+    if rotary is None:
+        return None, 0, 0.0
+    if not isinstance(rotary, (tuple, list)) or len(rotary) != 3:
+        raise L.AttnError(f"attn: rotary {rotary!r} is not (style, dim, "
+                          "theta)")
+    style, dim, theta = rotary
+    _choice(_ROTARY, style, "rotary style")
+    return style, int(dim), float(theta)
 
 
 def linear_attention_spec(q, k, v, projection, feature_map, causal, eps,

@@ -29,13 +29,14 @@ def _out_shape(q, v):
 def reference_attention(q, k, v, *, causal=False, window=None,
                         kv_lengths=None, documents=None, global_tokens=None,
                         mask=None, bias=None, scale=None, return_lse=False,
-                        layout="bhsd"):
+                        layout="bhsd", rotary=None):
     causal = {True: "bottom_right", False: "none", None: "none"}.get(causal,
                                                                      causal)
     doc_q, doc_k = documents if documents is not None else (None, None)
     spec, args = ops.attention_spec(q, k, v, bias, mask, kv_lengths, doc_q,
                                     doc_k, global_tokens, causal, window,
-                                    scale, return_lse, layout)
+                                    scale, return_lse, layout,
+                                    *ops.rotary_args(rotary))
     array, keep = _ref_tensors(args)
     out = torch.empty(_out_shape(q, v), dtype=torch.float64)
     heads, length = (1, 2) if layout == "bhsd" else (2, 1)

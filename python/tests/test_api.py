@@ -29,6 +29,12 @@ def test_bad_calls_raise_with_the_verifiers_message(rand):
         attn.attention(q, rand(1, 3, 8, 64), rand(1, 3, 8, 64))
     with pytest.raises(attn.AttnError, match="window"):
         attn.attention(q, k, v, global_tokens=torch.ones(1, 8, dtype=torch.bool))
+    with pytest.raises(attn.AttnError, match="rotary style 'neox'"):
+        attn.attention(q, k, v, rotary=("neox", 64, 1e4))
+    with pytest.raises(attn.AttnError, match="rotary dim = 96"):
+        attn.attention(q, k, v, rotary=("half_split", 96, 1e4))
+    with pytest.raises(attn.AttnError, match=r"\(style, dim, theta\)"):
+        attn.attention(q, k, v, rotary="half_split")
 
 
 def test_backward_is_not_implemented_yet(rand):

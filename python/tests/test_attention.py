@@ -107,3 +107,37 @@ def test_kernels_are_cached_per_spec(rand, device):
         q, k, v = rand(3, 2, L, 16), rand(3, 2, L, 16), rand(3, 2, L, 16)
         check(q, k, v, device)
     assert attn.num_compilations() == before
+
+
+@pytest.mark.parametrize("style", ["half_split", "interleaved"])
+@pytest.mark.parametrize("lq,lk", [(65, 63), (3, 100)])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
+def test_rotary(rand, device, style, lq, lk, dtype):
+    # Partial rotary (32 of 64), GQA, causal, a KV-cache offset (lq < lk)
+    # and negative query positions (lq > lk). The kernels store turned q
+    # and k in the input type (as RoPE in bf16 does), so the LSE is checked
+    # in f32 only.
+    q, k, v = (rand(2, 8, lq, 64, dtype=dtype), rand(2, 2, lk, 64, dtype=dtype),
+               rand(2, 2, lk, 64, dtype=dtype))
+    check(q, k, v, device, causal=True, rotary=(style, 32, 10000.0),
+          return_lse=dtype == torch.float32)
+
+
+def test_rotary_against_llama_rope_and_sdpa(rand, device):
+    # transformers' LLaMA: apply_rotary_pos_emb (rotate_half) on q and k,
+    # then SDPA; here in float64 against attn's fused rotary in float32.
+    B, H, L, D, theta = 2, 4, 77, 64, 500000.0
+    q, k, v = rand(B, H, L, D), rand(B, H, L, D), rand(B, H, L, D)
+    inv = 1.0 / theta ** (torch.arange(0, D, 2, dtype=torch.float64) / D)
+    emb = torch.outer(torch.arange(L, dtype=torch.float64), inv)
+    emb = torch.cat((emb, emb), dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+
+    def rotate_half(x):
+        return torch.cat((-x[..., D // 2:], x[..., :D // 2]), dim=-1)
+
+    qr, kr = (x.double() * cos + rotate_half(x.double()) * sin for x in (q, k))
+    ref = F.scaled_dot_product_attention(qr, kr, v.double(), is_causal=True)
+    out = attn.attention(*on(device, (q, k, v)), causal=True,
+                         rotary=("half_split", D, theta)).cpu()
+    assert (out.double() - ref).abs().max() < 1e-4
