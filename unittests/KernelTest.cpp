@@ -404,6 +404,13 @@ VARIANT(RotaryEmbeddings) {
   s.causal = Causal::BottomRight;
   const Sizes longSeq[] = {{1, 2, 1, 4097, 4097}};
   checkVariant(t, s, longSeq);
+  // Decode at the end of a 100k-token cache: angles near 10^5 radians,
+  // which only the reduction with the product's error kept gets right.
+  AttentionSpec far = base(64, ElementType::BF16);
+  far.rotary = Rotary{RotaryStyle::Interleaved, 64, 10000};
+  far.causal = Causal::BottomRight;
+  const Sizes farSeq[] = {{1, 2, 1, 3, 100000}};
+  checkVariant(t, far, farSeq);
 }
 
 } // namespace
