@@ -40,8 +40,8 @@ def Attn_AttentionOp : Attn_Op<"attention",
     - `mask(%m)`: `m[b|0, h|0, i, j]` is true.
     `bias(%b)` is added to the scaled score, broadcast from `[B|1, Hq|1,
     Lq|1, Lk|1]`. `scale` defaults to `1/sqrt(D)`. `rotary` rotates q and k
-    first (rotary position embeddings, see `#attn.rotary`; the CPU target
-    only, so far).
+    first (rotary position embeddings, see `#attn.rotary`), on both
+    targets.
 
     Example (Mistral-style GQA with a causal sliding window and LSE):
 
