@@ -7,17 +7,13 @@
 # map. One line per run; exits non-zero unless every run passes.
 #
 #   scripts/check-linear.sh [attn-run]   (default: bundle/attn-run)
-#   ATTN_CHECK_TARGET=cpu ... runs the same matrix on the CPU.
+#   ATTN_CHECK_TARGET=cpu ... runs the same matrix on the CPU;
+#   ATTN_CHECK_SIZES="LqxLk ..." other lengths (scripts/check-matrix.sh).
 #
 # Specs compile once each (dynamic shapes, a shared ATTN_CACHE_DIR) and run
 # 8 at a time: the GPU host's CPUs compile while the GPU checks.
 set -uo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-runner="${1:-$root/bundle/attn-run}"
-target="${ATTN_CHECK_TARGET:-cuda}"
-jobs="${ATTN_CHECK_JOBS:-8}"
-work="$(mktemp -d /tmp/attn-check-linear.XXXXXX)"
-export ATTN_CACHE_DIR="$work/cache"
+source "$(dirname "${BASH_SOURCE[0]}")/check-matrix.sh" check-linear "${1:-}"
 
 spec() { # NAME DTYPE MAP CAUSAL(0/1) PROJECTED(0/1) D LAYOUT(bhsd/bshd) [M]
   local t=$2 d=$6 p="" pa="" c="" l=""
@@ -57,20 +53,4 @@ for causal in 0 1; do
   done
 done
 
-one() { # NAME: every size of that spec, one line each
-  local name=$1 line rc
-  for size in "1 1" "63 65" "65 63" "1000 1111" "4097 4097"; do
-    set -- $size
-    line=$("$runner" "$work/$name.mlir" --target "$target" --check --batch 2 \
-           --heads 4 --kv-heads 2 --q-len "$1" --kv-len "$2" 2>&1)
-    rc=$?
-    echo "$name Lq=$1 Lk=$2: rc $rc $(echo "$line" | grep -m1 -E "check|error" )"
-  done
-}
-export -f one
-export runner work target
-printf '%s\n' "${names[@]}" | xargs -P "$jobs" -I{} bash -c 'one {}' | sort > "$work/results.txt"
-cat "$work/results.txt"
-bad=$(grep -cv ": rc 0 .* ok$" "$work/results.txt")
-echo "== $(wc -l < "$work/results.txt") runs, $bad failed"
-[ "$bad" -eq 0 ]
+check_matrix "1x1 63x65 65x63 1000x1111 4097x4097" "${names[@]}"

@@ -12,12 +12,7 @@
 #   ATTN_CHECK_TARGET=cpu ... runs the same matrix on the CPU;
 #   ATTN_CHECK_SIZES="LqxLk ..." other lengths.
 set -uo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-runner="${1:-$root/bundle/attn-run}"
-target="${ATTN_CHECK_TARGET:-cuda}"
-jobs="${ATTN_CHECK_JOBS:-8}"
-work="$(mktemp -d /tmp/attn-check-rotary.XXXXXX)"
-export ATTN_CACHE_DIR="$work/cache"
+source "$(dirname "${BASH_SOURCE[0]}")/check-matrix.sh" check-rotary "${1:-}"
 
 spec() { # NAME DTYPE D STYLE ROT MASK(none/causal/window) LSE(0/1) LAYOUT
   local t=$2 d=$3 attrs="rotary = #attn.rotary<style = $4, dim = $5, theta = 10000.0>"
@@ -48,21 +43,4 @@ for t in bf16 f16 f32; do
 done
 names+=("$(spec "bf16_half_split_d256_rot64" bf16 256 half_split 64 causal 0 bhsd)")
 
-one() { # NAME: every size of that spec, one line each
-  local name=$1 line rc
-  local sizes="${ATTN_CHECK_SIZES:-1x1 63x65 65x63 3x1500 1000x1111 4097x4097}"
-  for size in $sizes; do
-    set -- ${size/x/ }
-    line=$("$runner" "$work/$name.mlir" --target "$target" --check --batch 2 \
-           --heads 4 --kv-heads 2 --q-len "$1" --kv-len "$2" 2>&1)
-    rc=$?
-    echo "$name Lq=$1 Lk=$2: rc $rc $(echo "$line" | grep -m1 -E "check output|error")"
-  done
-}
-export -f one
-export runner work target ATTN_CHECK_SIZES
-printf '%s\n' "${names[@]}" | xargs -P "$jobs" -I{} bash -c 'one {}' | sort > "$work/results.txt"
-cat "$work/results.txt"
-bad=$(grep -cv ": rc 0 .* ok$" "$work/results.txt")
-echo "== $(wc -l < "$work/results.txt") runs, $bad failed"
-[ "$bad" -eq 0 ]
+check_matrix "1x1 63x65 65x63 3x1500 1000x1111 4097x4097" "${names[@]}"
