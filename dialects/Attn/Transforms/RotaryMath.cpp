@@ -87,16 +87,6 @@ mlir::attn::rotaryCosSin(OpBuilder &b, Location loc, Value pos,
   return {c, s};
 }
 
-std::pair<Value, Value> mlir::attn::rotaryPairColumns(OpBuilder &b,
-                                                      Location loc,
-                                                      RotaryAttr r, Value f) {
-  IndexMath m{b, loc};
-  if (r.getStyle() == RotaryStyle::half_split)
-    return {f, m.add(f, m.c(r.getDim() / 2))};
-  Value d1 = m.mul(f, m.c(2));
-  return {d1, m.add(d1, m.c(1))};
-}
-
 std::pair<Value, Value> mlir::attn::rotatePair(OpBuilder &b, Location loc,
                                                Value x1, Value x2, Value cos,
                                                Value sin) {

@@ -51,10 +51,6 @@ rotaryCosSin(OpBuilder &b, Location loc, Value pos,
              function_ref<Value(Value)> cos = nullptr,
              function_ref<Value(Value)> sin = nullptr);
 
-/// The columns (x1, x2) of pair `f` (index).
-std::pair<Value, Value> rotaryPairColumns(OpBuilder &b, Location loc,
-                                          RotaryAttr r, Value f);
-
 /// (x1, x2) turned by (cos, sin), all f32.
 std::pair<Value, Value> rotatePair(OpBuilder &b, Location loc, Value x1,
                                    Value x2, Value cos, Value sin);

@@ -191,13 +191,23 @@ void KernelBuilder::buildBody(OpBuilder &b, gpu::GPUFuncOp fn,
     // Query rowAt sits at Lk - Lq + rowAt.
     Value pos = m.add(m.sub(m.dim(bufs.k, storedDim(layout, 2)), Lq), rowAt);
     forLoop(m.c(0), m.c(r.getDim() / 2), m.c(1), {}, [&](Value f, ValueRange) {
-      auto [d1, d2] = rotaryPairColumns(b, loc, r, f);
-      auto [c, s] = rotaryCosSinGPU(b, loc, pos, rotaryFrequency(b, loc, r, f));
-      auto [y1, y2] = rotatePair(
-          b, loc, memref::LoadOp::create(b, loc, qRow, d1),
-          memref::LoadOp::create(b, loc, qRow, d2), c, s);
-      memref::StoreOp::create(b, loc, y1, qRow, d1);
-      memref::StoreOp::create(b, loc, y2, qRow, d2);
+      rotatePiece(
+          b, loc, r, f, /*count=*/1,
+          [&](Value d0, int64_t n) {
+            SmallVector<Value> x;
+            for (int64_t k = 0; k < n; ++k)
+              x.push_back(
+                  memref::LoadOp::create(b, loc, qRow, m.add(d0, m.c(k))));
+            return x;
+          },
+          [&](Value d0, ArrayRef<Value> x) {
+            for (auto [k, y] : llvm::enumerate(x))
+              memref::StoreOp::create(b, loc, y, qRow,
+                                      m.add(d0, m.c(static_cast<int64_t>(k))));
+          },
+          [&](int64_t) {
+            return rotaryCosSinGPU(b, loc, pos, rotaryFrequency(b, loc, r, f));
+          });
       return SmallVector<Value>{};
     });
   }
